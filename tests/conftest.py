@@ -1,0 +1,88 @@
+"""Shared fixtures: a copy of the shipped config, a real SQLite file, the CLI in-process and
+in a subprocess, and a database snapshot for "nothing changed" checks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from scheduler.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED_CONFIG = REPO / "config"
+POSTGRES_ENV = "REMINDERS_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def config_dir(tmp_path) -> Path:
+    """A writable copy of the shipped config."""
+    dest = tmp_path / "config"
+    shutil.copytree(SHIPPED_CONFIG, dest)
+    return dest
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'data' / 'reminders.db'}"
+
+
+@pytest.fixture
+def env(tmp_path, config_dir, db_url, monkeypatch) -> dict:
+    """Environment for the CLI: tmp database, tmp outbox, the config copy; cwd = tmp."""
+    monkeypatch.chdir(tmp_path)
+    values = {
+        "DATABASE_URL": db_url,
+        "REMINDERS_CONFIG_DIR": str(config_dir),
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "EMAIL_BACKEND": "file",
+        "TEMPLATES_DIR": str(REPO / "templates" / "emails"),
+    }
+    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "LOG_FORMAT"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+@pytest.fixture
+def cli(env):
+    """Run the CLI in-process: cli("status", "--json") -> click Result."""
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def cli_subprocess(env, tmp_path):
+    """Run the real console entry point in a subprocess: returns CompletedProcess."""
+
+    def run(*args, timeout=120, extra_env=None):
+        full_env = {**os.environ, **env, **(extra_env or {})}
+        return subprocess.run([sys.executable, "-m", "scheduler", *args], cwd=tmp_path, env=full_env,
+                              capture_output=True, text=True, timeout=timeout)  # fmt: skip
+
+    return run
+
+
+def snapshot(url: str) -> dict:
+    """Every row of every table, to prove a failed command changed nothing."""
+    engine = sa.create_engine(url)
+    try:
+        inspector = sa.inspect(engine)
+        with engine.connect() as conn:
+            return {
+                t: sorted(map(tuple, conn.execute(sa.text(f'SELECT * FROM "{t}"')).all()), key=repr)
+                for t in inspector.get_table_names()
+            }
+    finally:
+        engine.dispose()

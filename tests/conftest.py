@@ -86,3 +86,69 @@ def snapshot(url: str) -> dict:
             }
     finally:
         engine.dispose()
+
+
+class SmtpSink:
+    """aiosmtpd handler that records every message and can refuse recipients on cue.
+
+    `refuse[address] = [451, None, ...]` answers RCPT TO for that address with each code in
+    turn (None = accept), then accepts.
+    """
+
+    def __init__(self):
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.refuse: dict[str, list] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        codes = self.refuse.get(address)
+        code = codes.pop(0) if codes else None
+        if code:
+            return f"{code} {'try again later' if code < 500 else 'no such mailbox'}"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+    def parsed(self):
+        import email
+        from email import policy
+
+        return [
+            (rcpts, email.message_from_bytes(raw, policy=policy.default)) for _, rcpts, raw in self.messages
+        ]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (started before any clock is frozen)."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.controller = controller
+    yield sink
+    try:
+        sink.controller.stop()  # a test may have replaced it (a restarted server)
+    except AssertionError:
+        pass  # already stopped by the test
+
+
+@pytest.fixture
+def smtp_env(env, smtp_server, monkeypatch):
+    values = {"EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_server.controller.port),
+              "SMTP_SECURITY": "none", "SMTP_TIMEOUT": "5"}  # fmt: skip
+    for k, v in values.items():
+        monkeypatch.setenv(k, v)
+    env.update(values)
+    return smtp_server

@@ -1,0 +1,187 @@
+"""Delivery through a real SMTP server (aiosmtpd on 127.0.0.1) with the clock frozen around runs."""
+
+from __future__ import annotations
+
+import json
+
+from aiosmtpd.controller import Controller
+from freezegun import freeze_time
+
+from tests.test_config_errors import PLAN, edit
+
+
+def run_at(cli, when: str):
+    """`reminders run --once` with the clock frozen at `when` (UTC) and --now the same instant."""
+    with freeze_time(when):
+        return cli("run", "--once", "--now", when + "+00:00")
+
+
+def notices(msg) -> list[str]:
+    return [x.strip() for x in msg["X-Reminder-Notices"].split(",")]
+
+
+def test_assigned_notices_arrive_with_headers_parts_ics(cli, smtp_env):
+    cli("sync", "--now", "2009-11-24T08:00")
+    result = run_at(cli, "2009-11-24T09:00:00")
+    assert result.exit_code == 0, result.output
+    assert "12 notice(s) sent in 9 message(s)" in result.output  # owners of 2 actions get one digest
+    got = smtp_env.parsed()
+    assert len(got) == 9
+    by_to = {rcpts[0]: msg for rcpts, msg in got}
+    pqa = by_to["pqa-manager@example.org"]
+    assert notices(pqa) == ["ofsted-2009/SG3=assigned", "ofsted-2009/SG4=assigned"]
+    assert pqa["Auto-Submitted"] == "auto-generated"
+    assert pqa["To"] == "Performance and Quality Assurance Manager <pqa-manager@example.org>"
+    assert pqa["Date"] == "Tue, 24 Nov 2009 09:00:00 +0000"
+    assert pqa["Message-ID"].startswith("<") and pqa["Message-ID"].endswith("@example.org>")
+    assert len({m["Message-ID"] for _, m in got}) == 9
+    assert pqa["References"] == "<ofsted-2009.SG3@example.org> <ofsted-2009.SG4@example.org>"
+    text = pqa.get_body(("plain",)).get_content()
+    html = pqa.get_body(("html",)).get_content()
+    assert "NEW ACTION: you are the owner of ofsted-2009/SG3." in text
+    assert "Due:     Wednesday 24 February 2010" in text and "Due:     Monday 24 May 2010" in text
+    assert "<strong>Wednesday 24 February 2010</strong>" in html
+    icses = [p.get_content() for p in pqa.iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert len(icses) == 2
+    assert "DTSTART;VALUE=DATE:20100224" in icses[0] and "UID:ofsted-2009.SG3.due@example.org" in icses[0]
+    assert "SEQUENCE:0" in icses[0]
+
+
+def test_notices_of_one_action_thread_together(cli, smtp_env):
+    cli("sync", "--now", "2009-11-24T08:00")
+    run_at(cli, "2009-11-24T09:00:00")
+    run_at(cli, "2010-01-27T09:00:00")
+    msgs = [m for _, m in smtp_env.parsed() if "ofsted-2009/SG1=" in m["X-Reminder-Notices"]]
+    assert [notices(m) for m in msgs] == [["ofsted-2009/SG1=assigned"], ["ofsted-2009/SG1=before:28"]]
+    assert {m["In-Reply-To"] for m in msgs} == {"<ofsted-2009.SG1@example.org>"}
+
+
+def test_escalation_goes_to_manager_with_owner_in_cc(cli, smtp_env):
+    cli("sync", "--now", "2009-11-24T08:00")
+    run_at(cli, "2010-03-02T09:00:00")  # catch-up: one overdue notice per action
+    smtp_env.messages.clear()
+    result = run_at(cli, "2010-03-03T09:00:00")
+    assert result.exit_code == 0, result.output
+    sent = {tuple(sorted(rcpts)): m for rcpts, m in smtp_env.parsed()}
+    sg1 = [m for m in sent.values() if "ofsted-2009/SG1=escalation:1" in m["X-Reminder-Notices"]][0]
+    assert sg1["To"] == "Head of Safeguarding <head-of-safeguarding@example.org>"
+    assert sg1["Cc"].addresses[0].addr_spec == "contact-centre-manager@example.org"
+    assert "ESCALATION (level 1): ofsted-2009/SG1, owned by Contact Centre Manager, is 7 days overdue." in (
+        sg1.get_body(("plain",)).get_content()
+    )
+    # The digest key is (to, cc): each owner's escalation is its own message to the manager.
+    assert notices(sg1) == ["ofsted-2009/SG1=escalation:1"]
+    assert len([r for r in sent if "head-of-safeguarding@example.org" in r]) == 3
+
+
+def test_downtime_catch_up_sends_at_most_one_per_action_per_track(cli, smtp_env):
+    cli("sync", "--now", "2009-11-24T08:00")
+    run_at(cli, "2010-02-15T09:00:00")  # catch up to before:14 for the 3-month actions
+    smtp_env.messages.clear()
+    # Down from 16 Feb to 12 Mar: before:7, before:1, due, overdue:1..3 and escalation:1 were missed.
+    result = run_at(cli, "2010-03-12T09:00:00")
+    assert result.exit_code == 0
+    seen = [n for _, m in smtp_env.parsed() for n in notices(m)]
+    assert sorted(seen) == sorted(
+        f"ofsted-2009/{r}=escalation:1" for r in ("SG1", "SG2", "SG3", "LAC1", "LAC2")
+    )
+    smtp_env.messages.clear()
+    assert "0 notice(s) sent" in run_at(cli, "2010-03-12T15:00:00").output  # a second run: nothing
+
+
+def test_completion_recorded_just_before_a_run_stops_the_email(cli, smtp_env):
+    cli("sync", "--now", "2009-11-24T08:00")
+    run_at(cli, "2010-02-22T09:00:00")
+    smtp_env.messages.clear()
+    assert cli("set-status", "SG1", "complete", "--now", "2010-02-23T08:59").exit_code == 0
+    run_at(cli, "2010-02-23T09:00:00")
+    seen = [n for _, m in smtp_env.parsed() for n in notices(m)]
+    assert "ofsted-2009/SG2=before:1" in seen
+    assert not [n for n in seen if n.startswith("ofsted-2009/SG1=")]
+
+
+def test_extension_starts_fresh_stages_and_repeats_none(cli, smtp_env):
+    cli("sync", "--now", "2009-11-24T08:00")
+    run_at(cli, "2010-02-10T09:00:00")  # SG2 got before:14 for 24 Feb
+    r = cli("extend", "SG2", "--to", "2010-03-31", "--reason", "exemplar launch moved",
+            "--approved-by", "head-of-safeguarding", "--now", "2010-02-11T10:00")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    smtp_env.messages.clear()
+    run_at(cli, "2010-02-12T09:00:00")
+    sg2 = [m for _, m in smtp_env.parsed() if "ofsted-2009/SG2=" in m["X-Reminder-Notices"]]
+    assert [notices(m) for m in sg2] == [["ofsted-2009/SG2=assigned"]]  # the extension notice
+    text = sg2[0].get_body(("plain",)).get_content()
+    assert "DUE DATE REVISED: ofsted-2009/SG2 is now due on Wednesday 31 March 2010." in text
+    assert (
+        "revised 2010-02-24 -> 2010-03-31: exemplar launch moved (approved by head-of-safeguarding)" in text
+    )
+    ics = [p.get_content() for p in sg2[0].iter_attachments()][0]
+    assert "SEQUENCE:1" in ics and "DTSTART;VALUE=DATE:20100331" in ics
+    forecast = json.loads(cli("forecast", "--from", "2010-02-13", "--to", "2010-04-01", "--json").output)
+    sg2_stages = [(e["date"], e["stage"]) for e in forecast if e["ref"] == "SG2"]
+    assert sg2_stages == [("2010-03-03", "before:28"), ("2010-03-17", "before:14"), ("2010-03-24", "before:7"),
+                          ("2010-03-30", "before:1"), ("2010-03-31", "due"), ("2010-04-01", "overdue:1")]  # fmt: skip
+
+
+def test_451_then_delivered_on_the_next_run(cli, smtp_env):
+    cli("sync", "--now", "2009-11-24T08:00")
+    smtp_env.refuse["contact-centre-manager@example.org"] = [451]
+    first = run_at(cli, "2009-11-24T09:00:00")
+    assert first.exit_code == 1
+    assert "11 notice(s) sent in 8 message(s), 0 superseded, 1 to retry, 0 failed" in first.output
+    second = run_at(cli, "2009-11-25T09:00:00")
+    assert "1 notice(s) sent in 1 message(s)" in second.output, second.output
+    got = [n for _, m in smtp_env.parsed() for n in notices(m)]
+    assert got.count("ofsted-2009/SG1=assigned") == 1
+    assert len(got) == 12
+
+
+def test_550_for_one_recipient_of_two(cli, smtp_env, config_dir):
+    cli("sync", "--now", "2009-11-24T08:00")
+    run_at(cli, "2010-03-02T09:00:00")
+    smtp_env.messages.clear()
+    # escalation:1 of LAC1/LAC2 goes to head-of-lac with the owner in cc: refuse the manager only.
+    smtp_env.refuse["head-of-lac@example.org"] = [550]
+    result = run_at(cli, "2010-03-03T09:00:00")
+    assert result.exit_code == 1
+    assert "failed" in result.output
+    delivered = smtp_env.parsed()
+    to_lac = [(r, m) for r, m in delivered if "ofsted-2009/LAC1=escalation:1" in m["X-Reminder-Notices"]]
+    assert to_lac and all("head-of-lac@example.org" not in r for r, _ in to_lac)  # cc got it, manager refused
+    assert any("iro-service-manager@example.org" in r for r, _ in to_lac)
+    history = cli("status", "--json")  # the run is recorded; a later run does not resend it
+    assert history.exit_code == 0
+    smtp_env.messages.clear()
+    run_at(cli, "2010-03-04T09:00:00")
+    assert not [m for _, m in smtp_env.parsed() if "escalation:1" in m["X-Reminder-Notices"]]
+
+
+def test_server_down_is_retried_not_lost_not_doubled(cli, smtp_env):
+    cli("sync", "--now", "2009-11-24T08:00")
+    smtp_env.controller.stop()
+    down = run_at(cli, "2009-11-24T09:00:00")
+    assert down.exit_code == 1
+    assert "0 notice(s) sent in 0 message(s), 0 superseded, 12 to retry" in down.output
+    port = smtp_env.controller.port
+    smtp_env.controller = Controller(smtp_env, hostname="127.0.0.1", port=port)  # the server is back
+    smtp_env.controller.start()
+    up = run_at(cli, "2009-11-24T10:00:00")
+    assert "12 notice(s) sent in 9 message(s)" in up.output, up.output
+    again = run_at(cli, "2009-11-25T10:00:00")
+    assert "0 notice(s) sent" in again.output
+    got = [n for _, m in smtp_env.parsed() for n in notices(m)]
+    assert len(got) == len(set(got)) == 12
+
+
+def test_header_and_html_injection_is_impossible(cli, smtp_env, config_dir):
+    edit(config_dir, PLAN, "title: Ensure that all care leavers are living in accommodation that is safe",
+         'title: "Safe <script>alert(1)</script> homes\\r\\nBcc: attacker@evil.example"')  # fmt: skip
+    assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
+    run_at(cli, "2010-02-25T09:00:00")
+    lac2 = [(r, m) for r, m in smtp_env.parsed() if "ofsted-2009/LAC2=" in m["X-Reminder-Notices"]]
+    assert lac2
+    rcpts, msg = lac2[0]
+    assert "attacker@evil.example" not in rcpts and msg["Bcc"] is None
+    html = msg.get_body(("html",)).get_content()
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "\n" not in msg["Subject"]

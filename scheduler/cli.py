@@ -225,4 +225,4 @@ def db_upgrade(app):
 __all__ = ["main", "Failure"]
 
 # Register the commands defined in the other CLI modules.
-from scheduler import cli_run  # noqa: E402,F401
+from scheduler import cli_run, cli_service  # noqa: E402,F401

@@ -137,3 +137,29 @@ class Notice(SQLModel, table=True):
     updated_at: dt.datetime = utc_field()
     sent_at: dt.datetime | None = utc_field(default=None)
     next_attempt_at: dt.datetime | None = utc_field(default=None)
+
+
+class Heartbeat(SQLModel, table=True):
+    """One row per running service instance; `reminders health` reads these."""
+
+    instance: str = Field(primary_key=True)  # host:pid
+    host: str
+    pid: int
+    role: str  # leader | standby
+    started_at: dt.datetime = utc_field()
+    beat_at: dt.datetime = utc_field()
+    run_started_at: dt.datetime | None = utc_field(default=None)  # set while a run is in progress
+    last_run_at: dt.datetime | None = utc_field(default=None)
+    last_run_result: str | None = None
+
+
+class ServiceEvent(SQLModel, table=True):
+    """What the service did or ran into: runs, config errors, summaries sent."""
+
+    __tablename__ = "service_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = utc_field(index=True)
+    kind: str  # run | config_error | summary
+    plan_id: str | None = None
+    detail: str | None = None

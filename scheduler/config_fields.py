@@ -19,7 +19,7 @@ from scheduler.yamlload import LineDict, LineList
 
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 
 
 def _join(prefix: str, key) -> str:
@@ -162,7 +162,7 @@ class Fields:
         if not isinstance(value, str) or not HHMM.match(value):
             self.error(obj, key, prefix, f"not a time of day: {value!r}", 'write it as "HH:MM", e.g. "09:00"')
             return None
-        return dt.time(int(value[:2]), int(value[3:]))
+        return dt.time.fromisoformat(value)
 
     def weekday(self, obj, key, prefix):
         value = obj.get(key)

@@ -81,7 +81,8 @@ def build_summaries(
                                  "reason": r.reason, "approved_by": r.approved_by})  # fmt: skip
         for n in session.exec(select(Notice).where(Notice.action_id.in_(ids), Notice.updated_at >= start)):
             if n.state == "sent" and n.sent_at and n.sent_at >= start:
-                s.notices[n.stage.split(":")[0]] += 1
+                head = n.stage.split(":")[0]
+                s.notices["reminder" if head == "before" else head] += 1
             elif n.state == "failed":
                 a = actions[n.action_id]
                 s.failures.append(

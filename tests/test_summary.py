@@ -1,0 +1,76 @@
+"""The management summary for the shipped plan as of 2010-03-15 (some overdue, some due soon)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from freezegun import freeze_time
+
+
+@pytest.fixture
+def worked_plan(cli):
+    """The shipped plan worked as of mid-March 2010: notices sent, one completion, one extension."""
+    assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
+
+    def run(day):
+        with freeze_time(f"{day}T09:00:00Z"):
+            assert cli("run", "--once", "--now", f"{day}T09:00").exit_code == 0
+
+    for day in ("2010-03-08", "2010-03-09", "2010-03-10"):
+        run(day)
+    assert cli("set-status", "SG1", "complete", "--note", "audit: all allocated", "--now", "2010-03-10T11:00").exit_code == 0
+    run("2010-03-11")
+    assert cli("extend", "SG2", "--to", "2010-03-26", "--reason", "exemplars launched late",
+               "--approved-by", "head-of-safeguarding", "--now", "2010-03-11T10:00").exit_code == 0  # fmt: skip
+    run("2010-03-12")
+    return cli
+
+
+def test_summary_text(worked_plan):
+    out = worked_plan("summary", "--now", "2010-03-15T08:00", "--since", "2010-03-08").output
+    assert "Ofsted inspection of safeguarding and looked after children 2009 (ofsted-2009) as of Monday 15 March 2010" in out
+    assert "Actions: 3 overdue, 1 due soon, 7 on track, 1 complete" in out
+    assert "  - LAC1: Ensure that the initial case planning" in out
+    assert "(Independent Reviewing Officer Service Manager), due 2010-02-24, 19d overdue" in out
+    assert "SG2: Improve the timeliness and quality of initial assessments" in out and "due 2010-03-26" in out
+    assert "  - SG1: Ensure that new referrals are allocated" in out
+    assert "SG2: due 2010-02-24 -> 2010-03-26 (original 2010-02-24); exemplars launched late; approved by head-of-safeguarding" in out
+    # 8 Mar (first run): escalation:1 for the five 3-month actions, `assigned` for the seven 6-month
+    # ones; 11 Mar: overdue:3 for four (SG1 is complete); 12 Mar: SG2's before:14 for its new date.
+    line = [x for x in out.splitlines() if x.startswith("Notices sent")][0]
+    assert line == "Notices sent since 08 Mar 2010 00:00 UTC: 17 (7 assigned, 5 escalation, 4 overdue, 1 reminder)"
+
+
+def test_summary_markdown_is_clean(worked_plan):
+    out = worked_plan("summary", "--now", "2010-03-15T08:00", "--since", "2010-03-08", "--format", "md").output
+    lines = out.splitlines()
+    assert lines[0] == "# Improvement plan summary"
+    assert "| Ref | Action | Owner | Due | Overdue |" in lines
+    header = lines.index("| Ref | Action | Owner | Due | Overdue |")
+    assert lines[header - 1] == "" and lines[header + 1] == "| --- | --- | --- | --- | --- |"
+    rows = [x for x in lines[header + 2 :] if x.startswith("|")]
+    assert [r.split(" | ")[0] for r in rows] == ["| LAC1", "| LAC2", "| SG3"]
+    assert all(r.endswith("| 19 days |") for r in rows)
+    for heading in ("### Overdue", "### Due in the next 14 days"):
+        i = lines.index(heading)
+        assert lines[i - 1] == "" and lines[i + 1] == ""
+
+
+def test_summary_html_and_csv(worked_plan):
+    html = worked_plan("summary", "--now", "2010-03-15T08:00", "--format", "html").output
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<td>LAC1</td>" in html and "<td>19 days</td>" in html
+    rows = list(csv.DictReader(io.StringIO(worked_plan("summary", "--now", "2010-03-15T08:00", "--format", "csv").output)))
+    assert len(rows) == 12
+    by_ref = {r["ref"]: r for r in rows}
+    assert by_ref["SG1"]["rag"] == "complete"
+    assert by_ref["SG2"]["rag"] == "due soon" and by_ref["SG2"]["due"] == "2010-03-26"
+    assert by_ref["SG2"]["original_due"] == "2010-02-24"
+    assert by_ref["LAC1"]["rag"] == "overdue" and by_ref["LAC1"]["days_left"] == "-19"
+
+
+def test_summary_bad_plan(worked_plan):
+    r = worked_plan("summary", "--plan", "nope")
+    assert r.exit_code == 2 and "--plan 'nope': no such plan; known: ofsted-2009" in r.output

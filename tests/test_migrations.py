@@ -16,7 +16,16 @@ def test_upgrade_from_empty(db_url):
     db.upgrade(engine)
     assert db.current_revision(engine) == db.head_revision() == "0003"
     tables = set(sa.inspect(engine).get_table_names())
-    assert {"owner", "plan", "action", "action_event", "due_revision", "notice", "heartbeat", "service_event"} <= tables
+    assert {
+        "owner",
+        "plan",
+        "action",
+        "action_event",
+        "due_revision",
+        "notice",
+        "heartbeat",
+        "service_event",
+    } <= tables
     db.upgrade(engine)  # idempotent
     engine.dispose()
 
@@ -30,24 +39,33 @@ def test_upgrade_from_0001_keeps_data(db_url):
         conn.execute(sa.text("INSERT INTO plan (id, title, report_date, escalation_contact, active, updated_at) "
                              "VALUES ('p', 'Plan', '2009-11-24', NULL, true, :t)"), {"t": NOW})  # fmt: skip
         conn.execute(
-            sa.text("INSERT INTO action (plan_id, ref, title, owner_id, owner_since, config_due, due, status, "
-                    "in_config, created_at, updated_at) VALUES ('p', 'A1', 'Do it', 'o1', '2009-11-24', "
-                    "'2010-02-24', '2010-03-31', 'in_progress', true, :t, :t)"),  # fmt: skip
+            sa.text(
+                "INSERT INTO action (plan_id, ref, title, owner_id, owner_since, config_due, due, status, "
+                "in_config, created_at, updated_at) VALUES ('p', 'A1', 'Do it', 'o1', '2009-11-24', "
+                "'2010-02-24', '2010-03-31', 'in_progress', true, :t, :t)"
+            ),  # fmt: skip
             {"t": NOW},
         )
     db.upgrade(engine, "0002")
     with engine.begin() as conn:
         action_id = conn.execute(sa.text("SELECT id FROM action")).scalar()
         conn.execute(
-            sa.text("INSERT INTO notice (action_id, due_date, stage, track, recipient, send_day, state, attempts, "
-                    "created_at, updated_at) VALUES (:a, '2010-03-31', 'before:28', 'owner', 'o1@example.org', "
-                    "'2010-03-03', 'sent', 1, :t, :t)"),  # fmt: skip
+            sa.text(
+                "INSERT INTO notice (action_id, due_date, stage, track, recipient, send_day, state, attempts, "
+                "created_at, updated_at) VALUES (:a, '2010-03-31', 'before:28', 'owner', 'o1@example.org', "
+                "'2010-03-03', 'sent', 1, :t, :t)"
+            ),  # fmt: skip
             {"a": action_id, "t": NOW},
         )
     db.upgrade(engine)
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT ref, status, due, next_notice_on FROM action")).one()
-        assert (row.ref, row.status, str(row.due), row.next_notice_on) == ("A1", "in_progress", "2010-03-31", None)
+        assert (row.ref, row.status, str(row.due), row.next_notice_on) == (
+            "A1",
+            "in_progress",
+            "2010-03-31",
+            None,
+        )
         assert conn.execute(sa.text("SELECT stage FROM notice")).scalar() == "before:28"
         assert conn.execute(sa.text("SELECT count(*) FROM heartbeat")).scalar() == 0
     engine.dispose()
@@ -61,12 +79,16 @@ def test_ledger_key_is_unique(db_url):
         "updated_at) VALUES (:a, '2010-03-31', 'due', 'owner', 'o1@example.org', '2010-03-31', 'sent', 1, :t, :t)"
     )
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO owner VALUES ('o1', 'O', 'o1@example.org', NULL, true, :t)"), {"t": NOW})
+        conn.execute(
+            sa.text("INSERT INTO owner VALUES ('o1', 'O', 'o1@example.org', NULL, true, :t)"), {"t": NOW}
+        )
         conn.execute(sa.text("INSERT INTO plan VALUES ('p', 'P', '2009-11-24', NULL, true, :t)"), {"t": NOW})
         conn.execute(
-            sa.text("INSERT INTO action (plan_id, ref, title, owner_id, owner_since, config_due, due, status, "
-                    "in_config, created_at, updated_at) VALUES ('p', 'A1', 'T', 'o1', '2009-11-24', '2010-02-24', "
-                    "'2010-03-31', 'open', true, :t, :t)"),  # fmt: skip
+            sa.text(
+                "INSERT INTO action (plan_id, ref, title, owner_id, owner_since, config_due, due, status, "
+                "in_config, created_at, updated_at) VALUES ('p', 'A1', 'T', 'o1', '2009-11-24', '2010-02-24', "
+                "'2010-03-31', 'open', true, :t, :t)"
+            ),  # fmt: skip
             {"t": NOW},
         )
         action_id = conn.execute(sa.text("SELECT id FROM action")).scalar()

@@ -60,7 +60,9 @@ def test_daemon_sends_survives_a_typo_and_stops_cleanly(sqlite_env, config_dir, 
         assert daemon.proc.poll() is None, "a config typo must not kill the service"
         engine = sa.create_engine(db_url)
         with engine.connect() as conn:
-            detail = conn.execute(sa.text("SELECT detail FROM service_event WHERE kind = 'config_error'")).scalar()
+            detail = conn.execute(
+                sa.text("SELECT detail FROM service_event WHERE kind = 'config_error'")
+            ).scalar()
         engine.dispose()
         assert "owners.yaml line 25, owners[5].email: invalid email address 'pqa-manager'" in detail
         # The next summary (built from the last valid config, as the service does) reports it.

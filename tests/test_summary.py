@@ -20,7 +20,12 @@ def worked_plan(cli):
 
     for day in ("2010-03-08", "2010-03-09", "2010-03-10"):
         run(day)
-    assert cli("set-status", "SG1", "complete", "--note", "audit: all allocated", "--now", "2010-03-10T11:00").exit_code == 0
+    assert (
+        cli(
+            "set-status", "SG1", "complete", "--note", "audit: all allocated", "--now", "2010-03-10T11:00"
+        ).exit_code
+        == 0
+    )
     run("2010-03-11")
     assert cli("extend", "SG2", "--to", "2010-03-26", "--reason", "exemplars launched late",
                "--approved-by", "head-of-safeguarding", "--now", "2010-03-11T10:00").exit_code == 0  # fmt: skip
@@ -30,21 +35,32 @@ def worked_plan(cli):
 
 def test_summary_text(worked_plan):
     out = worked_plan("summary", "--now", "2010-03-15T08:00", "--since", "2010-03-08").output
-    assert "Ofsted inspection of safeguarding and looked after children 2009 (ofsted-2009) as of Monday 15 March 2010" in out
+    assert (
+        "Ofsted inspection of safeguarding and looked after children 2009 (ofsted-2009) as of Monday 15 March 2010"
+        in out
+    )
     assert "Actions: 3 overdue, 1 due soon, 7 on track, 1 complete" in out
     assert "  - LAC1: Ensure that the initial case planning" in out
     assert "(Independent Reviewing Officer Service Manager), due 2010-02-24, 19d overdue" in out
     assert "SG2: Improve the timeliness and quality of initial assessments" in out and "due 2010-03-26" in out
     assert "  - SG1: Ensure that new referrals are allocated" in out
-    assert "SG2: due 2010-02-24 -> 2010-03-26 (original 2010-02-24); exemplars launched late; approved by head-of-safeguarding" in out
+    assert (
+        "SG2: due 2010-02-24 -> 2010-03-26 (original 2010-02-24); exemplars launched late; approved by head-of-safeguarding"
+        in out
+    )
     # 8 Mar (first run): escalation:1 for the five 3-month actions, `assigned` for the seven 6-month
     # ones; 11 Mar: overdue:3 for four (SG1 is complete); 12 Mar: SG2's before:14 for its new date.
     line = [x for x in out.splitlines() if x.startswith("Notices sent")][0]
-    assert line == "Notices sent since 08 Mar 2010 00:00 UTC: 17 (7 assigned, 5 escalation, 4 overdue, 1 reminder)"
+    assert (
+        line
+        == "Notices sent since 08 Mar 2010 00:00 UTC: 17 (7 assigned, 5 escalation, 4 overdue, 1 reminder)"
+    )
 
 
 def test_summary_markdown_is_clean(worked_plan):
-    out = worked_plan("summary", "--now", "2010-03-15T08:00", "--since", "2010-03-08", "--format", "md").output
+    out = worked_plan(
+        "summary", "--now", "2010-03-15T08:00", "--since", "2010-03-08", "--format", "md"
+    ).output
     lines = out.splitlines()
     assert lines[0] == "# Improvement plan summary"
     assert "| Ref | Action | Owner | Due | Overdue |" in lines
@@ -62,7 +78,11 @@ def test_summary_html_and_csv(worked_plan):
     html = worked_plan("summary", "--now", "2010-03-15T08:00", "--format", "html").output
     assert html.startswith("<!DOCTYPE html>")
     assert "<td>LAC1</td>" in html and "<td>19 days</td>" in html
-    rows = list(csv.DictReader(io.StringIO(worked_plan("summary", "--now", "2010-03-15T08:00", "--format", "csv").output)))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(worked_plan("summary", "--now", "2010-03-15T08:00", "--format", "csv").output)
+        )
+    )
     assert len(rows) == 12
     by_ref = {r["ref"]: r for r in rows}
     assert by_ref["SG1"]["rag"] == "complete"

@@ -36,7 +36,12 @@ def as_utc(fires_):
 def test_spring_forward_2010(policy):
     got = as_utc(fires(daily_trigger(policy), dt.datetime(2010, 3, 25, 12, tzinfo=UTC), 4))
     # Fri 26 Mar 09:00 GMT; the weekend (and the 28 March clock change) skipped; then 09:00 BST = 08:00Z.
-    assert got == ["Fri 2010-03-26 09:00", "Mon 2010-03-29 08:00", "Tue 2010-03-30 08:00", "Wed 2010-03-31 08:00"]
+    assert got == [
+        "Fri 2010-03-26 09:00",
+        "Mon 2010-03-29 08:00",
+        "Tue 2010-03-30 08:00",
+        "Wed 2010-03-31 08:00",
+    ]
 
 
 def test_fall_back_2010(policy):
@@ -48,7 +53,12 @@ def test_easter_and_christmas_2010_are_skipped(policy):
     easter = as_utc(fires(daily_trigger(policy), dt.datetime(2010, 3, 31, 12, tzinfo=UTC), 3))
     assert easter == ["Thu 2010-04-01 08:00", "Tue 2010-04-06 08:00", "Wed 2010-04-07 08:00"]
     christmas = as_utc(fires(daily_trigger(policy), dt.datetime(2010, 12, 23, 12, tzinfo=UTC), 4))
-    assert christmas == ["Fri 2010-12-24 09:00", "Wed 2010-12-29 09:00", "Thu 2010-12-30 09:00", "Fri 2010-12-31 09:00"]
+    assert christmas == [
+        "Fri 2010-12-24 09:00",
+        "Wed 2010-12-29 09:00",
+        "Thu 2010-12-30 09:00",
+        "Fri 2010-12-31 09:00",
+    ]
     new_year = as_utc(fires(daily_trigger(policy), dt.datetime(2010, 12, 31, 12, tzinfo=UTC), 1))
     assert new_year == ["Tue 2011-01-04 09:00"]  # Mon 3 Jan 2011: New Year's Day (observed)
 

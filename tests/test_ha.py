@@ -1,0 +1,100 @@
+"""High availability on the real PostgreSQL: two daemons, one sends; kill -9 the leader, the other
+takes over and sends the next run; a real SMTP sink proves no notice is ever sent twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+from tests.service_helpers import Daemon, near_midnight, service_config, wait_for
+
+
+@pytest.fixture
+def pg_env(env, smtp_env, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("several replicas need PostgreSQL (SQLite refuses a second instance)")
+    if near_midnight(180):
+        pytest.skip("too close to midnight UTC for same-day send times")
+    return env
+
+
+def notices_sent(sink) -> Counter:
+    return Counter(n.strip() for _, m in sink.parsed() for n in m["X-Reminder-Notices"].split(","))
+
+
+def add_second_plan(config_dir, send_time: str):
+    """plans/second.yaml: the shipped plan as a new plan reported today, sending at `send_time`
+    (so its only stage today is `assigned`, due at that time)."""
+    text = (config_dir / "plans" / "ofsted-2009.yaml").read_text()
+    text = text.replace("id: ofsted-2009\n", f'id: second-plan\npolicy:\n  send_time: "{send_time}"\n', 1)
+    text = text.replace("report_date: 2009-11-24", f"report_date: {dt.datetime.now(dt.UTC).date()}")
+    (config_dir / "plans" / "second.yaml").write_text(text)
+
+
+def test_two_daemons_one_sends_failover_within_a_minute(pg_env, smtp_env, config_dir, tmp_path):
+    first_at = service_config(config_dir, send_in_seconds=12)
+    second_at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=50)).strftime("%H:%M:%S")
+    add_second_plan(config_dir, second_at)
+    a = Daemon(tmp_path, pg_env, "a")
+    b = None
+    try:
+        a.wait_log(r"is the leader", timeout=30)
+        b = Daemon(tmp_path, pg_env, "b")
+        wait_for(lambda: "service started" in b.log(), 30, "standby start")
+        time.sleep(2)
+        assert "is the leader" not in b.log()
+        # First plan at its send time: the leader sends 12 notices in 9 messages; the standby nothing.
+        a.wait_log(r"run \w+: 12 sent", timeout=60)
+        wait_for(lambda: len(smtp_env.messages) >= 9, 20, "9 messages")
+        assert len(smtp_env.messages) == 9, notices_sent(smtp_env)
+        assert "notice plan=" not in b.log()
+        assert "standby: the leader runs the daily job" in b.log()
+
+        a.kill()  # SIGKILL: no cleanup, the advisory lock goes with its connection
+        killed = time.monotonic()
+        b.wait_log(r"is the leader", timeout=60)
+        assert time.monotonic() - killed < 60
+        # The new leader's catch-up run finds the first plan done; the second plan is sent by b.
+        b.wait_log(r"run \w+: 12 sent", timeout=90)  # the second plan's 12 `assigned` notices
+        wait_for(lambda: len(smtp_env.messages) == 18, 20, "18 messages")
+        assert "notice plan=second-plan" in b.log() and "notice plan=second-plan" not in a.log()
+        sent = notices_sent(smtp_env)
+        assert len(sent) == 24 and set(sent.values()) == {1}, sent
+        assert first_at < second_at
+        assert b.stop() == 0
+    finally:
+        a.kill()
+        if b:
+            b.kill()
+
+
+def test_concurrent_runs_never_double_send(pg_env, smtp_env, tmp_path):
+    """Four `run --once` processes at the same instant, on several days: each notice exactly once."""
+    env = {**os.environ, **pg_env}
+
+    def reminders(*args):
+        return subprocess.Popen([sys.executable, "-m", "scheduler", *args], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+    assert reminders("sync", "--now", "2009-11-24T08:00").wait(60) == 0
+    expected = Counter()
+    for day in ("2009-11-24", "2010-01-27", "2010-02-24", "2010-03-03", "2010-03-04"):
+        fc = subprocess.run([sys.executable, "-m", "scheduler", "forecast", "--from", day, "--to", day, "--json"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+        expected.update(f"{e['plan']}/{e['ref']}={e['stage']}" for e in json.loads(fc.stdout))
+        procs = [reminders("run", "--once", "--now", f"{day}T09:00") for _ in range(4)]
+        for p in procs:
+            p.wait(120)
+            assert p.returncode == 0, p.stderr.read()
+    sent = notices_sent(smtp_env)
+    assert sent == expected
+    assert set(sent.values()) == {1}
+    # 24 Nov: 12 assigned; 27 Jan: 5 before:28; 24 Feb: 5 due; 3 Mar: 5 escalation:1; 4 Mar: 5 overdue:2
+    assert sum(expected.values()) == 12 + 5 + 5 + 5 + 5

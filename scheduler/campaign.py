@@ -19,10 +19,9 @@ from sqlmodel import SQLModel, select
 from scheduler import db
 from scheduler.config_model import Config
 from scheduler.decide import decide
-from scheduler.facts import build_facts, calendar_for, ledger_done, refresh_next_notice
+from scheduler.facts import build_facts, calendar_for, ledger_done, sync_and_refresh
 from scheduler.models import CLOSED, Action
 from scheduler.pipeline import run_once
-from scheduler.sync import sync
 from scheduler.transport import FileTransport
 
 
@@ -41,8 +40,7 @@ def throwaway_copy(source: sa.Engine, config: Config, start: dt.date):
         tz = config.default_policy.tz
         at = dt.datetime.combine(start, dt.time(0, 0), tzinfo=tz).astimezone(dt.UTC)
         with db.session(engine) as s:
-            sync(s, config, at)
-            refresh_next_notice(s, config, at)
+            sync_and_refresh(s, config, at)
             s.commit()
         try:
             yield engine

@@ -18,9 +18,9 @@ from scheduler.cli_common import (
 )
 from scheduler.config_load import load_config
 from scheduler.config_model import ConfigErrors
+from scheduler.facts import refresh_next_notice, sync_and_refresh
 from scheduler.models import STATUSES
 from scheduler.status_report import render_table, status_rows
-from scheduler.sync import sync as run_sync
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -59,10 +59,7 @@ def do_sync(app, quiet: bool = False) -> list[str]:
     """Sync config into the database in one transaction; return the change lines."""
     cfg = app.config
     with app.session() as session:
-        report = run_sync(session, cfg, app.now)
-        from scheduler.facts import refresh_next_notice
-
-        refresh_next_notice(session, cfg, app.now)
+        report = sync_and_refresh(session, cfg, app.now)
         session.commit()
     if not quiet:
         for line in report.changes:
@@ -173,8 +170,6 @@ def extend(app, ref, to_date, reason, approved_by, by):
 
 
 def _refresh(app, session) -> None:
-    from scheduler.facts import refresh_next_notice
-
     refresh_next_notice(session, app.config, app.now)
 
 

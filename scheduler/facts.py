@@ -77,3 +77,24 @@ def refresh_next_notice(session: Session, config: Config, now: dt.datetime, acti
         action.next_notice_on = next_notice_day(facts, plan.policy, calendar_for(plan),
                                                 done.get((action.id, action.due), set()), today)  # fmt: skip
     session.flush()
+
+
+def sync_and_refresh(session: Session, config: Config, now: dt.datetime):
+    """Sync config into the database and keep `next_notice_on` current; return the SyncReport.
+
+    Only the actions sync touched are recomputed, unless the config itself changed since the
+    last sync (a policy or owner edit can move any action's next notice day).
+    """
+    from scheduler.models import ServiceEvent
+    from scheduler.sync import sync
+
+    report = sync(session, config, now)
+    stmt = select(ServiceEvent.detail).where(ServiceEvent.kind == "config_applied")
+    last = session.exec(stmt.order_by(ServiceEvent.id.desc())).first()
+    if last != config.fingerprint:
+        refresh_next_notice(session, config, now)
+        session.add(ServiceEvent(at=now, kind="config_applied", detail=config.fingerprint))
+    elif report.touched_action_ids:
+        touched = session.exec(select(Action).where(Action.id.in_(report.touched_action_ids))).all()
+        refresh_next_notice(session, config, now, touched)
+    return report

@@ -21,13 +21,12 @@ from sqlmodel import select
 from scheduler import db, health
 from scheduler.config_load import load_config
 from scheduler.config_model import ConfigErrors
-from scheduler.facts import calendar_for, refresh_next_notice
+from scheduler.facts import calendar_for, sync_and_refresh
 from scheduler.leadership import FileLock, make_lock
 from scheduler.logsetup import configure
 from scheduler.models import Notice, ServiceEvent
 from scheduler.pipeline import run_once
 from scheduler.summary_mail import send_summaries
-from scheduler.sync import sync
 from scheduler.triggers import daily_trigger, summary_trigger
 
 log = logging.getLogger("scheduler.service")
@@ -157,8 +156,7 @@ class Service:
             result = "error"
             try:
                 with db.session(self.engine) as s:
-                    sync(s, self.config, now)
-                    refresh_next_notice(s, self.config, now)
+                    sync_and_refresh(s, self.config, now)
                     s.commit()
                 from scheduler.cli_run import renderer_for, transport_for
 

@@ -56,7 +56,13 @@ def measure(n_actions: int) -> tuple[int, int, float]:
             sync_and_refresh(s, config, synced)
             s.commit()
         # The report-day run sends every `assigned` notice (that one is O(actions) by nature).
-        run_once(engine, config, Renderer(), FileTransport(root / "out"), dt.datetime(2010, 1, 4, 9, 30, tzinfo=dt.UTC))
+        run_once(
+            engine,
+            config,
+            Renderer(),
+            FileTransport(root / "out"),
+            dt.datetime(2010, 1, 4, 9, 30, tzinfo=dt.UTC),
+        )
         run_at = dt.datetime(2010, 1, 11, 9, 30, tzinfo=dt.UTC)  # due of the near ones (4 Jan + 7)
         start = time.perf_counter()
         report = run_once(engine, config, Renderer(), FileTransport(root / "out"), run_at)

@@ -16,7 +16,7 @@ import click
 from scheduler import db
 from scheduler.config_load import load_config
 from scheduler.config_model import DEFAULT_POLICY, Config, ConfigErrors
-from scheduler.settings import Settings, load_settings, redact_url
+from scheduler.settings import Settings, SettingsError, load_settings, redact_url
 
 
 class BadInput(click.ClickException):
@@ -59,7 +59,10 @@ class App:
     """What a command needs, built lazily: settings, validated config, migrated engine."""
 
     def __init__(self, config_dir: str | None, now: str | None):
-        self.settings: Settings = load_settings()
+        try:
+            self.settings: Settings = load_settings()
+        except SettingsError as exc:
+            raise BadInput(f"{exc} (see .env.example)") from None
         self.config_dir = Path(config_dir) if config_dir else self.settings.config_dir
         self.now = parse_now(now)  # the one `now` every part of this command uses
         self._config: Config | None = None

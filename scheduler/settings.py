@@ -31,6 +31,10 @@ class Settings:
         return f"Settings(database_url={redact_url(self.database_url)!r}, backend={self.email_backend!r})"
 
 
+class SettingsError(ValueError):
+    """An environment setting is invalid; the message names it and the fix."""
+
+
 def redact_url(url: str) -> str:
     """Return `url` with any password replaced by ***."""
     from sqlalchemy.engine import make_url
@@ -54,6 +58,13 @@ def load_settings(env_file: str | None = ".env") -> Settings:
     host = env.get("SMTP_HOST") or None
     backend = (env.get("EMAIL_BACKEND") or ("smtp" if host else "file")).lower()
     port = env.get("SMTP_PORT")
+    if port and not port.isdigit():
+        raise SettingsError(f"SMTP_PORT={port!r} is not a port number; e.g. SMTP_PORT=587")
+    security = (env.get("SMTP_SECURITY") or "starttls").lower()
+    if security not in ("starttls", "ssl", "none"):
+        raise SettingsError(f"SMTP_SECURITY={security!r}: use starttls, ssl or none")
+    if backend not in ("smtp", "file"):
+        raise SettingsError(f"EMAIL_BACKEND={backend!r}: use smtp or file")
     return Settings(
         database_url=env.get("DATABASE_URL") or "sqlite:///data/reminders.db",
         config_dir=Path(env.get("REMINDERS_CONFIG_DIR") or "config"),
@@ -62,7 +73,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         outbox_dir=Path(env.get("OUTBOX_DIR") or "outbox"),
         smtp_host=host,
         smtp_port=int(port) if port and port.isdigit() else None,
-        smtp_security=(env.get("SMTP_SECURITY") or "starttls").lower(),
+        smtp_security=security,
         smtp_username=env.get("SMTP_USERNAME") or None,
         smtp_password=env.get("SMTP_PASSWORD") or None,
         smtp_timeout=float(env.get("SMTP_TIMEOUT") or 30),

@@ -1,0 +1,124 @@
+"""SMTP with STARTTLS and AUTH against a real aiosmtpd server with a certificate made for the test;
+certificate verification stays on; the password never reaches the output."""
+
+from __future__ import annotations
+
+import ssl
+import subprocess
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from tests.conftest import SmtpSink, free_port
+
+PASSWORD = "s3cret-Pa55word"
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"reminders" and auth_data.password == PASSWORD.encode()
+        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
+
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True,
+                            authenticator=authenticator, auth_require_tls=True)  # fmt: skip
+    controller.start()
+    yield sink, controller.port, cert
+    controller.stop()
+
+
+def smtp_env(port, **extra):
+    return {"EMAIL_BACKEND": "smtp", "SMTP_HOST": "localhost", "SMTP_PORT": str(port), "SMTP_SECURITY": "starttls",
+            "SMTP_USERNAME": "reminders", "SMTP_PASSWORD": PASSWORD, "SMTP_TIMEOUT": "5", **extra}  # fmt: skip
+
+
+def test_starttls_with_verified_certificate_and_login(cli_subprocess, tls_server):
+    sink, port, cert = tls_server
+    result = cli_subprocess("send-test", "qa@example.org", extra_env=smtp_env(port, SSL_CERT_FILE=str(cert)))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("test message sent to qa@example.org via smtp")
+    assert [r for r, _ in sink.parsed()] == [["qa@example.org"]]
+
+
+def test_untrusted_certificate_is_refused(cli_subprocess, tls_server):
+    _sink, port, _cert = tls_server
+    result = cli_subprocess("send-test", "qa@example.org", extra_env=smtp_env(port))
+    assert result.returncode == 1
+    assert "test message not delivered (smtp): cannot connect to localhost" in result.stderr
+    assert "CERTIFICATE_VERIFY_FAILED" in result.stderr
+
+
+def test_wrong_password_is_reported_without_the_password(cli_subprocess, tls_server):
+    _sink, port, cert = tls_server
+    env = smtp_env(port, SSL_CERT_FILE=str(cert), SMTP_PASSWORD="wrong-" + PASSWORD)
+    result = cli_subprocess("send-test", "qa@example.org", extra_env=env)
+    assert result.returncode == 1
+    assert "SMTP login as 'reminders' refused: 535" in result.stderr
+    sync = cli_subprocess("sync", "--now", "2009-11-24T08:00", extra_env=env)
+    assert sync.returncode == 0
+    run = cli_subprocess("run", "--once", "--now", "2009-11-24T09:00", extra_env=env)
+    assert run.returncode == 1 and "12 to retry" in run.stdout
+    for text in (result.stdout, result.stderr, run.stdout, run.stderr, cli_subprocess("--help").stdout):
+        assert PASSWORD not in text
+
+
+def test_send_test_bad_address_is_exit_2(cli_subprocess):
+    result = cli_subprocess("send-test", "not-an-address")
+    assert result.returncode == 2
+    assert "Error: EMAIL 'not-an-address': An email address must have an @-sign." in result.stderr
+
+
+def test_health_when_database_unreachable(cli_subprocess):
+    result = cli_subprocess(
+        "health", extra_env={"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none"}
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("unhealthy: database unreachable")
+
+
+def test_bad_environment_settings_are_exit_2(cli_subprocess):
+    for env, message in (
+        (
+            {"SMTP_PORT": "smtp"},
+            "Error: SMTP_PORT='smtp' is not a port number; e.g. SMTP_PORT=587 (see .env.example)",
+        ),
+        (
+            {"SMTP_SECURITY": "tls"},
+            "Error: SMTP_SECURITY='tls': use starttls, ssl or none (see .env.example)",
+        ),
+        (
+            {"EMAIL_BACKEND": "sendmail"},
+            "Error: EMAIL_BACKEND='sendmail': use smtp or file (see .env.example)",
+        ),
+    ):
+        result = cli_subprocess("status", extra_env=env)
+        assert result.returncode == 2
+        assert result.stderr.strip() == message
+
+
+def test_admin_template_folder_overrides_and_undefined_is_an_error(cli_subprocess, tmp_path):
+    custom = tmp_path / "my-templates"
+    custom.mkdir()
+    (custom / "escalation.subject.txt").write_text("ACTION NEEDED {{ n.ref }} ({{ n.days_overdue }} days)")
+    assert cli_subprocess("sync", "--now", "2009-11-24T08:00").returncode == 0
+    env = {"TEMPLATES_DIR": str(custom)}
+    ok = cli_subprocess("preview", "SG1", "--stage", "escalation:1", "--now", "2010-03-03", extra_env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert "Subject: ACTION NEEDED SG1 (7 days)" in ok.stdout
+    assert "ESCALATION (level 1)" in ok.stdout  # the other templates still come from the shipped folder
+    (custom / "escalation.subject.txt").write_text("{{ n.no_such_field }}")
+    bad = cli_subprocess("preview", "SG1", "--stage", "escalation:1", "--now", "2010-03-03", extra_env=env)
+    assert bad.returncode == 1
+    assert (
+        "Error: template escalation.subject.txt: 'scheduler.emails.NoticeView object' has no attribute 'no_such_field'"
+        in bad.stderr
+    )

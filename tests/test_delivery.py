@@ -185,3 +185,42 @@ def test_header_and_html_injection_is_impossible(cli, smtp_env, config_dir):
     html = msg.get_body(("html",)).get_content()
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "\n" not in msg["Subject"]
+
+
+def test_whole_campaign_through_smtp_matches_the_forecast(cli, smtp_env, db_url, config_dir):
+    """Every run instant from the report date to 31 Aug 2010, delivered by SMTP: what arrives is
+    exactly the forecast, notice for notice, recipient for recipient."""
+    import datetime as dt
+    from collections import Counter
+    from email.utils import getaddresses
+
+    from scheduler import db
+    from scheduler.campaign import days, run_instants
+    from scheduler.config_load import load_config
+    from scheduler.emails import Renderer
+    from scheduler.pipeline import run_once
+    from scheduler.transport import SmtpTransport
+
+    forecast = json.loads(cli("forecast", "--from", "2009-11-24", "--to", "2010-08-31", "--json").output)
+    assert cli("sync", "--now", "2009-11-24T00:00").exit_code == 0
+    config, engine = load_config(config_dir), db.make_engine(db_url)
+    transport = SmtpTransport("127.0.0.1", smtp_env.controller.port, "none", timeout=5)
+    for day in days(dt.date(2009, 11, 24), dt.date(2010, 8, 31)):
+        for instant in run_instants(config, day):
+            with freeze_time(instant):
+                run_once(engine, config, Renderer(), transport, instant)
+    engine.dispose()
+    got = Counter()
+    for rcpts, msg in smtp_env.parsed():
+        day = dt.datetime.strptime(msg["Date"], "%a, %d %b %Y %H:%M:%S %z").date().isoformat()
+        cc = sorted(a for _, a in getaddresses([msg["Cc"]])) if msg["Cc"] else []
+        to = getaddresses([msg["To"]])[0][1]
+        assert sorted(rcpts) == sorted([to, *cc])
+        for item in notices(msg):
+            key, stage = item.split("=")
+            got[(day, key, stage, to, tuple(cc))] += 1
+    want = Counter(
+        (e["date"], f"{e['plan']}/{e['ref']}", e["stage"], e["to"], tuple(sorted(e["cc"]))) for e in forecast
+    )
+    assert got == want
+    assert sum(got.values()) == 329 and set(got.values()) == {1}

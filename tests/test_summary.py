@@ -94,3 +94,35 @@ def test_summary_html_and_csv(worked_plan):
 def test_summary_bad_plan(worked_plan):
     r = worked_plan("summary", "--plan", "nope")
     assert r.exit_code == 2 and "--plan 'nope': no such plan; known: ofsted-2009" in r.output
+
+
+def test_weekly_summary_email_goes_to_the_recipients(worked_plan, smtp_env, db_url, config_dir):
+    """The service's weekly job: one email per plan to its summary_recipients, recorded, and the next
+    summary counts from then."""
+    import datetime as dt
+
+    from scheduler import db
+    from scheduler.config_load import load_config
+    from scheduler.emails import Renderer
+    from scheduler.summary import build_summaries
+    from scheduler.summary_mail import send_summaries
+    from scheduler.transport import SmtpTransport
+
+    engine = db.make_engine(db_url)
+    config = load_config(config_dir)
+    at = dt.datetime(2010, 3, 15, 8, 0, tzinfo=dt.UTC)
+    transport = SmtpTransport("127.0.0.1", smtp_env.controller.port, "none", timeout=5)
+    with freeze_time(at):
+        assert send_summaries(engine, config, Renderer(), transport, at, ["ofsted-2009"]) == 1
+    ((rcpts, msg),) = smtp_env.parsed()
+    assert sorted(rcpts) == ["executive-director@example.org", "pqa-manager@example.org"]
+    assert msg["Subject"] == ("Improvement plan summary: Ofsted inspection of safeguarding and looked after "
+                              "children 2009 (15 Mar 2010)")  # fmt: skip
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert "Actions: 3 overdue, 1 due soon, 7 on track, 1 complete" in msg.get_body(("plain",)).get_content()
+    assert "<td>LAC1</td>" in msg.get_body(("html",)).get_content()
+    with db.session(engine) as s:
+        (later,) = build_summaries(s, config, at + dt.timedelta(days=7))
+    assert later.since == at  # changes are counted from the last summary sent
+    assert later.completed == [] and later.extensions == []
+    engine.dispose()

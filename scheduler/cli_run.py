@@ -14,7 +14,7 @@ from scheduler.campaign import simulate as do_simulate
 from scheduler.campaign import throwaway_copy
 from scheduler.cli import do_sync, main
 from scheduler.cli_common import BadInput, Failure, config_option, now_option, parse_date, with_app
-from scheduler.decide import _notice, escalation_stages, owner_stages
+from scheduler.decide import escalation_stages, notice_for, owner_stages
 from scheduler.emails import Renderer, TemplateProblem
 from scheduler.facts import build_facts, calendar_for
 from scheduler.models import Notice
@@ -165,7 +165,7 @@ def preview(app, ref, stage, html_file):
             raise BadInput(
                 f"--stage {chosen!r}: not a stage of this action; use one of: {', '.join(names[:12])}"
             )
-        pn = _notice(stages[names.index(chosen)], facts)
+        pn = notice_for(stages[names.index(chosen)], facts)
         row = Notice(action_id=action.id, due_date=action.due, stage=chosen, track=pn.stage.track,
                      recipient=pn.to.email, cc=",".join(c.email for c in pn.cc) or None,
                      send_day=pn.stage.send_day, state="preview")  # fmt: skip

@@ -106,17 +106,6 @@ class Config:
     directory: str = ""
     fingerprint: str = ""  # hash of the files, to tell when config changed
 
-    def manager_chain(self, owner_id: str) -> list[Owner]:
-        """Return the owner's managers, nearest first (cycles are rejected at load)."""
-        chain, seen = [], {owner_id}
-        current = self.owners.get(owner_id)
-        while current and current.manager and current.manager not in seen:
-            seen.add(current.manager)
-            current = self.owners.get(current.manager)
-            if current:
-                chain.append(current)
-        return chain
-
 
 @dataclass
 class Problem:

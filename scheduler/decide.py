@@ -94,7 +94,7 @@ def _is_done(stage: Stage, recipient: Person, done: set[tuple[str, str]]) -> boo
     return any(name == stage.name for name, _ in done)
 
 
-def _notice(stage: Stage, facts: ActionFacts) -> PlannedNotice:
+def notice_for(stage: Stage, facts: ActionFacts) -> PlannedNotice:
     if stage.track == OWNER:
         return PlannedNotice(stage, facts.owner)
     target = facts.escalation_targets[stage.order - 1]
@@ -104,7 +104,7 @@ def _notice(stage: Stage, facts: ActionFacts) -> PlannedNotice:
 def pending_stages(facts, policy, cal, done, until) -> list[PlannedNotice]:
     """Return every stage (both tracks) not yet in the ledger, with recipients, by send day."""
     stages = owner_stages(facts, policy, cal, until) + escalation_stages(facts, policy, cal)
-    notices = [_notice(s, facts) for s in stages]
+    notices = [notice_for(s, facts) for s in stages]
     pending = [n for n in notices if not _is_done(n.stage, n.to, done)]
     return sorted(pending, key=lambda n: (n.stage.send_day, n.stage.track, n.stage.order))
 

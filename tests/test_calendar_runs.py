@@ -50,45 +50,32 @@ def utc(text):
     return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
-def test_spring_dst_week(daily_overdue, tmp_path):
+@pytest.mark.parametrize(
+    ("warm_up", "start", "end", "days", "per_day"),
+    [
+        # Spring forward on Sunday 28 March: 09:00 GMT (09:00Z) before, 09:00 BST (08:00Z) after;
+        # the five 3-month actions are overdue.
+        ("2010-03-24T09:00", "2010-03-25T00:00", "2010-04-01T23:00",
+         ["2010-03-25", "2010-03-26", "2010-03-29", "2010-03-30", "2010-03-31", "2010-04-01"], 5),
+        # Fall back on Sunday 31 October: 09:00 BST (08:00Z) before, 09:00 GMT (09:00Z) after;
+        # all twelve actions are overdue.
+        ("2010-10-27T08:00", "2010-10-28T00:00", "2010-11-03T23:00",
+         ["2010-10-28", "2010-10-29", "2010-11-01", "2010-11-02", "2010-11-03"], 12),
+    ],
+    ids=["spring", "autumn"],
+)  # fmt: skip
+def test_dst_week_one_notice_per_action_per_working_day_at_0900_local(
+    daily_overdue, tmp_path, warm_up, start, end, days, per_day
+):
     config, engine = daily_overdue
-    run_every(
-        engine,
-        config,
-        tmp_path / "o",
-        utc("2010-03-24T09:00"),
-        utc("2010-03-24T09:00"),
-        dt.timedelta(hours=1),
-    )
-    sent = run_every(engine, config, tmp_path / "o", utc("2010-03-25T00:00"), utc("2010-04-01T23:00"),
-                     dt.timedelta(hours=1))  # fmt: skip
-    days = sorted(sent)
-    assert days == [dt.date(2010, 3, d) for d in (25, 26, 29, 30, 31)] + [dt.date(2010, 4, 1)]
-    for day in days:
-        times = {t for t, _ in sent[day]}
-        assert times == {"09:00"}, (day, times)  # 09:00 GMT before 28 March, 09:00 BST (08:00Z) after
-        assert len(sent[day]) == 5  # the five 3-month actions, one notice each
-        assert len({n.split("=")[0] for _, n in sent[day]}) == 5
-
-
-def test_autumn_dst_week(daily_overdue, tmp_path):
-    config, engine = daily_overdue
-    run_every(
-        engine,
-        config,
-        tmp_path / "o",
-        utc("2010-10-27T08:00"),
-        utc("2010-10-27T08:00"),
-        dt.timedelta(hours=1),
-    )
-    sent = run_every(engine, config, tmp_path / "o", utc("2010-10-28T00:00"), utc("2010-11-03T23:00"),
-                     dt.timedelta(hours=1))  # fmt: skip
-    assert sorted(sent) == [dt.date(2010, 10, 28), dt.date(2010, 10, 29)] + [
-        dt.date(2010, 11, d) for d in (1, 2, 3)
-    ]
+    hour = dt.timedelta(hours=1)
+    run_every(engine, config, tmp_path / "o", utc(warm_up), utc(warm_up), hour)  # clear the backlog
+    sent = run_every(engine, config, tmp_path / "o", utc(start), utc(end), hour)
+    assert sorted(sent) == [dt.date.fromisoformat(d) for d in days]
     for day, items in sent.items():
-        assert {t for t, _ in items} == {"09:00"}, day
-        assert len(items) == 12
+        assert {t for t, _ in items} == {"09:00"}, (day, items)
+        assert len(items) == per_day
+        assert len({n.split("=")[0] for _, n in items}) == per_day  # one notice per action
 
 
 @pytest.mark.parametrize(

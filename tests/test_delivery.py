@@ -136,7 +136,7 @@ def test_451_then_delivered_on_the_next_run(cli, smtp_env):
     assert len(got) == 12
 
 
-def test_550_for_one_recipient_of_two(cli, smtp_env, config_dir):
+def test_550_for_one_recipient_of_two(cli, smtp_env, config_dir, db_url):
     cli("sync", "--now", "2009-11-24T08:00")
     run_at(cli, "2010-03-02T09:00:00")
     smtp_env.messages.clear()
@@ -149,8 +149,16 @@ def test_550_for_one_recipient_of_two(cli, smtp_env, config_dir):
     to_lac = [(r, m) for r, m in delivered if "ofsted-2009/LAC1=escalation:1" in m["X-Reminder-Notices"]]
     assert to_lac and all("head-of-lac@example.org" not in r for r, _ in to_lac)  # cc got it, manager refused
     assert any("iro-service-manager@example.org" in r for r, _ in to_lac)
-    history = cli("status", "--json")  # the run is recorded; a later run does not resend it
-    assert history.exit_code == 0
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        failed = conn.execute(
+            sa.text("SELECT stage, recipient, last_error FROM notice WHERE state = 'failed'")
+        ).all()
+    engine.dispose()
+    assert {(f.stage, f.recipient) for f in failed} == {("escalation:1", "head-of-lac@example.org")}
+    assert all(f.last_error.startswith("recipient refused: 550") for f in failed)
     smtp_env.messages.clear()
     run_at(cli, "2010-03-04T09:00:00")
     assert not [m for _, m in smtp_env.parsed() if "escalation:1" in m["X-Reminder-Notices"]]

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from freezegun import freeze_time
 
-from scheduler.config_load import load_config
-from scheduler.db import make_engine
-from scheduler.emails import Renderer
-from scheduler.pipeline import run_once
-from scheduler.transport import FileTransport
+from scheduler.config.load import load_config
+from scheduler.store.db import make_engine
+from scheduler.mail.render import Renderer
+from scheduler.engine.pipeline import run_once
+from scheduler.mail.transport import FileTransport
 from tests.conftest import REPO
 from tests.test_config_errors import PLAN, edit
 

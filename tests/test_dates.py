@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from scheduler.dates import WorkingCalendar, add_months
+from scheduler.config.dates import WorkingCalendar, add_months
 
 D = dt.date
 

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.config_fields import Fields, check_policy
-from scheduler.config_model import DEFAULT_POLICY
-from scheduler.dates import WorkingCalendar
-from scheduler.decide import ActionFacts, Person, decide, next_notice_day, owner_stages
+from scheduler.config.fields import Fields, check_policy
+from scheduler.config.model import DEFAULT_POLICY
+from scheduler.config.dates import WorkingCalendar
+from scheduler.engine.decide import ActionFacts, Person, decide, next_notice_day, owner_stages
 
 D = dt.date
 LONDON = ZoneInfo("Europe/London")

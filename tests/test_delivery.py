@@ -202,12 +202,12 @@ def test_whole_campaign_through_smtp_matches_the_forecast(cli, smtp_env, db_url,
     from collections import Counter
     from email.utils import getaddresses
 
-    from scheduler import db
-    from scheduler.campaign import days, run_instants
-    from scheduler.config_load import load_config
-    from scheduler.emails import Renderer
-    from scheduler.pipeline import run_once
-    from scheduler.transport import SmtpTransport
+    from scheduler.store import db
+    from scheduler.engine.campaign import days, run_instants
+    from scheduler.config.load import load_config
+    from scheduler.mail.render import Renderer
+    from scheduler.engine.pipeline import run_once
+    from scheduler.mail.transport import SmtpTransport
 
     forecast = json.loads(cli("forecast", "--from", "2009-11-24", "--to", "2010-08-31", "--json").output)
     assert cli("sync", "--now", "2009-11-24T00:00").exit_code == 0

@@ -6,7 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from scheduler import db
+from scheduler.store import db
 
 NOW = dt.datetime(2010, 1, 4, 9, 0)
 

@@ -12,9 +12,10 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from scheduler import db
-from scheduler.config_load import load_config
-from scheduler.summary import build_summaries, render
+from scheduler.store import db
+from scheduler.config.load import load_config
+from scheduler.engine.summary import build_summaries
+from scheduler.mail.summary_mail import render
 from tests.service_helpers import Daemon, near_midnight, service_config, wait_for
 
 

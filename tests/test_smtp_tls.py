@@ -85,24 +85,42 @@ def test_health_when_database_unreachable(cli_subprocess):
     assert result.stderr.startswith("unhealthy: database unreachable")
 
 
-def test_bad_environment_settings_are_exit_2(cli_subprocess):
-    for env, message in (
-        (
-            {"SMTP_PORT": "smtp"},
-            "Error: SMTP_PORT='smtp' is not a port number; e.g. SMTP_PORT=587 (see .env.example)",
-        ),
-        (
-            {"SMTP_SECURITY": "tls"},
-            "Error: SMTP_SECURITY='tls': use starttls, ssl or none (see .env.example)",
-        ),
-        (
-            {"EMAIL_BACKEND": "sendmail"},
-            "Error: EMAIL_BACKEND='sendmail': use smtp or file (see .env.example)",
-        ),
-    ):
-        result = cli_subprocess("status", extra_env=env)
-        assert result.returncode == 2
-        assert result.stderr.strip() == message
+def test_every_bad_environment_setting_is_reported_at_once_exit_2(cli_subprocess):
+    bad = {"SMTP_PORT": "smtp", "SMTP_SECURITY": "tls", "EMAIL_BACKEND": "sendmail", "SMTP_TIMEOUT": "abc",
+           "LOG_FORMAT": "xml", "MAIL_FROM": "reminders@example.org\r\nBcc: x@example.org"}  # fmt: skip
+    result = cli_subprocess("status", extra_env=bad)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "Error: 6 bad settings in the environment:",
+        "  - EMAIL_BACKEND='sendmail': not an allowed value; use smtp or file",
+        "  - SMTP_PORT='smtp': not a whole number; a port number from 1 to 65535, e.g. SMTP_PORT=587",
+        "  - SMTP_SECURITY='tls': not an allowed value; use starttls, ssl or none",
+        "  - SMTP_TIMEOUT='abc': not a number; seconds, a number above 0 and at most 600, e.g. SMTP_TIMEOUT=30",
+        "  - MAIL_FROM='reminders@example.org\\r\\nBcc: x@example.org': contains a control character (a line "
+        "break?); one address, e.g. MAIL_FROM='Reminders <reminders@council.example.org>'",
+        "  - LOG_FORMAT='xml': not an allowed value; use text or json",
+        "(see .env.example)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        ({"SMTP_TIMEOUT": "0"}, "SMTP_TIMEOUT='0': out of range"),
+        ({"MAIL_FROM": "not an address"}, "MAIL_FROM='not an address': is not exactly one email address"),
+        ({"MAIL_FROM": "a@example.org, b@example.org"}, "is not exactly one email address"),
+        ({"EMAIL_BACKEND": "smtp", "SMTP_HOST": ""}, "EMAIL_BACKEND=smtp needs SMTP_HOST"),
+        ({"BASE_URL": "https://reminders.example.org"}, "BASE_URL is set, so SECRET_KEY is required"),
+        ({"BASE_URL": "reminders.example.org", "SECRET_KEY": "x" * 20}, "BASE_URL='reminders.example.org': is not"),
+    ],
+)
+def test_bad_setting_names_the_variable_and_the_fix(cli, monkeypatch, env, line):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = cli("status")
+    assert result.exit_code == 2
+    assert line in result.output
 
 
 def test_admin_template_folder_overrides_and_undefined_is_an_error(cli_subprocess, tmp_path):
@@ -119,6 +137,6 @@ def test_admin_template_folder_overrides_and_undefined_is_an_error(cli_subproces
     bad = cli_subprocess("preview", "SG1", "--stage", "escalation:1", "--now", "2010-03-03", extra_env=env)
     assert bad.returncode == 1
     assert (
-        "Error: template escalation.subject.txt: 'scheduler.emails.NoticeView object' has no attribute 'no_such_field'"
+        "Error: template escalation.subject.txt: 'scheduler.engine.views.NoticeView object' has no attribute 'no_such_field'"
         in bad.stderr
     )

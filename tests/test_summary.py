@@ -101,12 +101,12 @@ def test_weekly_summary_email_goes_to_the_recipients(worked_plan, smtp_env, db_u
     summary counts from then."""
     import datetime as dt
 
-    from scheduler import db
-    from scheduler.config_load import load_config
-    from scheduler.emails import Renderer
-    from scheduler.summary import build_summaries
-    from scheduler.summary_mail import send_summaries
-    from scheduler.transport import SmtpTransport
+    from scheduler.store import db
+    from scheduler.config.load import load_config
+    from scheduler.mail.render import Renderer
+    from scheduler.engine.summary import build_summaries
+    from scheduler.mail.summary_mail import send_summaries
+    from scheduler.mail.transport import SmtpTransport
 
     engine = db.make_engine(db_url)
     config = load_config(config_dir)

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.config_load import load_config
-from scheduler.triggers import daily_trigger, summary_trigger
+from scheduler.config.load import load_config
+from scheduler.service.triggers import daily_trigger, summary_trigger
 from tests.conftest import SHIPPED_CONFIG
 
 UTC = dt.UTC

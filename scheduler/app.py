@@ -1,0 +1,135 @@
+"""Wiring: build settings -> config, engine, renderer, transport and clock, once, for one process.
+
+The CLI and the daemon both take an `App`; nothing below this module builds its own. Heavy
+parts (SQLAlchemy, Alembic, Jinja2, SMTP) are imported only when first used, so `--help` and
+`validate` start fast. Errors are `AppError`s with an exit code (2: bad input, 1: failure).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from scheduler.clock import Clock, FixedClock, SystemClock
+
+
+class AppError(Exception):
+    """Something the person running the command must fix; `exit_code` 2 (input) or 1 (failure)."""
+
+    exit_code = 1
+
+
+class BadSetup(AppError):
+    """Bad settings, config or options: exit 2, nothing changed."""
+
+    exit_code = 2
+
+
+class Unavailable(AppError):
+    """The database or mail server cannot be used: exit 1."""
+
+
+class App:
+    """Everything one process needs, built lazily from the settings."""
+
+    def __init__(self, settings, config_dir: str | Path | None = None, clock: Clock | None = None):
+        self.settings = settings
+        self.config_dir = Path(config_dir) if config_dir else settings.config_dir
+        self.clock: Clock = clock or FixedClock(SystemClock().now())
+        self._config = None
+        self._engine = None
+        self._renderer = None
+
+    @classmethod
+    def from_env(cls, config_dir=None, clock: Clock | None = None, env_file: str | None = ".env") -> App:
+        """Return an App on the environment's settings; BadSetup lists every bad variable."""
+        from scheduler.config.settings import SettingsError, load_settings
+
+        try:
+            settings = load_settings(env_file)
+        except SettingsError as exc:
+            raise BadSetup(f"{exc}\n(see .env.example)") from None
+        return cls(settings, config_dir, clock)
+
+    @property
+    def now(self) -> dt.datetime:
+        """The clock's current instant (for the CLI: the command's one `now`)."""
+        return self.clock.now()
+
+    # --- config ---------------------------------------------------------------------------------
+    def load_config(self):
+        """Read and validate the config folder afresh; raise ConfigErrors."""
+        from scheduler.config.load import load_config
+
+        return load_config(self.config_dir)
+
+    @property
+    def config(self):
+        """The validated config, read once; BadSetup (exit 2) with every problem otherwise."""
+        if self._config is None:
+            from scheduler.config.model import ConfigErrors
+
+            try:
+                self._config = self.load_config()
+            except ConfigErrors as exc:
+                raise BadSetup(f"{exc}\nnothing was changed. Fix the config in {self.config_dir} "
+                               "and run `reminders validate`.") from None  # fmt: skip
+        return self._config
+
+    @config.setter
+    def config(self, value) -> None:
+        self._config = value
+
+    # --- database -------------------------------------------------------------------------------
+    @property
+    def engine(self):
+        """The migrated database engine; Unavailable (exit 1) when it cannot be used."""
+        if self._engine is None:
+            from scheduler.config.settings import redact_url
+            from scheduler.store import db
+
+            url = redact_url(self.settings.database_url)
+            try:
+                engine = db.make_engine(self.settings.database_url)
+                db.upgrade(engine)
+            except db.DatabaseError as exc:
+                raise Unavailable(f"{exc} (DATABASE_URL={url}); check DATABASE_URL and that the "
+                                  "database server is running") from None  # fmt: skip
+            except Exception as exc:  # bad URL, missing driver
+                raise Unavailable(f"cannot use DATABASE_URL={url}: {exc}") from None
+            self._engine = engine
+        return self._engine
+
+    def session(self):
+        """Return a new Session on the engine (objects stay readable after commit)."""
+        from scheduler.store import db
+
+        return db.session(self.engine)
+
+    # --- mail -----------------------------------------------------------------------------------
+    @property
+    def renderer(self):
+        """The email renderer (templates compiled once per process)."""
+        if self._renderer is None:
+            from scheduler.mail.render import Renderer
+
+            self._renderer = Renderer(self.settings.templates_dir, self.settings.mail_from)
+        return self._renderer
+
+    def transport(self, outbox: Path | None = None):
+        """Return a new transport as the settings ask (`outbox` forces the file backend)."""
+        from scheduler.mail.transport import make_transport
+
+        return make_transport(self.settings, outbox)
+
+    def today_for(self, plan_id: str) -> dt.date:
+        """Local date of `now` in the plan's timezone (the default policy's when unknown)."""
+        from zoneinfo import ZoneInfo
+
+        from scheduler.config.model import DEFAULT_POLICY
+
+        try:
+            tz = self.config.plans[plan_id].policy.tz
+        except (KeyError, AppError):
+            tz = ZoneInfo(DEFAULT_POLICY["timezone"])
+        return self.now.astimezone(tz).date()

@@ -1,0 +1,72 @@
+"""CLI layer: the admin command `reminders` (also `python -m scheduler`), PRODUCT.md §5.
+
+Commands are thin: each builds the `App` and calls the library. They are loaded lazily (click's
+LazyGroup pattern), and their modules import heavy parts inside the command, so `--help` and
+`validate` start fast. May import every layer; nothing imports it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import click
+
+# command name -> "module:attribute"
+COMMANDS = {
+    "validate": "admin:validate",
+    "sync": "admin:sync",
+    "status": "admin:status",
+    "set-status": "admin:set_status",
+    "extend": "admin:extend",
+    "history": "admin:history",
+    "db": "admin:db_group",
+    "run": "run:run",
+    "forecast": "run:forecast",
+    "simulate": "run:simulate",
+    "preview": "run:preview",
+    "send-test": "run:send_test",
+    "summary": "service:summary",
+    "health": "service:health_cmd",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported only when listed or called."""
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(f"scheduler.cli.{module}"), attr)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # last resort: one line for the person, the stack for the log
+            logging.getLogger("scheduler").debug("unexpected error", exc_info=True)
+            raise click.ClickException(
+                f"unexpected error: {type(exc).__name__}: {exc} (set LOG_LEVEL=debug for the stack)"
+            ) from None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="improvement-plan-reminders")
+def main():
+    """Deadline reminders for inspection improvement plans.
+
+    \b
+    Example (the shipped plan, as of March 2010):
+      reminders validate
+      reminders sync --now 2009-11-24T08:00
+      reminders status --now 2010-03-15
+    """
+
+
+__all__ = ["main"]

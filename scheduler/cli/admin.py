@@ -1,0 +1,196 @@
+"""Admin commands over config and the database: validate, sync, status, set-status, extend,
+history, db upgrade."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from scheduler.cli.common import (
+    BadInput,
+    config_option,
+    default_by,
+    do_sync,
+    input_errors,
+    now_option,
+    parse_date,
+    with_app,
+)
+from scheduler.store.states import ActionStatus
+
+
+@click.command()
+@config_option
+@with_app
+def validate(app):
+    """Check the config folder and report every error at once (changes nothing).
+
+    \b
+    Example:
+      reminders validate --config config/
+    """
+    from scheduler.config.model import ConfigErrors
+
+    try:
+        cfg = app.load_config()
+    except ConfigErrors as exc:
+        raise BadInput(str(exc)) from None
+    n_actions = sum(len(p.actions) for p in cfg.plans.values())
+    click.echo(f"config OK: {len(cfg.owners)} owners, {len(cfg.plans)} plan(s), {n_actions} actions "
+               f"in {app.config_dir}")  # fmt: skip
+
+
+@click.command()
+@config_option
+@now_option
+@with_app
+def sync(app):
+    """Bring owners, plans and actions in the database in line with the config.
+
+    Status, history, extensions and the send ledger are never overwritten. An action
+    removed from its plan file is marked withdrawn; an owner change is recorded.
+
+    \b
+    Example:
+      reminders sync --now 2009-11-24T08:00
+    """
+    do_sync(app)
+
+
+@click.command()
+@click.option("--plan", "plan_id", metavar="PLAN", help="Only this plan.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (ISO dates) instead of a table.")
+@config_option
+@now_option
+@with_app
+def status(app, plan_id, as_json):
+    """Show every action: due date, days left or overdue, status and RAG.
+
+    RAG: complete / on track / due soon (14 days or less) / overdue.
+
+    \b
+    Example:
+      reminders status --now 2010-03-15 --plan ofsted-2009
+    """
+    from scheduler.engine.status import render_table, status_rows
+
+    with app.session() as session:
+        rows = status_rows(session, app.today_for, plan_id)
+    if plan_id and not rows:
+        raise BadInput(f"--plan {plan_id!r}: no such plan in the database; run `reminders sync`, "
+                       "or check the plan id with `reminders status`")  # fmt: skip
+    if as_json:
+        click.echo(json.dumps([r.as_json() for r in rows], indent=2))
+    elif not rows:
+        click.echo("no actions in the database yet: run `reminders sync`")
+    else:
+        click.echo(render_table(rows))
+
+
+@click.command("set-status")
+@click.argument("ref")
+@click.argument("new_status", metavar="STATUS", type=click.Choice([s.value for s in ActionStatus]))
+@click.option("--note", help="Why, e.g. the evidence of completion.")
+@click.option("--by", default=default_by, show_default="your user name", help="Who made the change.")
+@config_option
+@now_option
+@with_app
+@input_errors
+def set_status(app, ref, new_status, note, by):
+    """Change an action's status (recorded in its history).
+
+    \b
+    Example:
+      reminders set-status ofsted-2009/SG1 complete --note "audit shows all allocated" --by pqa
+    """
+    from scheduler.store import operations
+
+    with app.session() as session:
+        action = operations.resolve_ref(session, ref)
+        changed = operations.set_status(session, action, new_status, note, by, app.now)
+        _refresh(app, session)
+        session.commit()
+        key = f"{action.plan_id}/{action.ref}"
+    click.echo(f"{key}: status {new_status}" if changed else f"{key}: already {new_status}, no change")
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--to", "to_date", required=True, metavar="DATE", help="The agreed new due date.")
+@click.option("--reason", required=True, help="Why the new date was agreed.")
+@click.option("--approved-by", required=True, metavar="OWNER", help="Owner id who approved it.")
+@click.option("--by", default=default_by, show_default="your user name", help="Who recorded it.")
+@config_option
+@now_option
+@with_app
+@input_errors
+def extend(app, ref, to_date, reason, approved_by, by):
+    """Record an agreed extension: a revised due date (the original is kept).
+
+    \b
+    Example:
+      reminders extend SG4 --to 2010-07-30 --reason "survey delayed" --approved-by executive-director
+    """
+    new_due = parse_date(to_date, "--to")
+    from scheduler.store import operations
+
+    with app.session() as session:
+        action = operations.resolve_ref(session, ref)
+        rev = operations.extend(session, action, new_due, reason, approved_by, by, app.now)
+        _refresh(app, session)
+        session.commit()
+        click.echo(f"{action.plan_id}/{action.ref}: due {rev.previous_due} -> {rev.revised_due} "
+                   f"(original {action.config_due}), approved by {approved_by}")  # fmt: skip
+
+
+def _refresh(app, session) -> None:
+    from scheduler.engine.facts import refresh_next_notice
+
+    refresh_next_notice(session, app.config, app.now)
+
+
+@click.command()
+@click.argument("ref")
+@config_option
+@with_app
+@input_errors
+def history(app, ref):
+    """Show every change to an action: status, owner, due date revisions, notices.
+
+    \b
+    Example:
+      reminders history ofsted-2009/SG1
+    """
+    from scheduler.store import operations
+
+    with app.session() as session:
+        action = operations.resolve_ref(session, ref)
+        lines = operations.history(session, action)
+        click.echo(f"{action.plan_id}/{action.ref}: {action.title}")
+        click.echo(f"owner {action.owner_id}; status {action.status}; due {action.due} "
+                   f"(original {action.config_due})")  # fmt: skip
+        for h in lines:
+            change = f"{h.from_value or ''} -> {h.to_value}" if h.from_value else (h.to_value or "")
+            note = f"  ({h.note})" if h.note else ""
+            click.echo(f"{h.at:%Y-%m-%d %H:%M}Z  {h.kind:<10} {change}  by {h.by}{note}")
+
+
+@click.group("db")
+def db_group():
+    """Database maintenance."""
+
+
+@db_group.command("upgrade")
+@with_app
+def db_upgrade(app):
+    """Apply schema migrations (other commands do this automatically).
+
+    \b
+    Example:
+      DATABASE_URL=postgresql+psycopg://reminders@db/reminders reminders db upgrade
+    """
+    from scheduler.store import db
+
+    engine = app.engine
+    click.echo(f"database at revision {db.current_revision(engine)} (head {db.head_revision()})")

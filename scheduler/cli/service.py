@@ -1,0 +1,71 @@
+"""Commands for the management summary and the service's health."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from scheduler.cli.common import BadInput, config_option, now_option, parse_date, with_app
+
+
+@click.command()
+@click.option("--plan", "plan_id", metavar="PLAN", help="Only this plan.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "md", "html", "csv"]), default="text", show_default=True
+)
+@click.option(
+    "--since", metavar="DATE", help="Changes since this date (default: the last summary, or 7 days)."
+)
+@config_option
+@now_option
+@with_app
+def summary(app, plan_id, fmt, since):
+    """Print the management summary: RAG counts, overdue actions, completions, extensions, notices.
+
+    \b
+    Example:
+      reminders summary --now 2010-03-15 --format md > board-paper.md
+    """
+    from scheduler.engine.summary import build_summaries
+    from scheduler.mail.summary_mail import render
+
+    if plan_id and plan_id not in app.config.plans:
+        raise BadInput(f"--plan {plan_id!r}: no such plan; known: {', '.join(sorted(app.config.plans))}")
+    since_at = None
+    if since:
+        tz = app.config.default_policy.tz
+        since_at = dt.datetime.combine(parse_date(since, "--since"), dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+    with app.session() as s:
+        summaries = build_summaries(s, app.config, app.now, since_at, plan_id)
+    click.echo(render(summaries, fmt, app.renderer), nl=False)
+
+
+@click.command("health")
+@click.option("--any-host", is_flag=True, help="Accept a scheduler on any host (default: this host only).")
+@with_app
+def health_cmd(app, any_host):
+    """Exit 0 if the scheduler is alive (recent heartbeat, not stuck, database reachable), else 1.
+
+    This is the container HEALTHCHECK.
+
+    \b
+    Example:
+      reminders health && echo ok
+    """
+    import socket
+
+    from scheduler.config.settings import redact_url
+    from scheduler.service import health
+    from scheduler.store import db
+
+    try:
+        engine = db.make_engine(app.settings.database_url)
+    except Exception as exc:
+        click.echo(
+            f"unhealthy: cannot use DATABASE_URL={redact_url(app.settings.database_url)}: {exc}", err=True
+        )
+        raise SystemExit(1) from None
+    ok, text = health.verdict(engine, app.now, None if any_host else socket.gethostname())
+    click.echo(text, err=not ok)
+    raise SystemExit(0 if ok else 1)

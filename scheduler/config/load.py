@@ -1,0 +1,236 @@
+"""Read and validate the config folder: owners.yaml, policy.yaml, plans/*.yaml.
+
+`load_config(directory)` returns a `Config` or raises `ConfigErrors` listing every
+problem found (file, line, field path, bad value, hint). Nothing is written anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from scheduler.config.fields import Fields, check_policy
+from scheduler.config.model import (
+    DEFAULT_POLICY,
+    ActionConfig,
+    Config,
+    ConfigErrors,
+    Owner,
+    PlanConfig,
+    Policy,
+    Problem,
+)
+from scheduler.config.yamlload import LineDict, YamlProblem, load_yaml
+
+OWNER_KEYS = {"id", "name", "email", "manager"}
+PLAN_KEYS = {
+    "id", "title", "report_date", "escalation_contact", "summary_recipients", "policy", "actions",
+}  # fmt: skip
+ACTION_KEYS = {"ref", "title", "response", "area", "owner", "timescale_months", "due"}
+
+
+def _read(path: Path, rel: str, problems: list[Problem]):
+    try:
+        return load_yaml(path)
+    except YamlProblem as exc:
+        problems.append(Problem(rel, "", exc.message, exc.line, "fix the YAML syntax"))
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(rel, "", f"cannot read file: {exc}", None))
+    return None
+
+
+def _known(ids) -> str:
+    ids = sorted(ids)
+    return "known: " + (", ".join(ids[:12]) + (", ..." if len(ids) > 12 else "") if ids else "none")
+
+
+def _load_owners(directory: Path, problems: list[Problem]) -> dict[str, Owner]:
+    rel = "owners.yaml"
+    path = directory / rel
+    if not path.exists():
+        problems.append(Problem(rel, "", "file not found", None, f"create {path} with an `owners:` list"))
+        return {}
+    doc = _read(path, rel, problems)
+    if doc is None:
+        return {}
+    f = Fields(rel, problems)
+    if not f.mapping(doc, "", {"owners"}, required={"owners"}):
+        return {}
+    items = f.seq(doc, "owners", "owners", non_empty=True) or []
+    owners: dict[str, Owner] = {}
+    lines: dict[str, int | None] = {}
+    for i, item in enumerate(items):
+        p = f"owners[{i}]"
+        if not f.mapping(item, p, OWNER_KEYS, required={"id", "name", "email"}, line=items.line_of(i)):
+            continue
+        oid = f.slug(item, "id", p)
+        name = f.text(item, "name", p, single_line=True)
+        email = f.email(item, "email", p)
+        manager = f.slug(item, "manager", p, required=False)
+        if oid is None:
+            continue
+        # An owner with a bad name or email still counts as known, so that plans naming it
+        # do not get a cascade of "no such owner" errors (the config is rejected anyway).
+        if oid in owners:
+            f.error(item, "id", p, f"duplicate owner id {oid!r} (first on line {lines[oid]})",
+                    "give each owner a unique id")  # fmt: skip
+            continue
+        owners[oid] = Owner(oid, name or "", email or "", manager)
+        lines[oid] = item.line_of("id")
+    for i, item in enumerate(items):
+        if not isinstance(item, LineDict):
+            continue
+        o = owners.get(item.get("id"))
+        if o is None or o.manager is None or lines.get(o.id) != item.line_of("id"):
+            continue
+        if o.manager == o.id:
+            f.error(item, "manager", f"owners[{i}]", f"owner {o.id!r} is their own manager",
+                    "name a different owner, or leave manager out at the top of the chain")  # fmt: skip
+        elif o.manager not in owners:
+            f.error(item, "manager", f"owners[{i}]", f"no such owner {o.manager!r}", _known(owners))
+    # Manager cycles: follow each chain; a chain that returns to its start is a cycle.
+    reported: set[frozenset] = set()
+    for start in owners:
+        seen, cur = [start], owners[start].manager
+        while cur in owners and cur not in seen:
+            seen.append(cur)
+            cur = owners[cur].manager
+        if cur == start and len(seen) > 1 and frozenset(seen) not in reported:
+            reported.add(frozenset(seen))
+            cycle = " -> ".join(seen + [start])
+            problems.append(Problem(rel, f"owners[{list(owners).index(start)}].manager",
+                                    f"manager chain is a cycle: {cycle}", lines[start],
+                                    "the top of the chain must have no manager"))  # fmt: skip
+    return owners
+
+
+def _load_policy_file(directory: Path, problems: list[Problem]) -> tuple[dict, dict | None]:
+    """Return (defaults merged with policy.yaml, the parsed policy.yaml or None)."""
+    rel = "policy.yaml"
+    path = directory / rel
+    if not path.exists():
+        return dict(DEFAULT_POLICY), None
+    doc = _read(path, rel, problems)
+    merged = dict(DEFAULT_POLICY)
+    if doc is not None and Fields(rel, problems).mapping(doc, "", set(DEFAULT_POLICY)):
+        merged.update(doc)
+        return merged, doc
+    return merged, None
+
+
+def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> PlanConfig | None:
+    doc = _read(path, rel, problems)
+    if doc is None:
+        return None
+    f = Fields(rel, problems)
+    if not f.mapping(doc, "", PLAN_KEYS, required={"id", "title", "report_date", "actions"}):
+        return None
+    before = len(problems)
+    plan_id = f.slug(doc, "id", "")
+    title = f.text(doc, "title", "")
+    report_date = f.date(doc, "report_date", "")
+    contact = f.slug(doc, "escalation_contact", "", required=False)
+    if contact is not None and contact not in owners:
+        f.error(doc, "escalation_contact", "", f"no such owner {contact!r}", _known(owners))
+    recipients = []
+    for i, r in enumerate(f.seq(doc, "summary_recipients", "summary_recipients") or []):
+        if isinstance(r, str) and "@" in r:
+            recipients.append(r) if f.check_email(r, doc["summary_recipients"], i) else None
+        elif isinstance(r, str) and r in owners:
+            recipients.append(owners[r].email)
+        else:
+            f.error_at(doc["summary_recipients"].line_of(i), f"summary_recipients[{i}]",
+                       f"{r!r} is neither an owner id nor an email address", _known(owners))  # fmt: skip
+    policy_raw = dict(base_policy)
+    if "policy" in doc and f.mapping(doc["policy"], "policy", set(DEFAULT_POLICY)):
+        policy_raw.update(doc["policy"])
+    # Keys the plan does not override were checked (and reported) with policy.yaml.
+    policy = check_policy(policy_raw, f, "policy", doc.get("policy") or {}, owners)
+
+    actions: list[ActionConfig] = []
+    ref_lines: dict[str, int | None] = {}
+    items = f.seq(doc, "actions", "actions", non_empty=True) or []
+    for i, item in enumerate(items):
+        p = f"actions[{i}]"
+        if not f.mapping(item, p, ACTION_KEYS, required={"ref", "title", "owner"}, line=items.line_of(i)):
+            continue
+        ref = f.ref(item, "ref", p)
+        a_title = f.text(item, "title", p)
+        response = f.text(item, "response", p, required=False)
+        area = f.text(item, "area", p, required=False, single_line=True)
+        owner = f.slug(item, "owner", p)
+        if owner is not None and owner not in owners:
+            f.error(item, "owner", p, f"no such owner {owner!r}", _known(owners))
+            owner = None
+        has_t, has_d = "timescale_months" in item, "due" in item
+        months = due = None
+        if has_t and has_d:
+            f.error(item, "due", p, "both `timescale_months` and `due` are given",
+                    "keep one: `due` is an explicit date, `timescale_months` counts from report_date")  # fmt: skip
+        elif not (has_t or has_d):
+            f.error_at(item.line, p, "neither `timescale_months` nor `due` is given",
+                       "add `timescale_months: 3` (months after report_date) or `due: YYYY-MM-DD`")  # fmt: skip
+        elif has_t:
+            months = f.positive_int(item, "timescale_months", p, what="whole number of months")
+        else:
+            due = f.date(item, "due", p)
+        if ref is not None and ref in ref_lines:
+            f.error(item, "ref", p, f"duplicate ref {ref!r} in this plan (first on line {ref_lines[ref]})",
+                    "give each action in a plan a unique ref")  # fmt: skip
+            continue
+        if None in (ref, a_title, owner) or (months is None and due is None):
+            continue
+        ref_lines[ref] = item.line_of("ref")
+        actions.append(ActionConfig(ref, a_title, owner, response, area, months, due, items.line_of(i)))
+        if policy is not None:
+            _check_escalation_targets(policy, owners, contact, f, item, p, owner)
+    if len(problems) > before or plan_id is None or policy is None:
+        return None
+    return PlanConfig(plan_id, title, report_date, policy, tuple(actions), contact, tuple(recipients), rel)
+
+
+def _check_escalation_targets(policy: Policy, owners, contact, f: Fields, item, p, owner_id):
+    for n, level in enumerate(policy.escalations, start=1):
+        if level.to == "manager" and owners[owner_id].manager is None:
+            f.error(item, "owner", p,
+                    f"escalation level {n} goes to the manager, but owner {owner_id!r} has no manager",
+                    f"give {owner_id!r} a manager in owners.yaml, or change escalations[{n - 1}].to")  # fmt: skip
+        elif level.to == "escalation_contact" and contact is None:
+            f.error(item, "owner", p,
+                    f"escalation level {n} goes to the escalation_contact, but the plan has none",
+                    "add `escalation_contact: OWNER_ID` to the plan")  # fmt: skip
+            return  # once per action is enough
+
+
+def load_config(directory: Path | str) -> Config:
+    """Return the validated Config in `directory`, or raise ConfigErrors with every problem."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        raise ConfigErrors([Problem(str(directory), "", "config folder not found", None,
+                                    "pass --config DIR or set REMINDERS_CONFIG_DIR")])  # fmt: skip
+    owners = _load_owners(directory, problems)
+    base_policy, policy_doc = _load_policy_file(directory, problems)
+    default_policy = check_policy(base_policy, Fields("policy.yaml", problems), "", policy_doc, owners)
+    plan_files = sorted((directory / "plans").glob("*.yaml")) + sorted((directory / "plans").glob("*.yml"))
+    if not plan_files:
+        problems.append(Problem("plans/", "", "no plan files found", None,
+                                "add one plan per file as plans/NAME.yaml"))  # fmt: skip
+    plans: dict[str, PlanConfig] = {}
+    for path in plan_files:
+        rel = f"plans/{path.name}"
+        plan = _load_plan(path, rel, owners, base_policy, problems)
+        if plan is None:
+            continue
+        if plan.id in plans:
+            problems.append(Problem(rel, "id", f"duplicate plan id {plan.id!r} (also in "
+                                    f"{plans[plan.id].source})", None, "give each plan a unique id"))  # fmt: skip
+            continue
+        plans[plan.id] = plan
+    if problems or default_policy is None:
+        raise ConfigErrors(problems)
+    digest = hashlib.sha256()
+    for path in [directory / "owners.yaml", directory / "policy.yaml", *plan_files]:
+        if path.exists():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return Config(owners, plans, default_policy, str(directory), digest.hexdigest()[:16])

@@ -1,0 +1,144 @@
+"""Per-deployment settings from the environment (and `.env`, loaded by python-dotenv).
+
+`load_settings()` returns a validated `Settings` or raises `SettingsError` naming every bad
+variable at once, each with the allowed values. pydantic-settings reads and converts; the
+rules that span variables (SMTP backend needs a host, links need a secret) are checked here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///data/reminders.db"
+DEFAULT_MAIL_FROM = "Improvement plan reminders <reminders@example.org>"
+
+# The allowed values of each variable, for error messages.
+HINTS = {
+    "DATABASE_URL": "e.g. sqlite:///data/reminders.db or postgresql+psycopg://user@host/db",
+    "EMAIL_BACKEND": "use smtp or file",
+    "SMTP_PORT": "a port number from 1 to 65535, e.g. SMTP_PORT=587",
+    "SMTP_SECURITY": "use starttls, ssl or none",
+    "SMTP_TIMEOUT": "seconds, a number above 0 and at most 600, e.g. SMTP_TIMEOUT=30",
+    "MAIL_FROM": "one address, e.g. MAIL_FROM='Reminders <reminders@council.example.org>'",
+    "LOG_FORMAT": "use text or json",
+    "BASE_URL": "the web app's public address, e.g. BASE_URL=https://reminders.council.example.org",
+    "SECRET_KEY": "a random string of at least 16 characters, e.g. from `openssl rand -hex 32`",
+}
+# pydantic's error types, said plainly.
+PLAIN = {
+    "int_parsing": "not a whole number",
+    "float_parsing": "not a number",
+    "literal_error": "not an allowed value",
+    "less_than_equal": "out of range",
+    "greater_than_equal": "out of range",
+    "greater_than": "out of range",
+}
+ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+class SettingsError(ValueError):
+    """One or more environment settings are invalid; the message names each and its fix."""
+
+class Settings(BaseSettings):
+    """The deployment's settings; field names are the variables' names in lower case."""
+
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", frozen=True, populate_by_name=True)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=AliasChoices("DATABASE_URL"))
+    config_dir: Path = Field(Path("config"), validation_alias=AliasChoices("REMINDERS_CONFIG_DIR"))
+    templates_dir: Path | None = Field(None, validation_alias=AliasChoices("TEMPLATES_DIR"))
+    email_backend: Literal["smtp", "file"] | None = Field(None, validation_alias=AliasChoices("EMAIL_BACKEND"))
+    outbox_dir: Path = Field(Path("outbox"), validation_alias=AliasChoices("OUTBOX_DIR"))
+    smtp_host: str | None = Field(None, validation_alias=AliasChoices("SMTP_HOST"))
+    smtp_port: int | None = Field(None, ge=1, le=65535, validation_alias=AliasChoices("SMTP_PORT"))
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", validation_alias=AliasChoices("SMTP_SECURITY")
+    )
+    smtp_username: str | None = Field(None, validation_alias=AliasChoices("SMTP_USERNAME"))
+    smtp_password: SecretStr | None = Field(None, validation_alias=AliasChoices("SMTP_PASSWORD"))
+    smtp_timeout: float = Field(30.0, gt=0, le=600, validation_alias=AliasChoices("SMTP_TIMEOUT"))
+    mail_from: str = Field(DEFAULT_MAIL_FROM, validation_alias=AliasChoices("MAIL_FROM"))
+    log_format: Literal["text", "json"] = Field("text", validation_alias=AliasChoices("LOG_FORMAT"))
+    base_url: str | None = Field(None, validation_alias=AliasChoices("BASE_URL"))
+    secret_key: SecretStr | None = Field(None, validation_alias=AliasChoices("SECRET_KEY"))
+
+    @field_validator("email_backend", "smtp_security", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value):
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _one_address(cls, value: str) -> str:
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError("contains a control character (a line break?)")
+        from email.utils import getaddresses
+
+        found = getaddresses([value])
+        if len(found) != 1 or not ADDRESS.match(found[0][1]):
+            raise ValueError("is not exactly one email address")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("is not an http(s) address")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _together(self):
+        if self.email_backend is None:
+            object.__setattr__(self, "email_backend", "smtp" if self.smtp_host else "file")
+        if self.email_backend == "smtp" and not self.smtp_host:
+            raise ValueError("EMAIL_BACKEND=smtp needs SMTP_HOST (the mail server's name)")
+        if self.base_url and (self.secret_key is None or len(self.secret_key.get_secret_value()) < 16):
+            raise ValueError("BASE_URL is set, so SECRET_KEY is required (at least 16 characters; "
+                             + HINTS["SECRET_KEY"] + ")")  # fmt: skip
+        return self
+
+    def password(self) -> str | None:
+        """Return the SMTP password (only `SmtpTransport.open` calls this)."""
+        return self.smtp_password.get_secret_value() if self.smtp_password else None
+
+    def __repr__(self) -> str:  # never print the password
+        return f"Settings(database_url={redact_url(self.database_url)!r}, backend={self.email_backend!r})"
+
+    __str__ = __repr__
+
+def redact_url(url: str) -> str:
+    """Return `url` with any password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable url>"
+
+def _describe(error: dict) -> str:
+    loc = error.get("loc") or ()
+    aliases = {f.validation_alias.choices[0] for f in Settings.model_fields.values()}
+    name = next((k for k in loc if k in aliases), "")
+    value = error.get("input")
+    message = PLAIN.get(error.get("type", ""), str(error.get("msg", "invalid")).removeprefix("Value error, "))
+    if not name:  # a rule across variables: its message names them
+        return message
+    shown = "***" if name in ("SMTP_PASSWORD", "SECRET_KEY") else repr(value)
+    return f"{name}={shown}: {message}; {HINTS.get(name, 'see .env.example')}"
+
+def load_settings(env_file: str | None = ".env") -> Settings:
+    """Return Settings from os.environ, after loading `.env` (which never overrides the env)."""
+    if env_file:
+        from dotenv import load_dotenv
+
+        load_dotenv(env_file, override=False)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [_describe(e) for e in exc.errors(include_url=False)]
+        head = f"{len(problems)} bad setting{'s' if len(problems) != 1 else ''} in the environment:"
+        raise SettingsError("\n".join([head] + [f"  - {p}" for p in problems])) from None

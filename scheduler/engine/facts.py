@@ -1,0 +1,100 @@
+"""Bridge between the database and the pure decision: build ActionFacts, read the ledger,
+and keep each action's indexed `next_notice_on` day current."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlmodel import Session, select
+
+from scheduler.config.dates import WorkingCalendar
+from scheduler.config.model import Config, PlanConfig
+from scheduler.engine.decide import ActionFacts, Person, next_notice_day
+from scheduler.store.models import CLOSED, Action, DueRevision, Notice
+
+
+def calendar_for(plan: PlanConfig) -> WorkingCalendar:
+    return WorkingCalendar(plan.policy.working_days, plan.policy.holidays)
+
+
+def person(config: Config, owner_id: str) -> Person:
+    o = config.owners[owner_id]
+    return Person(o.id, o.name, o.email)
+
+
+def escalation_target(config: Config, plan: PlanConfig, owner_id: str, to: str) -> Person:
+    """Resolve an escalation level's `to` through the current owner chain."""
+    if to == "manager":
+        return person(config, config.owners[owner_id].manager)
+    if to == "escalation_contact":
+        return person(config, plan.escalation_contact)
+    return person(config, to)
+
+
+def due_set_on(session: Session, action: Action, tz) -> dt.date | None:
+    """Local date the current due date was agreed, if it came from an extension."""
+    stmt = select(DueRevision).where(DueRevision.action_id == action.id).order_by(DueRevision.id.desc())
+    rev = session.exec(stmt).first()
+    if rev is None or rev.revised_due != action.due:
+        return None
+    return rev.recorded_at.astimezone(tz).date()
+
+
+def build_facts(session: Session, config: Config, action: Action) -> ActionFacts:
+    plan = config.plans[action.plan_id]
+    assigned_on = max(d for d in (plan.report_date, action.owner_since,
+                                  due_set_on(session, action, plan.policy.tz)) if d)  # fmt: skip
+    targets = tuple(escalation_target(config, plan, action.owner_id, e.to) for e in plan.policy.escalations)
+    return ActionFacts(action.plan_id, action.ref, action.status, action.due, assigned_on,
+                       person(config, action.owner_id), targets)  # fmt: skip
+
+
+def ledger_done(session: Session, action_ids) -> dict[tuple[int, dt.date], set[tuple[str, str]]]:
+    """Return {(action id, due date): {(stage, recipient), ...}} for the given actions."""
+    done: dict = defaultdict(set)
+    ids = list(action_ids)
+    for i in range(0, len(ids), 500):
+        stmt = select(Notice.action_id, Notice.due_date, Notice.stage, Notice.recipient)
+        for aid, due, stage, rcpt in session.exec(stmt.where(Notice.action_id.in_(ids[i : i + 500]))):
+            done[(aid, due)].add((stage, rcpt))
+    return done
+
+
+def refresh_next_notice(session: Session, config: Config, now: dt.datetime, actions=None) -> None:
+    """Recompute `next_notice_on` for `actions` (default: every action in the config's plans)."""
+    if actions is None:
+        actions = session.exec(select(Action).where(Action.plan_id.in_(list(config.plans)))).all()
+    actions = [a for a in actions if a.plan_id in config.plans]
+    done = ledger_done(session, [a.id for a in actions])
+    for action in actions:
+        if action.status in CLOSED or not action.in_config:
+            action.next_notice_on = None
+            continue
+        plan = config.plans[action.plan_id]
+        today = now.astimezone(plan.policy.tz).date()
+        facts = build_facts(session, config, action)
+        action.next_notice_on = next_notice_day(facts, plan.policy, calendar_for(plan),
+                                                done.get((action.id, action.due), set()), today)  # fmt: skip
+    session.flush()
+
+
+def sync_and_refresh(session: Session, config: Config, now: dt.datetime):
+    """Sync config into the database and keep `next_notice_on` current; return the SyncReport.
+
+    Only the actions sync touched are recomputed, unless the config itself changed since the
+    last sync (a policy or owner edit can move any action's next notice day).
+    """
+    from scheduler.store.models import ServiceEvent
+    from scheduler.store.sync import sync
+
+    report = sync(session, config, now)
+    stmt = select(ServiceEvent.detail).where(ServiceEvent.kind == "config_applied")
+    last = session.exec(stmt.order_by(ServiceEvent.id.desc())).first()
+    if last != config.fingerprint:
+        refresh_next_notice(session, config, now)
+        session.add(ServiceEvent(at=now, kind="config_applied", detail=config.fingerprint))
+    elif report.touched_action_ids:
+        touched = session.exec(select(Action).where(Action.id.in_(report.touched_action_ids))).all()
+        refresh_next_notice(session, config, now, touched)
+    return report

@@ -1,0 +1,113 @@
+"""Where claims are written: the SQL send ledger, or an in-memory one for `forecast`.
+
+Both implement the pipeline's two decision stages the same way: `select(now)` returns the
+actions whose next notice day has come, and `claim(action_id, now, run_id)` decides for one
+action with `decide()` and records what it sends and supersedes. `forecast` runs these stages
+on a `MemoryLedger`, `run_once` on a `SqlLedger`, so the two agree by construction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlmodel import select
+
+from scheduler.config.model import Config
+from scheduler.engine.decide import Decision, PlannedNotice, decide, next_notice_day
+from scheduler.engine.facts import build_facts, calendar_for, ledger_done, refresh_next_notice
+from scheduler.engine.rules import tracks_replaced
+from scheduler.store.states import CLOSED, NoticeState
+
+
+@dataclass
+class Claim:
+    """What claiming one action produced: the notices to send (with ledger ids) and superseded."""
+
+    send: list[tuple[int | None, PlannedNotice]] = field(default_factory=list)
+    superseded: list[PlannedNotice] = field(default_factory=list)
+
+
+class Ledger(Protocol):
+    def select(self, now: dt.datetime) -> list[int]:
+        """Return the ids of actions whose next notice day is on or before today (local)."""
+        ...
+
+    def claim(self, action_id: int, now: dt.datetime, run_id: str) -> Claim:
+        """Decide for one action at `now` and record the outcome; return the Claim."""
+        ...
+
+
+def latest_today(config: Config, now: dt.datetime) -> dt.date:
+    """Return the latest local date of `now` across the plans' timezones."""
+    return max((now.astimezone(p.policy.tz).date() for p in config.plans.values()), default=now.date())
+
+
+def decide_for(config: Config, facts, done, now: dt.datetime) -> Decision:
+    """Return the decision for an action's facts at `now` in its plan's timezone."""
+    plan = config.plans[facts.plan]
+    return decide(facts, plan.policy, calendar_for(plan), done, now.astimezone(plan.policy.tz))
+
+
+class SqlLedger:
+    """The send ledger in the database: a claim is one transaction with the action row locked."""
+
+    def __init__(self, engine, config: Config):
+        self.engine, self.config = engine, config
+
+    def select(self, now: dt.datetime) -> list[int]:
+        from scheduler.store import queries
+
+        return queries.actions_due(self.engine, latest_today(self.config, now))
+
+    def claim(self, action_id: int, now: dt.datetime, run_id: str) -> Claim:
+        from scheduler.store import queries
+
+        with queries.locked_action(self.engine, action_id) as (s, action):
+            plan = self.config.plans.get(action.plan_id)
+            if plan is None or action.status in CLOSED or not action.in_config:
+                action.next_notice_on = None
+                return Claim()
+            done = ledger_done(s, [action.id]).get((action.id, action.due), set())
+            decision = decide_for(self.config, build_facts(s, self.config, action), done, now)
+            rows = queries.insert_claims(s, action, decision, now, run_id)
+            sending = {n.stage.track for n in decision.send}
+            queries.supersede_retries(s, action.id, tracks_replaced(sending), now)
+            if not queries.flush_or_lost(s):
+                return Claim()  # another runner claimed these first
+            refresh_next_notice(s, self.config, now, [action])
+            return Claim([(r.id, n) for r, n in rows if r.state == NoticeState.PENDING], decision.superseded)
+
+
+class MemoryLedger:
+    """An in-memory copy of the ledger for the actions in a database, as of a session."""
+
+    def __init__(self, session, config: Config, today: dt.date):
+        from scheduler.store.models import Action
+
+        self.config = config
+        actions = [a for a in session.exec(select(Action).order_by(Action.id))
+                   if a.plan_id in config.plans and a.status not in CLOSED and a.in_config]  # fmt: skip
+        self.actions = {a.id: a for a in actions}
+        self.facts = {a.id: build_facts(session, config, a) for a in actions}
+        found = ledger_done(session, list(self.actions))
+        self.done = {aid: found.get((aid, a.due), set()) for aid, a in self.actions.items()}
+        self.next_day = {aid: self._next(aid, today) for aid in self.actions}
+
+    def _next(self, aid: int, today: dt.date) -> dt.date | None:
+        plan = self.config.plans[self.actions[aid].plan_id]
+        return next_notice_day(self.facts[aid], plan.policy, calendar_for(plan), self.done[aid], today)
+
+    def select(self, now: dt.datetime) -> list[int]:
+        today = latest_today(self.config, now)
+        return [aid for aid, day in self.next_day.items() if day is not None and day <= today]
+
+    def claim(self, action_id: int, now: dt.datetime, run_id: str) -> Claim:
+        facts, done = self.facts[action_id], self.done[action_id]
+        decision = decide_for(self.config, facts, done, now)
+        for pn in decision.superseded + decision.send:
+            done.add((pn.stage.name, pn.to.email))
+        plan = self.config.plans[facts.plan]
+        self.next_day[action_id] = self._next(action_id, now.astimezone(plan.policy.tz).date())
+        return Claim([(None, n) for n in decision.send], decision.superseded)

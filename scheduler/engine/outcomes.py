@@ -1,0 +1,110 @@
+"""The pipeline's writes after the claim: orphan recovery, re-checking a claimed notice, marking
+a message `sending`, and recording each outcome with one log line per notice.
+
+The decisions (what state follows a failure, when a claimed notice is cancelled) are the pure
+rules in `rules`; this module reads rows, calls them and writes the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from scheduler.config.model import Config
+from scheduler.engine import rules
+from scheduler.engine.views import notice_view
+from scheduler.store import db, queries
+from scheduler.store.models import Action, Notice
+from scheduler.store.states import WAITING, NoticeState, Outcome
+
+log = logging.getLogger("scheduler.notices")
+
+
+def recover_orphans(engine, now: dt.datetime, before: dt.datetime) -> None:
+    """Apply `rules.orphan_state` to rows a dead run left `pending`/`sending` before `before`."""
+    with db.session(engine) as s:
+        for row in queries.stale_rows(s, before):
+            row.state, error = rules.orphan_state(row.state)
+            row.next_attempt_at = now if row.state == NoticeState.RETRY else row.next_attempt_at
+            row.last_error = error or row.last_error
+            row.updated_at = now
+        s.commit()
+
+
+def retries_due(engine, now: dt.datetime, working_today: Callable[[str], bool]) -> list[int]:
+    """Return the ids of notices due for a retry whose plan has a working day today."""
+    return [n.id for n, a in queries.due_retries(engine, now) if working_today(a.plan_id)]
+
+
+def outcome(action, row, result: str, message_id=None, error=None) -> dict:
+    """Return the report entry for one notice."""
+    return {"plan": action.plan_id if action else "?", "ref": action.ref if action else "?", "stage": row.stage,
+            "recipient": row.recipient, "outcome": str(result), "message_id": message_id, "error": error}  # fmt: skip
+
+
+def prepare(engine, config: Config, notice_ids, now, report) -> list[tuple[Notice, object]]:
+    """Return (row, view) for each claimed notice still to send; cancel the others."""
+    ready = []
+    with db.session(engine) as s:
+        for nid in notice_ids:
+            row = s.get(Notice, nid)
+            action = s.get(Action, row.action_id)
+            reason = rules.cancel_reason(row.state, row.due_date, action.status, action.due)
+            if reason is None:
+                ready.append((row, notice_view(s, config, action, row, now)))
+            elif row.state in WAITING:
+                row.state, row.updated_at, row.last_error = NoticeState.SUPERSEDED, now, reason
+                report.outcomes.append(outcome(action, row, Outcome.CANCELLED))
+        s.commit()
+    return ready
+
+
+def mark_sending(engine, rows, now: dt.datetime, run_id: str) -> None:
+    """Commit the rows of one message as `sending`, just before the transport gets it."""
+    with db.session(engine) as s:
+        for r in rows:
+            row = s.get(Notice, r.id)
+            row.state, row.claimed_by, row.updated_at = NoticeState.SENDING, run_id, now
+            row.attempts += 1
+            r.attempts = row.attempts
+        s.commit()
+
+
+def record_sent(engine, rows, now, message_id: str, note: str | None, report) -> None:
+    """Record the rows of one accepted message as sent."""
+    _record(engine, rows, now, report, lambda row: (Outcome.SENT, NoticeState.SENT, None), message_id, note)
+
+
+def record_failure(engine, rows, now, error: str, permanent: bool, report) -> None:
+    """Record a failed hand-over: retry with backoff, or failed when permanent or out of attempts."""
+
+    def decide(row):
+        if row.state != NoticeState.SENDING:  # failed before the hand-over: still an attempt
+            row.attempts += 1
+        state, next_at = rules.after_failure(row.attempts, permanent, now)
+        return (Outcome.FAILED if state == NoticeState.FAILED else Outcome.RETRY), state, next_at
+
+    _record(engine, rows, now, report, decide, None, error)
+
+
+def _record(engine, rows, now, report, decide, message_id, error) -> None:
+    with db.session(engine) as s:
+        for r in rows:
+            row = s.get(Notice, r.id)
+            result, row.state, next_at = decide(row)
+            row.last_error, row.updated_at = error, now
+            if result == Outcome.SENT:
+                row.message_id, row.sent_at = message_id, now
+            else:
+                row.next_attempt_at = next_at
+            _log(report, s.get(Action, row.action_id), row, result, message_id, error)
+        s.commit()
+
+
+def _log(report, action, row, result, message_id, error) -> None:
+    entry = outcome(action, row, result, message_id, error)
+    report.outcomes.append(entry)
+    log.info("notice plan=%s ref=%s stage=%s recipient=%s outcome=%s message_id=%s%s", entry["plan"],
+             entry["ref"], row.stage, row.recipient, result, message_id or "-",
+             f" error={error!r}" if error else "", extra={"notice": entry})  # fmt: skip

@@ -1,0 +1,173 @@
+"""One run of the notice pipeline (PRODUCT.md §3): select -> claim -> prepare -> group -> deliver,
+each message recorded as soon as the transport answers.
+
+Every stage has one shape, `stage(ctx, state) -> None`, over a `RunState`. Claiming writes the
+ledger row (unique per action, due date, stage, recipient) in the transaction that re-reads the
+action's status, so a completion recorded before the claim stops the email and a second claimer
+fails on the unique key. Each message's rows are marked `sending` in their own commit just before
+the transport gets it, and `sent` right after: a kill leaves at most that one message in doubt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from scheduler.config.model import Config
+from scheduler.engine import outcomes
+from scheduler.engine.facts import calendar_for
+from scheduler.engine.ledger import Ledger, SqlLedger
+from scheduler.engine.ports import MessageRenderer, TemplateProblem, Transport, TransportError
+from scheduler.engine.rules import ORPHAN_AFTER, group_messages
+from scheduler.store.states import Outcome
+
+log = logging.getLogger("scheduler.notices")
+
+
+@dataclass
+class RunReport:
+    """What a run did: one outcome dict per notice (plan, ref, stage, recipient, outcome, ...)."""
+
+    run_id: str
+    outcomes: list[dict] = field(default_factory=list)
+    superseded: int = 0
+    messages: int = 0
+
+    def count(self, outcome: str) -> int:
+        """Return how many notices ended with `outcome`."""
+        return sum(1 for o in self.outcomes if o["outcome"] == outcome)
+
+    @property
+    def undelivered(self) -> int:
+        """Return the notices that could not be delivered this run (retry or failed)."""
+        return self.count(Outcome.RETRY) + self.count(Outcome.FAILED)
+
+    def describe(self) -> str:
+        """Return the one-line account of the run printed by the CLI and logged by the daemon."""
+        return (f"{self.count(Outcome.SENT)} notice(s) sent in {self.messages} message(s), {self.superseded} "
+                f"superseded, {self.count(Outcome.RETRY)} to retry, {self.count(Outcome.FAILED)} failed")  # fmt: skip
+
+
+@dataclass
+class RunContext:
+    """The collaborators of one run."""
+
+    engine: object
+    config: Config
+    renderer: MessageRenderer
+    transport: Transport
+    ledger: Ledger
+    stop: Callable[[], bool] = lambda: False
+
+
+@dataclass
+class RunState:
+    """What flows through the stages."""
+
+    now: dt.datetime
+    report: RunReport
+    action_ids: list[int] = field(default_factory=list)
+    notice_ids: list[int] = field(default_factory=list)
+    ready: list = field(default_factory=list)  # (notice row, NoticeView)
+    messages: list[list] = field(default_factory=list)
+
+
+def select(ctx: RunContext, st: RunState) -> None:
+    """Recover a dead run's rows, then pick the actions due and the retries whose time has come."""
+    outcomes.recover_orphans(ctx.engine, st.now, st.now - ORPHAN_AFTER)
+    st.action_ids = ctx.ledger.select(st.now)
+    st.notice_ids = outcomes.retries_due(ctx.engine, st.now, lambda plan_id: _working_today(ctx, plan_id, st.now))
+
+
+def _working_today(ctx: RunContext, plan_id: str, now: dt.datetime) -> bool:
+    plan = ctx.config.plans.get(plan_id)
+    return bool(plan) and calendar_for(plan).is_working_day(now.astimezone(plan.policy.tz).date())
+
+
+def claim(ctx: RunContext, st: RunState) -> None:
+    """Decide for each selected action and write its ledger rows (one transaction per action)."""
+    claimed = []
+    for aid in st.action_ids:
+        result = ctx.ledger.claim(aid, st.now, st.report.run_id)
+        st.report.superseded += len(result.superseded)
+        claimed += [nid for nid, _ in result.send]
+    st.notice_ids = claimed + st.notice_ids
+
+
+def prepare(ctx: RunContext, st: RunState) -> None:
+    """Re-check each claimed notice against its action and build its template view."""
+    st.ready = outcomes.prepare(ctx.engine, ctx.config, st.notice_ids, st.now, st.report)
+
+
+def group(ctx: RunContext, st: RunState) -> None:
+    """Group the notices into messages: one per (to, cc) when the plan digests."""
+    st.messages = group_messages(
+        st.ready,
+        key=lambda rv: (rv[1].to.email, tuple(sorted(c.email for c in rv[1].cc))),
+        digest=lambda rv: ctx.config.plans[rv[1].plan].policy.digest,
+    )
+
+
+def deliver(ctx: RunContext, st: RunState) -> None:
+    """Hand each message to the transport, recording each as soon as it is answered."""
+    if not st.messages:
+        return
+    rows_of = [[r for r, _ in m] for m in st.messages]
+    try:
+        ctx.transport.open()
+    except TransportError as exc:
+        for rows in rows_of:
+            outcomes.record_failure(ctx.engine, rows, st.now, str(exc), exc.permanent, st.report)
+        return
+    try:
+        for i, message in enumerate(st.messages):
+            if ctx.stop():
+                rest = [r for rows in rows_of[i:] for r in rows]
+                outcomes.record_failure(ctx.engine, rest, st.now, "shutdown before sending", False, st.report)
+                break
+            _deliver_one(ctx, st, message)
+    finally:
+        ctx.transport.close()
+
+
+def _deliver_one(ctx: RunContext, st: RunState, message: list) -> None:
+    rows = [r for r, _ in message]
+    try:
+        msg = ctx.renderer.render([v for _, v in message], st.now)
+    except TemplateProblem as exc:
+        outcomes.record_failure(ctx.engine, rows, st.now, str(exc), True, st.report)
+        return
+    outcomes.mark_sending(ctx.engine, rows, st.now, st.report.run_id)
+    try:
+        refused = ctx.transport.send(msg)
+    except TransportError as exc:
+        outcomes.record_failure(ctx.engine, rows, st.now, str(exc), exc.permanent, st.report)
+        return
+    st.report.messages += 1
+    to = rows[0].recipient
+    if to in refused:
+        code, text = refused[to]
+        outcomes.record_failure(ctx.engine, rows, st.now, f"recipient refused: {code} {text}", code >= 500,
+                                st.report)  # fmt: skip
+        return
+    note = "; ".join(f"cc {a} refused: {c} {t}" for a, (c, t) in refused.items()) or None
+    outcomes.record_sent(ctx.engine, rows, st.now, msg["Message-ID"], note, st.report)
+
+
+STAGES = (select, claim, prepare, group, deliver)
+
+
+def run_once(engine, config: Config, renderer: MessageRenderer, transport: Transport, now: dt.datetime,
+             run_id: str | None = None, stop: Callable[[], bool] = lambda: False) -> RunReport:  # fmt: skip
+    """Run the pipeline once at instant `now` (aware) and return what happened to each notice.
+
+    `stop()` is checked between messages: a shutdown request finishes the message in flight.
+    """
+    ctx = RunContext(engine, config, renderer, transport, SqlLedger(engine, config), stop)
+    st = RunState(now, RunReport(run_id or uuid.uuid4().hex[:12]))
+    for stage in STAGES:
+        stage(ctx, st)
+    return st.report

@@ -1,0 +1,53 @@
+"""The ports the engine delivers through: a message renderer and a transport.
+
+The engine declares these `typing.Protocol`s; `scheduler.mail` implements them (SMTP, file
+outbox, in memory) and the `app` hands the pipeline one of each. `TransportError` is how every
+transport reports a failure: `permanent=True` (5xx, misconfiguration) is not retried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.message import EmailMessage
+from typing import Protocol, runtime_checkable
+
+
+class TransportError(Exception):
+    """Delivery failed. permanent=True: do not retry (5xx); False: retry later (4xx, network)."""
+
+    def __init__(self, message: str, permanent: bool):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Hands messages over: `open()` once per run, `send()` per message, `close()` at the end."""
+
+    name: str
+
+    def open(self) -> None:
+        """Connect (or prepare); raise TransportError."""
+        ...
+
+    def send(self, msg: EmailMessage) -> dict[str, tuple[int, str]]:
+        """Hand `msg` over; return {address: (code, text)} for recipients refused while others
+        were accepted; raise TransportError when nothing was accepted."""
+        ...
+
+    def close(self) -> None:
+        """Disconnect; never raises."""
+        ...
+
+
+@runtime_checkable
+class MessageRenderer(Protocol):
+    """Turns the views of one message's notices into a complete email."""
+
+    def render(self, notices: list, now: dt.datetime) -> EmailMessage:
+        """Return the message for `notices` (all to one recipient); raise TemplateProblem."""
+        ...
+
+
+class TemplateProblem(Exception):
+    """A template is missing or broken; the message names the file."""

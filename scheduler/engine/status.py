@@ -1,0 +1,92 @@
+"""The status table: every action with its due date, days left and RAG rating."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+from sqlmodel import Session, select
+
+from scheduler.store.models import Action, DueRevision, Owner, Plan
+
+DUE_SOON_DAYS = 14
+
+
+def rag(status: str, days_left: int) -> str:
+    """Return complete / withdrawn / overdue / due soon / on track."""
+    if status in ("complete", "withdrawn"):
+        return status
+    if days_left < 0:
+        return "overdue"
+    return "due soon" if days_left <= DUE_SOON_DAYS else "on track"
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    plan: str
+    ref: str
+    title: str
+    area: str | None
+    owner: str
+    owner_name: str
+    owner_email: str
+    original_due: dt.date
+    due: dt.date
+    revisions: list
+    days_left: int
+    status: str
+    rag: str
+
+    def as_json(self) -> dict:
+        d = asdict(self)
+        d["original_due"], d["due"] = self.original_due.isoformat(), self.due.isoformat()
+        return d
+
+
+def status_rows(session: Session, today_for, plan_id: str | None = None) -> list[StatusRow]:
+    """Return one row per action (active plans), ordered by plan, due date and ref.
+
+    `today_for(plan_id)` gives the local date to count days from.
+    """
+    stmt = select(Action, Owner, Plan).join(Owner, Owner.id == Action.owner_id)
+    stmt = stmt.join(Plan, Plan.id == Action.plan_id).where(Plan.active)
+    if plan_id:
+        stmt = stmt.where(Action.plan_id == plan_id)
+    revs: dict[int, list] = {}
+    for r in session.exec(select(DueRevision).order_by(DueRevision.id)):
+        revs.setdefault(r.action_id, []).append(
+            {"from": r.previous_due.isoformat(), "to": r.revised_due.isoformat(),
+             "reason": r.reason, "approved_by": r.approved_by})  # fmt: skip
+    rows = []
+    for action, owner, _plan in session.exec(stmt):
+        days = (action.due - today_for(action.plan_id)).days
+        rows.append(StatusRow(action.plan_id, action.ref, action.title, action.area, owner.id,
+                              owner.name, owner.email, action.config_due, action.due,
+                              revs.get(action.id, []), days, action.status,
+                              rag(action.status, days)))  # fmt: skip
+    rows.sort(key=lambda r: (r.plan, r.status == "withdrawn", r.due, r.ref))
+    return rows
+
+
+def days_text(row: StatusRow) -> str:
+    if row.status in ("complete", "withdrawn"):
+        return "-"
+    if row.days_left < 0:
+        return f"{-row.days_left}d overdue"
+    return "due today" if row.days_left == 0 else f"{row.days_left}d left"
+
+
+def render_table(rows: list[StatusRow], title_width: int = 44) -> str:
+    """Return a plain-text table of `rows`."""
+    headers = ["REF", "TITLE", "OWNER", "DUE", "DAYS", "STATUS", "RAG"]
+    body = []
+    for r in rows:
+        title = r.title if len(r.title) <= title_width else r.title[: title_width - 1] + "…"
+        due = r.due.isoformat() + ("*" if r.revisions else "")
+        body.append([f"{r.plan}/{r.ref}", title, r.owner, due, days_text(r), r.status, r.rag])
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *body, strict=False)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in body]
+    if any(r.revisions for r in rows):
+        lines.append("* due date revised by an agreed extension (see `reminders history REF`)")
+    return "\n".join(lines)

@@ -1,0 +1,167 @@
+"""The management summary: per plan RAG counts, overdue actions, what changed and what was sent.
+
+`build_summaries(session, config, now, since)` returns one `PlanSummary` per plan; `render_lines`
+and `render_csv` turn them into text, Markdown or CSV (`mail.summary_mail` adds HTML).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from scheduler.config.dates import longdate
+from scheduler.engine.status import StatusRow, days_text, status_rows
+from scheduler.store.models import Action, ActionEvent, DueRevision, Notice, ServiceEvent
+
+RAG_ORDER = ("overdue", "due soon", "on track", "complete", "withdrawn")
+
+
+@dataclass
+class PlanSummary:
+    plan_id: str
+    title: str
+    as_of: dt.date
+    since: dt.datetime
+    rows: list[StatusRow]
+    counts: Counter = field(default_factory=Counter)
+    completed: list[dict] = field(default_factory=list)
+    extensions: list[dict] = field(default_factory=list)
+    notices: Counter = field(default_factory=Counter)
+    failures: list[dict] = field(default_factory=list)
+    config_errors: list[dict] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> list[StatusRow]:
+        return sorted((r for r in self.rows if r.rag == "overdue"), key=lambda r: r.days_left)
+
+    @property
+    def due_soon(self) -> list[StatusRow]:
+        return [r for r in self.rows if r.rag == "due soon"]
+
+
+def last_summary_at(session: Session, plan_id: str) -> dt.datetime | None:
+    stmt = select(ServiceEvent).where(ServiceEvent.kind == "summary", ServiceEvent.plan_id == plan_id)
+    row = session.exec(stmt.order_by(ServiceEvent.at.desc())).first()
+    return row.at if row else None
+
+
+def build_summaries(
+    session: Session, config, now: dt.datetime, since=None, plan_id=None
+) -> list[PlanSummary]:
+    """Return a summary per plan in the config (or just `plan_id`) as of `now`.
+
+    `since` (aware) defaults to the plan's last summary, or 7 days before `now`.
+    """
+    out = []
+    for plan in config.plans.values():
+        if plan_id and plan.id != plan_id:
+            continue
+        today = now.astimezone(plan.policy.tz).date()
+        start = since or last_summary_at(session, plan.id) or now - dt.timedelta(days=7)
+        rows = status_rows(session, lambda _p, t=today: t, plan.id)
+        s = PlanSummary(plan.id, plan.title, today, start, rows, Counter(r.rag for r in rows))
+        actions = {a.id: a for a in session.exec(select(Action).where(Action.plan_id == plan.id))}
+        ids = list(actions)
+        for e in session.exec(select(ActionEvent).where(ActionEvent.action_id.in_(ids), ActionEvent.at >= start,
+                                                        ActionEvent.kind == "status", ActionEvent.to_value == "complete")):  # fmt: skip
+            a = actions[e.action_id]
+            s.completed.append(
+                {"ref": a.ref, "title": a.title, "owner": a.owner_id, "at": e.at, "note": e.note}
+            )
+        for r in session.exec(
+            select(DueRevision).where(DueRevision.action_id.in_(ids), DueRevision.recorded_at >= start)
+        ):
+            a = actions[r.action_id]
+            s.extensions.append({"ref": a.ref, "original": a.config_due, "from": r.previous_due, "to": r.revised_due,
+                                 "reason": r.reason, "approved_by": r.approved_by})  # fmt: skip
+        for n in session.exec(select(Notice).where(Notice.action_id.in_(ids), Notice.updated_at >= start)):
+            if n.state == "sent" and n.sent_at and n.sent_at >= start:
+                head = n.stage.split(":")[0]
+                s.notices["reminder" if head == "before" else head] += 1
+            elif n.state == "failed":
+                a = actions[n.action_id]
+                s.failures.append(
+                    {"ref": a.ref, "stage": n.stage, "recipient": n.recipient, "error": n.last_error}
+                )
+        for e in session.exec(
+            select(ServiceEvent).where(ServiceEvent.kind == "config_error", ServiceEvent.at >= start)
+        ):
+            s.config_errors.append({"at": e.at, "detail": e.detail})
+        out.append(s)
+    return out
+
+
+def _lines_text(s: PlanSummary, md: bool) -> list[str]:
+    h = "## " if md else ""
+    bullet = "- " if md else "  - "
+    period = f"since {s.since:%d %b %Y %H:%M} UTC"
+    lines = [f"{h}{s.title} ({s.plan_id}) as of {longdate(s.as_of)}", ""]
+    counts = ", ".join(f"{s.counts.get(k, 0)} {k}" for k in RAG_ORDER[:4])
+    lines += [
+        f"Actions: {counts}" + (f", {s.counts['withdrawn']} withdrawn" if s.counts.get("withdrawn") else ""),
+        "",
+    ]
+    sub = "### " if md else ""
+    if s.overdue:
+        lines.append(f"{sub}Overdue")
+        if md:
+            lines += ["", "| Ref | Action | Owner | Due | Overdue |", "| --- | --- | --- | --- | --- |"]
+            lines += [f"| {r.ref} | {_md(r.title)} | {_md(r.owner_name)} | {r.due} | {-r.days_left} days |"
+                      for r in s.overdue]  # fmt: skip
+        else:
+            lines += [
+                f"{bullet}{r.ref}: {r.title[:60]} ({r.owner_name}), due {r.due}, {days_text(r)}"
+                for r in s.overdue
+            ]
+        lines.append("")
+    if s.due_soon:
+        lines += [f"{sub}Due in the next 14 days"] + ([""] if md else [])
+        lines += [f"{bullet}{r.ref}: {_md(r.title)} ({r.owner_name}), due {r.due}" for r in s.due_soon]
+        lines.append("")
+    gap = [""] if md else []
+    lines += [f"{sub}Completed {period}"] + gap
+    lines += [f"{bullet}{c['ref']}: {_md(c['title'])} ({c['owner']})" for c in s.completed] or [
+        f"{bullet}none"
+    ]
+    lines += ["", f"{sub}Extensions agreed {period}"] + gap
+    lines += [f"{bullet}{e['ref']}: due {e['from']} -> {e['to']} (original {e['original']}); {e['reason']}; "
+              f"approved by {e['approved_by']}" for e in s.extensions] or [f"{bullet}none"]  # fmt: skip
+    sent = ", ".join(f"{n} {k}" for k, n in sorted(s.notices.items()))
+    lines += ["", f"{sub}Notices sent {period}: {sum(s.notices.values())}" + (f" ({sent})" if sent else "")]
+    if s.failures:
+        lines += ["", f"{sub}Delivery failures"] + gap
+        lines += [f"{bullet}{f['ref']} {f['stage']} to {f['recipient']}: {f['error']}" for f in s.failures]
+    if s.config_errors:
+        lines += ["", f"{sub}Config errors (the last valid config kept running)"] + gap
+        lines += [f"{bullet}{e['at']:%d %b %H:%M} UTC: {e['detail']}" for e in s.config_errors]
+    return lines + [""]
+
+
+def _md(text: str) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def render_csv(summaries: list[PlanSummary]) -> str:
+    """Return the summaries' action rows as CSV."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["plan", "ref", "title", "owner", "original_due", "due", "days_left", "status", "rag"])
+    for s in summaries:
+        for r in s.rows:
+            w.writerow(
+                [r.plan, r.ref, r.title, r.owner_name, r.original_due, r.due, r.days_left, r.status, r.rag]
+            )
+    return buf.getvalue()
+
+
+def render_lines(summaries: list[PlanSummary], md: bool) -> str:
+    """Return the summaries as plain text, or Markdown when `md`."""
+    lines = ["# Improvement plan summary", ""] if md else []
+    for s in summaries:
+        lines += _lines_text(s, md)
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,127 @@
+"""Template views: everything an email may show about one notice, built from the database and
+the config. `notice_view` for a ledger row; `preview_view` for any stage of an action."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from scheduler.config.model import Config
+from scheduler.engine.decide import escalation_stages, notice_for, owner_stages
+from scheduler.engine.facts import build_facts, calendar_for
+from scheduler.store.models import Action, Notice
+from scheduler.store.operations import InputError, revisions
+
+KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    """Everything a template may show about one notice."""
+
+    plan: str
+    plan_title: str
+    ref: str
+    title: str
+    response: str | None
+    area: str | None
+    stage: str
+    kind: str  # one of KINDS
+    to: Recipient
+    cc: tuple[Recipient, ...]
+    owner: Recipient
+    owner_id: str
+    due: dt.date
+    original_due: dt.date
+    revisions: tuple  # of (previous_due, revised_due, reason, approved_by)
+    today: dt.date
+    status: str
+    owner_since: dt.date
+    escalation_level: int | None
+    overdue_number: int | None
+    before_days: int | None
+    ics_sequence: int = 0
+
+    @property
+    def days_left(self) -> int:
+        return (self.due - self.today).days
+
+    @property
+    def days_overdue(self) -> int:
+        return max(0, -self.days_left)
+
+    @property
+    def key(self) -> str:
+        return f"{self.plan}/{self.ref}"
+
+
+def kind_of(stage: str, extended: bool) -> str:
+    """Return the template kind of a stage name (an `assigned` after an extension: `extension`)."""
+    head = stage.split(":", 1)[0]
+    if head == "assigned":
+        return "extension" if extended else "assigned"
+    return {"before": "reminder"}.get(head, head)
+
+
+def recipient(config: Config, email: str) -> Recipient:
+    """Return the configured person with this address (their current name), or the bare address."""
+    for o in config.owners.values():
+        if o.email == email:
+            return Recipient(o.name, o.email)
+    return Recipient(email, email)
+
+
+def notice_view(session: Session, config: Config, action: Action, notice: Notice, now: dt.datetime) -> NoticeView:
+    """Return the view of ledger row `notice` for `action`, as of `now`."""
+    plan = config.plans[action.plan_id]
+    revs = revisions(session, action.id)
+    # The revisions that led to this notice's due date (none if it is the original date).
+    last = max((i for i, r in enumerate(revs) if r.revised_due == notice.due_date), default=-1)
+    head, _, number = notice.stage.partition(":")
+    owner = config.owners.get(action.owner_id)
+    return NoticeView(
+        plan=plan.id, plan_title=plan.title, ref=action.ref, title=action.title, response=action.response,
+        area=action.area, stage=notice.stage, kind=kind_of(notice.stage, last >= 0),
+        to=recipient(config, notice.recipient),
+        cc=tuple(recipient(config, e) for e in (notice.cc or "").split(",") if e),
+        owner=Recipient(owner.name, owner.email) if owner else Recipient(action.owner_id, ""),
+        owner_id=action.owner_id, due=notice.due_date, original_due=action.config_due,
+        revisions=tuple((r.previous_due, r.revised_due, r.reason, r.approved_by) for r in revs[: last + 1]),
+        today=now.astimezone(plan.policy.tz).date(), status=action.status, owner_since=action.owner_since,
+        escalation_level=int(number) if head == "escalation" else None,
+        overdue_number=int(number) if head == "overdue" else None,
+        before_days=int(number) if head == "before" else None,
+        ics_sequence=len(revs),
+    )  # fmt: skip
+
+
+def preview_view(session: Session, config: Config, action: Action, stage: str | None, now: dt.datetime):
+    """Return (view, send day, send time) of `stage` (default: the next one) of `action`.
+
+    Raises InputError naming the stages when `stage` is not one of this action's.
+    """
+    if action.plan_id not in config.plans:
+        raise InputError(f"{action.plan_id}/{action.ref}: its plan is no longer in the config")
+    plan = config.plans[action.plan_id]
+    facts = build_facts(session, config, action)
+    cal = calendar_for(plan)
+    today = now.astimezone(plan.policy.tz).date()
+    stages = owner_stages(facts, plan.policy, cal, max(today, action.due) + dt.timedelta(days=60))
+    stages += escalation_stages(facts, plan.policy, cal)
+    names = [st.name for st in stages]
+    chosen = stage or next((st.name for st in stages if st.send_day >= today), "due")
+    if chosen not in names:
+        raise InputError(f"--stage {chosen!r}: not a stage of this action; use one of: {', '.join(names[:12])}")
+    pn = notice_for(stages[names.index(chosen)], facts)
+    row = Notice(action_id=action.id, due_date=action.due, stage=chosen, track=pn.stage.track,
+                 recipient=pn.to.email, cc=",".join(c.email for c in pn.cc) or None,
+                 send_day=pn.stage.send_day, state="preview")  # fmt: skip
+    return notice_view(session, config, action, row, now), pn.stage.send_day, plan.policy.send_time

@@ -1,0 +1,142 @@
+"""Render notices into email messages (PRODUCT.md §4), and the one message builder.
+
+`Renderer.render(notices, now)` returns an `email.message.EmailMessage`: multipart text + HTML
+(+ an ICS event for `assigned` notices), with Date, Message-ID, Auto-Submitted,
+X-Reminder-Notices and threading headers. `summary_message` and `test_message` use the same
+builder (`new_message`). Templates are Jinja2 with StrictUndefined, compiled once per Renderer;
+the HTML environment autoescapes, and header values are stripped of line breaks, so names,
+titles and notes cannot inject headers or markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.policy
+import re
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError
+from markupsafe import Markup
+
+from scheduler.config.dates import longdate
+from scheduler.engine.ports import TemplateProblem
+from scheduler.engine.views import NoticeView, Recipient
+from scheduler.mail.ics import due_date_event
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+# Installed from a wheel, the templates are inside the package; in a source checkout (or an
+# editable install) they are the top-level templates/emails folder, their only source.
+DEFAULT_TEMPLATES = next(
+    (d for d in (PACKAGE_DIR / "templates" / "emails", PACKAGE_DIR.parent / "templates" / "emails") if d.is_dir()),
+    PACKAGE_DIR / "templates" / "emails",
+)
+# Long subjects are folded at 998 (RFC 5322's hard limit), not 78: the default folding moves
+# a subject starting with "[" onto a continuation line, which some clients show with a space.
+MAIL_POLICY = email.policy.default.clone(max_line_length=998)
+
+__all__ = ["Renderer", "TemplateProblem", "MAIL_POLICY", "one_line", "longdate", "plural"]
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace, including CR/LF, so a value is safe in a header."""
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def plural(n: int, word: str) -> str:
+    """Return e.g. '1 day' or '3 days'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def address(r: Recipient) -> Address:
+    """Return the header address of a recipient, its name made safe for a header."""
+    return Address(display_name=one_line(r.name), addr_spec=r.email)
+
+
+class Renderer:
+    """Renders messages from the shipped templates, overridden file by file by `template_dir`."""
+
+    def __init__(self, template_dir: Path | None = None, sender: str = "reminders@example.org"):
+        dirs = [str(template_dir)] if template_dir and Path(template_dir) != DEFAULT_TEMPLATES else []
+        loader = ChoiceLoader([FileSystemLoader(d) for d in dirs + [str(DEFAULT_TEMPLATES)]])
+        self.text = Environment(loader=loader, undefined=StrictUndefined, autoescape=False,
+                                keep_trailing_newline=True)  # fmt: skip
+        self.html = Environment(loader=loader, undefined=StrictUndefined, autoescape=True)
+        for env in (self.text, self.html):
+            env.filters["longdate"] = longdate
+            env.filters["plural"] = plural
+        self.sender = sender
+        self.domain = sender.rsplit("@", 1)[-1].strip(" >") or "reminders.invalid"
+
+    def template(self, env: Environment, name: str, **ctx) -> str:
+        """Return template `name` rendered with `ctx`; TemplateProblem names a broken file."""
+        try:
+            return env.get_template(name).render(**ctx)
+        except TemplateError as exc:
+            raise TemplateProblem(f"template {name}: {exc}") from exc
+
+    def subject(self, notices: list[NoticeView]) -> str:
+        """Return the one-line subject of a message carrying `notices`."""
+        name = f"{notices[0].kind}.subject.txt" if len(notices) == 1 else "digest.subject.txt"
+        return one_line(self.template(self.text, name, n=notices[0], notices=notices))
+
+    def bodies(self, notices: list[NoticeView]) -> tuple[str, str]:
+        """Return (plain text, HTML) bodies for one message carrying `notices`."""
+        text_sections = [self.template(self.text, f"{n.kind}.txt", n=n) for n in notices]
+        html_sections = [Markup(self.template(self.html, f"{n.kind}.html", n=n)) for n in notices]
+        to = notices[0].to
+        text = self.template(self.text, "digest.txt", to=to, notices=notices, sections=text_sections)
+        html = self.template(self.html, "digest.html", to=to, notices=notices, sections=html_sections)
+        return text, html
+
+    def thread_id(self, n: NoticeView) -> str:
+        """Return a stable Message-ID-like id per action, so its notices thread together."""
+        return f"<{re.sub(r'[^A-Za-z0-9.-]', '-', n.plan)}.{re.sub(r'[^A-Za-z0-9.-]', '-', n.ref)}@{self.domain}>"
+
+    def new_message(self, kind: str, subject: str, to, now: dt.datetime) -> EmailMessage:
+        """Return a message with the headers every email of ours carries (no body yet)."""
+        msg = EmailMessage(policy=MAIL_POLICY)
+        msg["Subject"] = one_line(subject)
+        msg["From"] = self.sender
+        msg["To"] = to
+        msg["Date"] = format_datetime(now.astimezone(dt.UTC))
+        msg["Message-ID"] = make_msgid(idstring=kind, domain=self.domain)
+        msg["Auto-Submitted"] = "auto-generated"
+        msg["X-Auto-Response-Suppress"] = "All"
+        return msg
+
+    def render(self, notices: list[NoticeView], now: dt.datetime) -> EmailMessage:
+        """Return the complete message for `notices` (all to the same recipient and cc)."""
+        first = notices[0]
+        msg = self.new_message("reminder", self.subject(notices), address(first.to), now)
+        cc = {c.email: c for n in notices for c in n.cc if c.email != first.to.email}
+        if cc:
+            msg["Cc"] = [address(c) for c in cc.values()]
+        msg["X-Reminder-Notices"] = ", ".join(f"{n.key}={n.stage}" for n in notices)
+        threads = list(dict.fromkeys(self.thread_id(n) for n in notices))
+        msg["In-Reply-To"] = threads[0]
+        msg["References"] = " ".join(threads)
+        text, html = self.bodies(notices)
+        msg.set_content(text)
+        msg.add_alternative(html, subtype="html")
+        for n in notices:
+            if n.kind in ("assigned", "extension"):
+                ics = due_date_event(n, self.domain, now)
+                msg.add_attachment(ics, maintype="text", subtype="calendar",
+                                   filename=f"{n.plan}-{n.ref}-due.ics", params={"method": "PUBLISH"})  # fmt: skip
+        return msg
+
+    def summary_message(self, subject: str, to: list[str], text: str, html: str, now: dt.datetime) -> EmailMessage:
+        """Return the weekly management summary email."""
+        msg = self.new_message("summary", subject, ", ".join(to), now)
+        msg.set_content(text)
+        msg.add_alternative(html, subtype="html")
+        return msg
+
+    def test_message(self, to: str, now: dt.datetime) -> EmailMessage:
+        """Return the `send-test` message."""
+        msg = self.new_message("test", "Improvement plan reminders: test message", to, now)
+        msg.set_content("This is a test from the improvement plan reminder service. Delivery works.")
+        return msg

@@ -1,0 +1,170 @@
+"""Email delivery: SMTP or a file outbox. Both raise `TransportError(permanent=...)`.
+
+`send(msg)` returns the addresses the server refused (per recipient) as
+{address: (code, text)}; a refusal of every recipient, or any other failure, raises.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+import tempfile
+from email.message import EmailMessage
+from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import Path
+
+from scheduler.engine.ports import TransportError
+
+__all__ = ["TransportError", "FileTransport", "SmtpTransport", "MemoryTransport", "make_transport"]
+
+
+def recipients_of(msg: EmailMessage) -> list[str]:
+    return [addr for _, addr in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", [])) if addr]
+
+
+class MemoryTransport:
+    """Keeps every message in `sent` (for tests and dry runs); `fail` makes the next sends raise."""
+
+    name = "memory"
+
+    def __init__(self):
+        self.sent: list[EmailMessage] = []
+        self.fail: list[TransportError] = []  # raised by the next send() calls, in turn
+        self.opened = 0
+
+    def open(self) -> None:
+        self.opened += 1
+
+    def send(self, msg: EmailMessage) -> dict:
+        if self.fail:
+            raise self.fail.pop(0)
+        self.sent.append(msg)
+        return {}
+
+    def close(self) -> None:
+        pass
+
+
+class FileTransport:
+    """Writes one .eml file per message into `directory`, atomically (temp file + rename)."""
+
+    name = "file"
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+
+    def open(self) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TransportError(f"cannot create outbox {self.directory}: {exc}", permanent=False) from exc
+
+    def send(self, msg: EmailMessage) -> dict:
+        msgid = msg["Message-ID"].strip("<>").replace("/", "_").replace("@", "_at_")
+        stamp = parsedate_to_datetime(msg["Date"]).strftime("%Y%m%dT%H%M%S")
+        name = f"{stamp}-{msgid}.eml"  # sorts by the message's Date
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(msg.as_bytes())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.directory / name)
+        except OSError as exc:
+            raise TransportError(f"cannot write to outbox {self.directory}: {exc}", permanent=False) from exc
+        return {}
+
+    def close(self) -> None:
+        pass
+
+
+class SmtpTransport:
+    """One SMTP connection reused for a run; reconnects once if the server drops it."""
+
+    name = "smtp"
+
+    def __init__(self, host, port=None, security="starttls", username=None, password=None, timeout=30.0):
+        if security not in ("starttls", "ssl", "none"):
+            raise ValueError(f"SMTP_SECURITY={security!r}: use starttls, ssl or none")
+        self.host, self.security, self.timeout = host, security, timeout
+        self.port = port or {"ssl": 465, "starttls": 587, "none": 25}[security]
+        self.username, self._password = username, password
+        self.conn: smtplib.SMTP | None = None
+
+    def __repr__(self) -> str:  # the password never appears in logs or tracebacks
+        return f"SmtpTransport({self.host}:{self.port}, {self.security}, user={self.username!r})"
+
+    def open(self) -> None:
+        context = ssl.create_default_context()  # certificate and host name verification on
+        try:
+            if self.security == "ssl":
+                conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            else:
+                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                if self.security == "starttls":
+                    conn.starttls(context=context)
+            if self.username:
+                conn.login(self.username, self._password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise TransportError(
+                f"SMTP login as {self.username!r} refused: {exc.smtp_code}", permanent=False
+            ) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise TransportError(f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}", permanent=False) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TransportError(
+                f"cannot connect to {self.host}:{self.port}: {exc}", permanent=False
+            ) from exc
+        self.conn = conn
+
+    def send(self, msg: EmailMessage) -> dict:
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.open()
+            try:
+                refused = self.conn.send_message(msg)
+                return {addr: (code, _text(text)) for addr, (code, text) in refused.items()}
+            except smtplib.SMTPServerDisconnected as exc:
+                self.conn = None
+                if attempt == 2:
+                    raise TransportError(f"SMTP server disconnected: {exc}", permanent=False) from exc
+            except smtplib.SMTPRecipientsRefused as exc:
+                codes = {addr: code for addr, (code, _t) in exc.recipients.items()}
+                permanent = all(code >= 500 for code in codes.values())
+                detail = ", ".join(f"{a}: {c}" for a, c in codes.items())
+                raise TransportError(f"all recipients refused ({detail})", permanent) from exc
+            except smtplib.SMTPResponseException as exc:
+                self._reset()
+                permanent = exc.smtp_code >= 500
+                raise TransportError(f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}", permanent) from exc
+            except (TimeoutError, OSError, smtplib.SMTPException) as exc:
+                self.close()
+                raise TransportError(f"SMTP error: {exc}", permanent=False) from exc
+        raise AssertionError("unreachable")
+
+    def _reset(self) -> None:
+        try:
+            self.conn.rset()
+        except Exception:
+            self.close()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except Exception:
+                pass
+            self.conn = None
+
+
+def _text(value) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def make_transport(settings, outbox: Path | None = None):
+    """Return the transport the settings ask for (`outbox` forces the file backend)."""
+    if outbox is not None or settings.email_backend == "file":
+        return FileTransport(outbox or settings.outbox_dir)
+    return SmtpTransport(settings.smtp_host, settings.smtp_port, settings.smtp_security,
+                         settings.smtp_username, settings.password(), settings.smtp_timeout)  # fmt: skip

@@ -1,0 +1,166 @@
+"""Database tables (SQLModel). Dates are stored as dates; instants as UTC.
+
+Config is synced into owners / plans / actions; status, events, due-date
+revisions and the notice ledger live only here and are never overwritten by sync.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from scheduler.store.states import CLOSED, ActionStatus  # noqa: F401 - re-exported
+
+STATUSES = tuple(s.value for s in ActionStatus)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; stored naive UTC (SQLite has no zones)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=dt.UTC)
+
+
+def utc_field(**kw):
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class Owner(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str
+    email: str
+    manager_id: str | None = None
+    active: bool = True  # false once removed from owners.yaml (kept for history)
+    updated_at: dt.datetime = utc_field()
+
+
+class Plan(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    title: str
+    report_date: dt.date
+    escalation_contact: str | None = None
+    active: bool = True
+    updated_at: dt.datetime = utc_field()
+
+
+class Action(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("plan_id", "ref", name="uq_action_plan_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: str = Field(foreign_key="plan.id", index=True)
+    ref: str
+    title: str
+    response: str | None = None
+    area: str | None = None
+    owner_id: str = Field(foreign_key="owner.id")
+    owner_since: dt.date  # local date the current owner was assigned
+    config_due: dt.date  # from config: report_date + timescale, or explicit due
+    timescale_months: int | None = None
+    due: dt.date  # effective due date: the latest agreed extension, else config_due
+    status: str = "open"
+    in_config: bool = True
+    # The next local date on which a notice may fall due (None: nothing to send).
+    next_notice_on: dt.date | None = Field(default=None, index=True)
+    created_at: dt.datetime = utc_field()
+    updated_at: dt.datetime = utc_field()
+
+
+class ActionEvent(SQLModel, table=True):
+    """One change to an action: status, owner, due date, config fields, withdrawal."""
+
+    __tablename__ = "action_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    at: dt.datetime = utc_field()
+    by: str
+    kind: str  # created | status | owner | extension | changed | withdrawn | restored
+    from_value: str | None = None
+    to_value: str | None = None
+    note: str | None = None
+
+
+class DueRevision(SQLModel, table=True):
+    """An agreed extension: the due date before and after, why, and who approved it."""
+
+    __tablename__ = "due_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    previous_due: dt.date
+    revised_due: dt.date
+    reason: str
+    approved_by: str
+    recorded_by: str
+    recorded_at: dt.datetime = utc_field()
+
+
+class Notice(SQLModel, table=True):
+    """The send ledger: one row per (action, due date, stage, recipient), ever.
+
+    state: pending (claimed, about to send) | sent | retry (undeliverable now, try later)
+    | failed (permanent) | superseded (a later stage was sent instead; never sent).
+    """
+
+    __tablename__ = "notice"
+    __table_args__ = (
+        sa.UniqueConstraint("action_id", "due_date", "stage", "recipient", name="uq_notice_key"),
+        sa.Index("ix_notice_state_next", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    due_date: dt.date
+    stage: str
+    track: str  # owner | escalation
+    recipient: str
+    cc: str | None = None  # comma-separated
+    send_day: dt.date
+    state: str
+    attempts: int = 0
+    last_error: str | None = None
+    message_id: str | None = None
+    claimed_by: str | None = None
+    created_at: dt.datetime = utc_field()
+    updated_at: dt.datetime = utc_field()
+    sent_at: dt.datetime | None = utc_field(default=None)
+    next_attempt_at: dt.datetime | None = utc_field(default=None)
+
+
+class Heartbeat(SQLModel, table=True):
+    """One row per running service instance; `reminders health` reads these."""
+
+    instance: str = Field(primary_key=True)  # host:pid
+    host: str
+    pid: int
+    role: str  # leader | standby
+    started_at: dt.datetime = utc_field()
+    beat_at: dt.datetime = utc_field()
+    run_started_at: dt.datetime | None = utc_field(default=None)  # set while a run is in progress
+    last_run_at: dt.datetime | None = utc_field(default=None)
+    last_run_result: str | None = None
+
+
+class ServiceEvent(SQLModel, table=True):
+    """What the service did or ran into: runs, config errors, summaries sent."""
+
+    __tablename__ = "service_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = utc_field(index=True)
+    kind: str  # run | config_error | summary
+    plan_id: str | None = None
+    detail: str | None = None

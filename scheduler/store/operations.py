@@ -1,0 +1,104 @@
+"""Admin operations on one action: find it by REF, change status, agree an extension, history.
+
+Each function works in the caller's session and raises `InputError` (exit code 2 at the
+CLI) for anything the admin typed that cannot be applied; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from scheduler.store.models import STATUSES, Action, ActionEvent, DueRevision, Owner
+
+
+class InputError(Exception):
+    """Bad input from the user: the message names what is wrong and how to fix it."""
+
+
+def resolve_ref(session: Session, ref: str) -> Action:
+    """Return the action named by `plan/ref` or a bare `ref` that is unique across plans."""
+    if "/" in ref:
+        plan_id, _, bare = ref.partition("/")
+        action = session.exec(select(Action).where(Action.plan_id == plan_id, Action.ref == bare)).first()
+        if action is None:
+            raise InputError(f"no action {ref!r}; " + _known_refs(session))
+        return action
+    matches = session.exec(select(Action).where(Action.ref == ref)).all()
+    if not matches:
+        raise InputError(f"no action {ref!r}; " + _known_refs(session))
+    if len(matches) > 1:
+        names = ", ".join(sorted(f"{a.plan_id}/{a.ref}" for a in matches))
+        raise InputError(f"ref {ref!r} is in more than one plan; write PLAN/REF: {names}")
+    return matches[0]
+
+
+def _known_refs(session: Session) -> str:
+    refs = sorted(f"{a.plan_id}/{a.ref}" for a in session.exec(select(Action)).all())
+    if not refs:
+        return "the database has no actions yet: run `reminders sync` first"
+    return "known: " + ", ".join(refs[:15]) + (", ..." if len(refs) > 15 else "")
+
+
+def set_status(session: Session, action: Action, status: str, note: str | None, by: str, now) -> bool:
+    """Record a status change as an event; return False when the status was already `status`."""
+    if status not in STATUSES:
+        raise InputError(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
+    if action.status == status:
+        return False
+    if action.status == "withdrawn" and not action.in_config:
+        raise InputError(f"{action.plan_id}/{action.ref} was removed from the config; "
+                         "put it back in its plan file and run `reminders sync` to reopen it")  # fmt: skip
+    session.add(ActionEvent(action_id=action.id, at=now, by=by, kind="status",
+                            from_value=action.status, to_value=status, note=note))  # fmt: skip
+    action.status, action.updated_at = status, now
+    return True
+
+
+def extend(session: Session, action: Action, new_due: dt.date, reason: str, approved_by: str,
+           by: str, now) -> DueRevision:  # fmt: skip
+    """Record an agreed revised due date (the original is kept); return the revision row."""
+    if action.status in ("complete", "withdrawn"):
+        raise InputError(f"{action.plan_id}/{action.ref} is {action.status}; only open or "
+                         "in-progress actions can be extended (set-status it back first)")  # fmt: skip
+    if not reason or not reason.strip():
+        raise InputError("--reason is empty; say why the new date was agreed")
+    if session.get(Owner, approved_by) is None:
+        known = ", ".join(sorted(o.id for o in session.exec(select(Owner)).all()))
+        raise InputError(f"--approved-by {approved_by!r}: no such owner; known: {known}")
+    if new_due == action.due:
+        raise InputError(f"--to {new_due}: that is already the due date")
+    if new_due <= action.config_due and new_due < action.due:
+        raise InputError(f"--to {new_due} is before the original due date {action.config_due}; "
+                         "an extension moves the date later")  # fmt: skip
+    rev = DueRevision(action_id=action.id, previous_due=action.due, revised_due=new_due,
+                      reason=reason.strip(), approved_by=approved_by, recorded_by=by, recorded_at=now)  # fmt: skip
+    session.add(rev)
+    session.add(ActionEvent(action_id=action.id, at=now, by=by, kind="extension",
+                            from_value=str(action.due), to_value=str(new_due),
+                            note=f"{reason.strip()} (approved by {approved_by})"))  # fmt: skip
+    action.due, action.updated_at = new_due, now
+    return rev
+
+
+def revisions(session: Session, action_id: int) -> list[DueRevision]:
+    stmt = select(DueRevision).where(DueRevision.action_id == action_id).order_by(DueRevision.id)
+    return list(session.exec(stmt).all())
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: dt.datetime
+    by: str
+    kind: str
+    from_value: str | None
+    to_value: str | None
+    note: str | None
+
+
+def history(session: Session, action: Action) -> list[HistoryLine]:
+    """Return every event of the action, oldest first."""
+    stmt = select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)
+    return [HistoryLine(e.at, e.by, e.kind, e.from_value, e.to_value, e.note) for e in session.exec(stmt)]

@@ -1,0 +1,62 @@
+"""The state machines of the store, as enums (values are what the database holds).
+
+`ActionStatus`: open -> in_progress -> complete, or withdrawn. `NoticeState`: a ledger row is
+claimed `pending`, marked `sending` just before the transport gets it, then `sent`, `retry`
+(undeliverable now), `failed` (permanent) or `superseded` (a later stage went instead).
+`Outcome`: what a run reports per notice. `Track`: the two notice tracks of PRODUCT.md §3.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    COMPLETE = "complete"
+    WITHDRAWN = "withdrawn"
+
+
+CLOSED = (ActionStatus.COMPLETE, ActionStatus.WITHDRAWN)
+
+
+class NoticeState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+
+
+WAITING = (NoticeState.PENDING, NoticeState.RETRY)  # claimed and still to be handed over
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Track(StrEnum):
+    OWNER = "owner"
+    ESCALATION = "escalation"
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    STATUS = "status"
+    OWNER = "owner"
+    EXTENSION = "extension"
+    CHANGED = "changed"
+    WITHDRAWN = "withdrawn"
+    RESTORED = "restored"
+
+
+class ServiceEventKind(StrEnum):
+    RUN = "run"
+    CONFIG_ERROR = "config_error"
+    CONFIG_APPLIED = "config_applied"
+    SUMMARY = "summary"

@@ -1,0 +1,162 @@
+"""Config -> database reconciliation.
+
+`sync(session, config, now)` makes owners, plans and actions match the config and
+returns the list of changes. It never touches status (except withdrawing actions that
+left the config, and restoring them if they come back), history or revisions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from scheduler.config.model import Config
+from scheduler.store.models import Action, ActionEvent, DueRevision, Owner, Plan
+
+SYNC_BY = "sync"
+
+
+@dataclass
+class SyncReport:
+    changes: list[str] = field(default_factory=list)
+    touched_action_ids: set[int] = field(default_factory=set)
+
+    def add(self, text: str) -> None:
+        self.changes.append(text)
+
+
+def _event(session: Session, action: Action, now, kind, frm=None, to=None, note=None, by=SYNC_BY):
+    session.add(ActionEvent(action_id=action.id, at=now, by=by, kind=kind,
+                            from_value=frm, to_value=to, note=note))  # fmt: skip
+
+
+def _sync_owners(session: Session, config: Config, now, report: SyncReport) -> None:
+    existing = {o.id: o for o in session.exec(select(Owner)).all()}
+    for oid, o in config.owners.items():
+        row = existing.get(oid)
+        if row is None:
+            session.add(Owner(id=oid, name=o.name, email=o.email, manager_id=o.manager, updated_at=now))
+            report.add(f"owner added: {oid} <{o.email}>")
+            continue
+        diffs = [f for f, new in (("name", o.name), ("email", o.email), ("manager", o.manager))
+                 if getattr(row, "manager_id" if f == "manager" else f) != new]  # fmt: skip
+        if diffs or not row.active:
+            row.name, row.email, row.manager_id, row.active, row.updated_at = (
+                o.name, o.email, o.manager, True, now)  # fmt: skip
+            report.add(f"owner changed: {oid} ({', '.join(diffs) or 'restored'})")
+    for oid, row in existing.items():
+        if oid not in config.owners and row.active:
+            row.active, row.updated_at = False, now
+            report.add(f"owner removed: {oid} (kept for history)")
+    session.flush()
+
+
+def _latest_revision(session: Session, action_id: int) -> DueRevision | None:
+    stmt = select(DueRevision).where(DueRevision.action_id == action_id)
+    return session.exec(stmt.order_by(DueRevision.id.desc())).first()
+
+
+def _withdraw(session, action: Action, now, report: SyncReport, why: str) -> None:
+    action.in_config = False
+    action.updated_at = now
+    if action.status != "withdrawn":
+        _event(session, action, now, "withdrawn", action.status, "withdrawn", why)
+        action.status = "withdrawn"
+        action.next_notice_on = None
+        report.add(f"withdrawn: {action.plan_id}/{action.ref} ({why})")
+        report.touched_action_ids.add(action.id)
+
+
+def _restore(session, action: Action, now, report: SyncReport) -> None:
+    action.in_config = True
+    if action.status != "withdrawn":
+        return
+    stmt = select(ActionEvent).where(ActionEvent.action_id == action.id, ActionEvent.kind == "withdrawn")
+    last = session.exec(stmt.order_by(ActionEvent.id.desc())).first()
+    if last is not None and last.by == SYNC_BY:  # only undo what sync did, not an admin's withdrawal
+        action.status = last.from_value or "open"
+        _event(session, action, now, "restored", "withdrawn", action.status, "back in the config")
+        report.add(f"restored: {action.plan_id}/{action.ref} (status {action.status})")
+
+
+def _sync_action(session, plan_cfg, a_cfg, row: Action | None, now, today, report) -> Action:
+    config_due = a_cfg.config_due(plan_cfg.report_date)
+    key = f"{plan_cfg.id}/{a_cfg.ref}"
+    if row is None:
+        row = Action(plan_id=plan_cfg.id, ref=a_cfg.ref, title=a_cfg.title, response=a_cfg.response,
+                     area=a_cfg.area, owner_id=a_cfg.owner, owner_since=today, config_due=config_due,
+                     timescale_months=a_cfg.timescale_months, due=config_due, status="open",
+                     created_at=now, updated_at=now)  # fmt: skip
+        session.add(row)
+        session.flush()
+        _event(session, row, now, "created", None, "open", f"owner {a_cfg.owner}, due {config_due}")
+        report.add(f"added: {key} (owner {a_cfg.owner}, due {config_due})")
+        report.touched_action_ids.add(row.id)
+        return row
+    if not row.in_config:
+        _restore(session, row, now, report)
+    changed = [name for name, new in (("title", a_cfg.title), ("response", a_cfg.response),
+               ("area", a_cfg.area), ("timescale_months", a_cfg.timescale_months))
+               if getattr(row, name) != new]  # fmt: skip
+    for name in changed:
+        setattr(row, name, getattr(a_cfg, name))
+    if row.config_due != config_due:
+        changed.append("due")
+        _event(session, row, now, "changed", str(row.config_due), str(config_due), "due date in config")
+        row.config_due = config_due
+        if _latest_revision(session, row.id) is None:  # an agreed extension wins over config
+            row.due = config_due
+    if changed:
+        report.add(f"changed: {key} ({', '.join(changed)})")
+        if changed != ["due"]:
+            _event(session, row, now, "changed", None, None, "config fields: " + ", ".join(changed))
+    if row.owner_id != a_cfg.owner:
+        _event(session, row, now, "owner", row.owner_id, a_cfg.owner, f"assigned on {today}")
+        report.add(f"owner reassigned: {key} {row.owner_id} -> {a_cfg.owner}")
+        row.owner_id, row.owner_since = a_cfg.owner, today
+        changed.append("owner")
+    if changed:
+        row.updated_at = now
+        report.touched_action_ids.add(row.id)
+    return row
+
+
+def sync(session: Session, config: Config, now: dt.datetime) -> SyncReport:
+    """Reconcile the database with `config` as of `now` (aware); return what changed.
+
+    The caller commits; on any exception the caller rolls back and nothing is written.
+    """
+    report = SyncReport()
+    _sync_owners(session, config, now, report)
+    plans = {p.id: p for p in session.exec(select(Plan)).all()}
+    for plan_cfg in config.plans.values():
+        today = now.astimezone(plan_cfg.policy.tz).date()
+        plan = plans.get(plan_cfg.id)
+        if plan is None:
+            plan = Plan(id=plan_cfg.id, title=plan_cfg.title, report_date=plan_cfg.report_date,
+                        escalation_contact=plan_cfg.escalation_contact, updated_at=now)  # fmt: skip
+            session.add(plan)
+            report.add(f"plan added: {plan_cfg.id} ({len(plan_cfg.actions)} actions)")
+        elif (plan.title, plan.report_date, plan.escalation_contact, plan.active) != (
+            plan_cfg.title, plan_cfg.report_date, plan_cfg.escalation_contact, True):  # fmt: skip
+            plan.title, plan.report_date = plan_cfg.title, plan_cfg.report_date
+            plan.escalation_contact, plan.active, plan.updated_at = plan_cfg.escalation_contact, True, now
+            report.add(f"plan changed: {plan_cfg.id}")
+        session.flush()
+        rows = {a.ref: a for a in session.exec(select(Action).where(Action.plan_id == plan_cfg.id))}
+        for a_cfg in plan_cfg.actions:
+            _sync_action(session, plan_cfg, a_cfg, rows.pop(a_cfg.ref, None), now, today, report)
+        for row in rows.values():
+            if row.in_config:
+                _withdraw(session, row, now, report, "removed from the plan file")
+    for plan_id, plan in plans.items():
+        if plan_id not in config.plans and plan.active:
+            plan.active, plan.updated_at = False, now
+            report.add(f"plan removed: {plan_id}")
+            for row in session.exec(select(Action).where(Action.plan_id == plan_id)):
+                if row.in_config:
+                    _withdraw(session, row, now, report, "plan file removed")
+    session.flush()
+    return report

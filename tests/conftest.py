@@ -56,14 +56,19 @@ def postgres_schema():
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture
 def db_url(request, tmp_path):
-    """Every database-facing test runs on a real SQLite file and on the real PostgreSQL."""
-    if request.param == "sqlite":
+    """A real SQLite file; tests marked `both_databases` also run on the real PostgreSQL."""
+    if getattr(request, "param", "sqlite") == "sqlite":
         yield f"sqlite:///{tmp_path / 'data' / 'reminders.db'}"
     else:
         with postgres_schema() as url:
             yield url
+
+
+# For the tests that are about the database (claims, locks, migrations, sync, HA).
+both_databases = pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
+postgres_only = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 
 
 @pytest.fixture

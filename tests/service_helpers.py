@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import subprocess
@@ -11,13 +10,16 @@ import time
 from pathlib import Path
 
 
-def service_config(config_dir: Path, send_in_seconds: int) -> str:
-    """Make the config send at now + N seconds (UTC, every day, no holidays); return that time."""
-    at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=send_in_seconds)).strftime("%H:%M:%S")
+def service_config(config_dir: Path, send_time: str = "00:00") -> str:
+    """Make the config send at `send_time` UTC every day with no holidays; return that time.
+
+    The default 00:00 has always passed today, so a starting daemon's catch-up sends at once,
+    whatever the time of day the test runs at.
+    """
     path = config_dir / "policy.yaml"
     text = path.read_text()
     for old, new in (
-        ('send_time: "09:00"', f'send_time: "{at}"'),
+        ('send_time: "09:00"', f'send_time: "{send_time}"'),
         ("timezone: Europe/London", "timezone: UTC"),
         ("working_days: [mon, tue, wed, thu, fri]", "working_days: [mon, tue, wed, thu, fri, sat, sun]"),
         ("holidays: GB-ENG", "holidays: none"),
@@ -25,12 +27,7 @@ def service_config(config_dir: Path, send_in_seconds: int) -> str:
         assert old in text
         text = text.replace(old, new)
     path.write_text(text)
-    return at
-
-
-def near_midnight(margin_seconds: int = 120) -> bool:
-    now = dt.datetime.now(dt.UTC)
-    return (now + dt.timedelta(seconds=margin_seconds)).date() != now.date()
+    return send_time
 
 
 class Daemon:

@@ -12,10 +12,10 @@ import pytest
 from freezegun import freeze_time
 
 from scheduler.config.load import load_config
-from scheduler.store.db import make_engine
-from scheduler.mail.render import Renderer
 from scheduler.engine.pipeline import run_once
+from scheduler.mail.render import Renderer
 from scheduler.mail.transport import FileTransport
+from scheduler.store.db import make_engine
 from tests.conftest import REPO
 from tests.test_config_errors import PLAN, edit
 

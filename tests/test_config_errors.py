@@ -25,6 +25,43 @@ def line_of(config_dir, rel, needle, nth=1):
 
 
 CASES = {
+    # Bounds: numbers and dates out of any sane range are errors, never a traceback later.
+    "before_days_too_large": (
+        lambda c: edit(c, "policy.yaml", "reminders_before_days: [28, 14, 7, 1]", "reminders_before_days: [100000]"),
+        lambda c: ["policy.yaml line 6, reminders_before_days: expected a list of whole numbers of days from 1 "
+                   "to 1095, got [100000]"],  # fmt: skip
+    ),
+    "escalation_days_too_large": (
+        lambda c: edit(c, "policy.yaml", "after_days_overdue: 21", "after_days_overdue: 100000"),
+        lambda c: ["policy.yaml line 12, escalations[1].after_days_overdue: expected a whole number of days "
+                   "from 1 to 1095, got 100000"],  # fmt: skip
+    ),
+    "months_too_large": (
+        lambda c: edit(c, PLAN, "timescale_months: 3", "timescale_months: 100000"),
+        lambda c: ["actions[0].timescale_months: expected a whole number of months from 1 to 60, got 100000"],
+    ),
+    "due_far_future": (
+        lambda c: edit(c, PLAN, "    timescale_months: 3\n  - ref: SG2", "    due: 9999-12-31\n  - ref: SG2"),
+        lambda c: [f"{PLAN} line {line_of(c, PLAN, 'due: 9999-12-31')}, actions[0].due: date 9999-12-31 is out "
+                   "of range; use a date between 1990-01-01 and 2100-12-31"],  # fmt: skip
+    ),
+    "due_year_one": (
+        lambda c: edit(c, PLAN, "    timescale_months: 3\n  - ref: SG2", "    due: 0001-01-01\n  - ref: SG2"),
+        lambda c: ["actions[0].due: date 0001-01-01 is out of range"],
+    ),
+    "due_before_report": (
+        lambda c: edit(c, PLAN, "    timescale_months: 3\n  - ref: SG2", "    due: 2008-02-24\n  - ref: SG2"),
+        lambda c: [f"{PLAN} line {line_of(c, PLAN, 'due: 2008-02-24')}, actions[0].due: due date 2008-02-24 is "
+                   "before the plan's report_date 2009-11-24; an action falls due after the report"],  # fmt: skip
+    ),
+    "working_day_typo": (
+        lambda c: edit(c, "policy.yaml", "working_days: [mon, tue, wed, thu, fri]", "working_days: [monkey, tue]"),
+        lambda c: ["policy.yaml line 4, working_days: expected a list of weekdays, got ['monkey', 'tue']"],
+    ),
+    "empty_plan_file": (
+        lambda c: (c / PLAN).write_text(""),
+        lambda c: [f"{PLAN}, (top level): expected a mapping of keys, got empty"],
+    ),
     "unknown_owner": (
         lambda c: edit(c, PLAN, "owner: contact-centre-manager", "owner: hos"),
         lambda c: [
@@ -93,12 +130,12 @@ CASES = {
         lambda c: edit(c, PLAN, "timescale_months: 3", "timescale_months: 0"),
         lambda c: [
             f"{PLAN} line {line_of(c, PLAN, 'timescale_months: 0')}, actions[0].timescale_months: "
-            "expected a whole number of months (1 or more), got 0"
+            "expected a whole number of months from 1 to 60, got 0"
         ],  # fmt: skip
     ),
     "timescale_not_whole": (
         lambda c: edit(c, PLAN, "timescale_months: 3", "timescale_months: 2.5"),
-        lambda c: ["actions[0].timescale_months: expected a whole number of months (1 or more), got 2.5"],
+        lambda c: ["actions[0].timescale_months: expected a whole number of months from 1 to 60, got 2.5"],
     ),
     "both_timescale_and_due": (
         lambda c: edit(c, PLAN, "timescale_months: 3", "timescale_months: 3\n    due: 2010-03-01"),

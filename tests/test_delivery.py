@@ -7,6 +7,7 @@ import json
 from aiosmtpd.controller import Controller
 from freezegun import freeze_time
 
+from tests.conftest import both_databases
 from tests.test_config_errors import PLAN, edit
 
 
@@ -89,6 +90,7 @@ def test_downtime_catch_up_sends_at_most_one_per_action_per_track(cli, smtp_env)
     assert "0 notice(s) sent" in run_at(cli, "2010-03-12T15:00:00").output  # a second run: nothing
 
 
+@both_databases
 def test_completion_recorded_just_before_a_run_stops_the_email(cli, smtp_env):
     cli("sync", "--now", "2009-11-24T08:00")
     run_at(cli, "2010-02-22T09:00:00")
@@ -136,6 +138,7 @@ def test_451_then_delivered_on_the_next_run(cli, smtp_env):
     assert len(got) == 12
 
 
+@both_databases
 def test_550_for_one_recipient_of_two(cli, smtp_env, config_dir, db_url):
     cli("sync", "--now", "2009-11-24T08:00")
     run_at(cli, "2010-03-02T09:00:00")
@@ -164,6 +167,7 @@ def test_550_for_one_recipient_of_two(cli, smtp_env, config_dir, db_url):
     assert not [m for _, m in smtp_env.parsed() if "escalation:1" in m["X-Reminder-Notices"]]
 
 
+@both_databases
 def test_server_down_is_retried_not_lost_not_doubled(cli, smtp_env):
     cli("sync", "--now", "2009-11-24T08:00")
     smtp_env.controller.stop()
@@ -195,6 +199,7 @@ def test_header_and_html_injection_is_impossible(cli, smtp_env, config_dir):
     assert "\n" not in msg["Subject"]
 
 
+@both_databases
 def test_whole_campaign_through_smtp_matches_the_forecast(cli, smtp_env, db_url, config_dir):
     """Every run instant from the report date to 31 Aug 2010, delivered by SMTP: what arrives is
     exactly the forecast, notice for notice, recipient for recipient."""
@@ -202,12 +207,12 @@ def test_whole_campaign_through_smtp_matches_the_forecast(cli, smtp_env, db_url,
     from collections import Counter
     from email.utils import getaddresses
 
-    from scheduler.store import db
-    from scheduler.engine.campaign import days, run_instants
     from scheduler.config.load import load_config
-    from scheduler.mail.render import Renderer
+    from scheduler.engine.campaign import days, run_instants
     from scheduler.engine.pipeline import run_once
+    from scheduler.mail.render import Renderer
     from scheduler.mail.transport import SmtpTransport
+    from scheduler.store import db
 
     forecast = json.loads(cli("forecast", "--from", "2009-11-24", "--to", "2010-08-31", "--json").output)
     assert cli("sync", "--now", "2009-11-24T00:00").exit_code == 0

@@ -7,6 +7,9 @@ import datetime as dt
 import sqlalchemy as sa
 
 from scheduler.store import db
+from tests.conftest import both_databases
+
+pytestmark = both_databases  # these tests are about the database
 
 NOW = dt.datetime(2010, 1, 4, 9, 0)
 

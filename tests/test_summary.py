@@ -101,12 +101,12 @@ def test_weekly_summary_email_goes_to_the_recipients(worked_plan, smtp_env, db_u
     summary counts from then."""
     import datetime as dt
 
-    from scheduler.store import db
     from scheduler.config.load import load_config
-    from scheduler.mail.render import Renderer
     from scheduler.engine.summary import build_summaries
+    from scheduler.mail.render import Renderer
     from scheduler.mail.summary_mail import send_summaries
     from scheduler.mail.transport import SmtpTransport
+    from scheduler.store import db
 
     engine = db.make_engine(db_url)
     config = load_config(config_dir)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import snapshot
+from tests.conftest import both_databases, snapshot
 from tests.test_config_errors import PLAN, edit
+
+pytestmark = both_databases  # these tests are about the database
 
 
 def status_json(cli, *extra):

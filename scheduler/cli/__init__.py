@@ -8,7 +8,9 @@ LazyGroup pattern), and their modules import heavy parts inside the command, so 
 from __future__ import annotations
 
 import importlib
-import logging
+import os
+import sys
+import traceback
 
 import click
 
@@ -49,10 +51,14 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
             raise
-        except Exception as exc:  # last resort: one line for the person, the stack for the log
-            logging.getLogger("scheduler").debug("unexpected error", exc_info=True)
+        except BrokenPipeError:  # `reminders ... | head`: the reader left; nothing to report
+            sys.stderr.close()
+            raise SystemExit(1) from None
+        except Exception as exc:  # last resort: one line for the person; the stack only on request
+            if os.environ.get("REMINDERS_DEBUG"):
+                traceback.print_exc()
             raise click.ClickException(
-                f"unexpected error: {type(exc).__name__}: {exc} (set LOG_LEVEL=debug for the stack)"
+                f"unexpected error: {type(exc).__name__}: {exc} (set REMINDERS_DEBUG=1 to see the stack)"
             ) from None
 
 

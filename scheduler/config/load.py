@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from scheduler.config.fields import Fields, check_policy
+from scheduler.config.fields import MAX_MONTHS, Fields
 from scheduler.config.model import (
     DEFAULT_POLICY,
     ActionConfig,
@@ -20,6 +20,7 @@ from scheduler.config.model import (
     Policy,
     Problem,
 )
+from scheduler.config.policy import check_policy
 from scheduler.config.yamlload import LineDict, YamlProblem, load_yaml
 
 OWNER_KEYS = {"id", "name", "email", "manager"}
@@ -57,6 +58,14 @@ def _load_owners(directory: Path, problems: list[Problem]) -> dict[str, Owner]:
     if not f.mapping(doc, "", {"owners"}, required={"owners"}):
         return {}
     items = f.seq(doc, "owners", "owners", non_empty=True) or []
+    owners, lines = _owner_entries(f, items)
+    _check_managers(f, items, owners, lines)
+    _check_cycles(rel, owners, lines, problems)
+    return owners
+
+
+def _owner_entries(f: Fields, items) -> tuple[dict[str, Owner], dict[str, int | None]]:
+    """Return the owners that have a valid id, and the line of each id."""
     owners: dict[str, Owner] = {}
     lines: dict[str, int | None] = {}
     for i, item in enumerate(items):
@@ -77,6 +86,10 @@ def _load_owners(directory: Path, problems: list[Problem]) -> dict[str, Owner]:
             continue
         owners[oid] = Owner(oid, name or "", email or "", manager)
         lines[oid] = item.line_of("id")
+    return owners, lines
+
+
+def _check_managers(f: Fields, items, owners, lines) -> None:
     for i, item in enumerate(items):
         if not isinstance(item, LineDict):
             continue
@@ -88,7 +101,10 @@ def _load_owners(directory: Path, problems: list[Problem]) -> dict[str, Owner]:
                     "name a different owner, or leave manager out at the top of the chain")  # fmt: skip
         elif o.manager not in owners:
             f.error(item, "manager", f"owners[{i}]", f"no such owner {o.manager!r}", _known(owners))
-    # Manager cycles: follow each chain; a chain that returns to its start is a cycle.
+
+
+def _check_cycles(rel: str, owners, lines, problems: list[Problem]) -> None:
+    """Follow each manager chain; a chain that returns to its start is a cycle."""
     reported: set[frozenset] = set()
     for start in owners:
         seen, cur = [start], owners[start].manager
@@ -101,7 +117,6 @@ def _load_owners(directory: Path, problems: list[Problem]) -> dict[str, Owner]:
             problems.append(Problem(rel, f"owners[{list(owners).index(start)}].manager",
                                     f"manager chain is a cycle: {cycle}", lines[start],
                                     "the top of the chain must have no manager"))  # fmt: skip
-    return owners
 
 
 def _load_policy_file(directory: Path, problems: list[Problem]) -> tuple[dict, dict | None]:
@@ -119,9 +134,10 @@ def _load_policy_file(directory: Path, problems: list[Problem]) -> tuple[dict, d
 
 
 def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> PlanConfig | None:
+    read_problems = len(problems)
     doc = _read(path, rel, problems)
-    if doc is None:
-        return None
+    if len(problems) > read_problems:
+        return None  # an empty file goes on: it is reported as "expected a mapping, got empty"
     f = Fields(rel, problems)
     if not f.mapping(doc, "", PLAN_KEYS, required={"id", "title", "report_date", "actions"}):
         return None
@@ -132,6 +148,20 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
     contact = f.slug(doc, "escalation_contact", "", required=False)
     if contact is not None and contact not in owners:
         f.error(doc, "escalation_contact", "", f"no such owner {contact!r}", _known(owners))
+    recipients = _summary_recipients(f, doc, owners)
+    policy_raw = dict(base_policy)
+    if "policy" in doc and f.mapping(doc["policy"], "policy", set(DEFAULT_POLICY)):
+        policy_raw.update(doc["policy"])
+    # Keys the plan does not override were checked (and reported) with policy.yaml.
+    policy = check_policy(policy_raw, f, "policy", doc.get("policy") or {}, owners)
+
+    actions = _load_actions(f, doc, owners, policy, contact, report_date)
+    if len(problems) > before or plan_id is None or policy is None:
+        return None
+    return PlanConfig(plan_id, title, report_date, policy, tuple(actions), contact, tuple(recipients), rel)
+
+
+def _summary_recipients(f: Fields, doc, owners) -> list[str]:
     recipients = []
     for i, r in enumerate(f.seq(doc, "summary_recipients", "summary_recipients") or []):
         if isinstance(r, str) and "@" in r:
@@ -141,19 +171,47 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
         else:
             f.error_at(doc["summary_recipients"].line_of(i), f"summary_recipients[{i}]",
                        f"{r!r} is neither an owner id nor an email address", _known(owners))  # fmt: skip
-    policy_raw = dict(base_policy)
-    if "policy" in doc and f.mapping(doc["policy"], "policy", set(DEFAULT_POLICY)):
-        policy_raw.update(doc["policy"])
-    # Keys the plan does not override were checked (and reported) with policy.yaml.
-    policy = check_policy(policy_raw, f, "policy", doc.get("policy") or {}, owners)
+    return recipients
 
+
+def _load_actions(f: Fields, doc, owners, policy, contact, report_date) -> list[ActionConfig]:
     actions: list[ActionConfig] = []
     ref_lines: dict[str, int | None] = {}
     items = f.seq(doc, "actions", "actions", non_empty=True) or []
     for i, item in enumerate(items):
-        p = f"actions[{i}]"
-        if not f.mapping(item, p, ACTION_KEYS, required={"ref", "title", "owner"}, line=items.line_of(i)):
+        action = _load_action(f, item, f"actions[{i}]", items.line_of(i), owners, ref_lines, report_date)
+        if action is None:
             continue
+        actions.append(action)
+        if policy is not None:
+            _check_escalation_targets(policy, owners, contact, f, item, f"actions[{i}]", action.owner)
+    return actions
+
+
+def _due_fields(f: Fields, item, p, report_date):
+    """Return (timescale_months, explicit due) of an action; both None after an error."""
+    has_t, has_d = "timescale_months" in item, "due" in item
+    if has_t and has_d:
+        f.error(item, "due", p, "both `timescale_months` and `due` are given",
+                "keep one: `due` is an explicit date, `timescale_months` counts from report_date")  # fmt: skip
+    elif not (has_t or has_d):
+        f.error_at(item.line, p, "neither `timescale_months` nor `due` is given",
+                   "add `timescale_months: 3` (months after report_date) or `due: YYYY-MM-DD`")  # fmt: skip
+    elif has_t:
+        return f.positive_int(item, "timescale_months", p, what="whole number of months", most=MAX_MONTHS), None
+    else:
+        due = f.date(item, "due", p)
+        if due is not None and report_date is not None and due < report_date:
+            f.error(item, "due", p, f"due date {due} is before the plan's report_date {report_date}",
+                    "an action falls due after the report; check the year")  # fmt: skip
+            return None, None
+        return None, due
+    return None, None
+
+
+def _load_action(f: Fields, item, p, line, owners, ref_lines, report_date) -> ActionConfig | None:
+        if not f.mapping(item, p, ACTION_KEYS, required={"ref", "title", "owner"}, line=line):
+            return None
         ref = f.ref(item, "ref", p)
         a_title = f.text(item, "title", p)
         response = f.text(item, "response", p, required=False)
@@ -162,31 +220,15 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
         if owner is not None and owner not in owners:
             f.error(item, "owner", p, f"no such owner {owner!r}", _known(owners))
             owner = None
-        has_t, has_d = "timescale_months" in item, "due" in item
-        months = due = None
-        if has_t and has_d:
-            f.error(item, "due", p, "both `timescale_months` and `due` are given",
-                    "keep one: `due` is an explicit date, `timescale_months` counts from report_date")  # fmt: skip
-        elif not (has_t or has_d):
-            f.error_at(item.line, p, "neither `timescale_months` nor `due` is given",
-                       "add `timescale_months: 3` (months after report_date) or `due: YYYY-MM-DD`")  # fmt: skip
-        elif has_t:
-            months = f.positive_int(item, "timescale_months", p, what="whole number of months")
-        else:
-            due = f.date(item, "due", p)
+        months, due = _due_fields(f, item, p, report_date)
         if ref is not None and ref in ref_lines:
             f.error(item, "ref", p, f"duplicate ref {ref!r} in this plan (first on line {ref_lines[ref]})",
                     "give each action in a plan a unique ref")  # fmt: skip
-            continue
+            return None
         if None in (ref, a_title, owner) or (months is None and due is None):
-            continue
+            return None
         ref_lines[ref] = item.line_of("ref")
-        actions.append(ActionConfig(ref, a_title, owner, response, area, months, due, items.line_of(i)))
-        if policy is not None:
-            _check_escalation_targets(policy, owners, contact, f, item, p, owner)
-    if len(problems) > before or plan_id is None or policy is None:
-        return None
-    return PlanConfig(plan_id, title, report_date, policy, tuple(actions), contact, tuple(recipients), rel)
+        return ActionConfig(ref, a_title, owner, response, area, months, due, line)
 
 
 def _check_escalation_targets(policy: Policy, owners, contact, f: Fields, item, p, owner_id):

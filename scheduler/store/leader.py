@@ -12,7 +12,7 @@ import fcntl
 import logging
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -21,6 +21,7 @@ log = logging.getLogger("scheduler.service.daemon")
 ADVISORY_KEY = 0x52454D49  # "REMI"
 
 
+@runtime_checkable
 class LeaderLock(Protocol):
     """Who may send. `exclusive`: a second instance must refuse to start (it can never lead)."""
 

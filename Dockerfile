@@ -7,19 +7,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DATABASE_URL=sqlite:////data/reminders.db \
     OUTBOX_DIR=/data/outbox \
-    REMINDERS_CONFIG_DIR=/app/config \
-    TEMPLATES_DIR=/app/templates/emails
+    REMINDERS_CONFIG_DIR=/app/config
 
 WORKDIR /app
-# Dependencies and code first; config and templates last (they change most, and are mountable).
-COPY pyproject.toml README.md ./
+# Dependencies and code first (pinned by constraints.txt); the example config last. The shipped
+# email templates are inside the installed package; mount a folder and set TEMPLATES_DIR to
+# override some of them. Your config is mounted at /app/config: without it the service says so
+# and exits 2 (it never quietly runs the example plan, which is at /app/example-config).
+COPY pyproject.toml setup.py MANIFEST.in README.md constraints.txt ./
 COPY scheduler ./scheduler
 COPY templates ./templates
-RUN pip install ".[postgres]" \
+RUN pip install -c constraints.txt ".[postgres]" \
  && useradd --system --uid 10001 --no-create-home --home-dir /app reminders \
  && mkdir -p /data \
  && chown reminders:reminders /data
-COPY config ./config
+COPY config ./example-config
 
 USER reminders
 VOLUME ["/data"]

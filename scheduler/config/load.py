@@ -250,7 +250,9 @@ def load_config(directory: Path | str) -> Config:
     problems: list[Problem] = []
     if not directory.is_dir():
         raise ConfigErrors([Problem(str(directory), "", "config folder not found", None,
-                                    "pass --config DIR or set REMINDERS_CONFIG_DIR")])  # fmt: skip
+                                    "pass --config DIR or set REMINDERS_CONFIG_DIR (in the container: mount "
+                                    "your config folder at /app/config, or set "
+                                    "REMINDERS_CONFIG_DIR=/app/example-config to try the example plan)")])  # fmt: skip
     owners = _load_owners(directory, problems)
     base_policy, policy_doc = _load_policy_file(directory, problems)
     default_policy = check_policy(base_policy, Fields("policy.yaml", problems), "", policy_doc, owners)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from aiosmtpd.controller import Controller
 from freezegun import freeze_time
 
@@ -200,6 +201,7 @@ def test_header_and_html_injection_is_impossible(cli, smtp_env, config_dir):
 
 
 @both_databases
+@pytest.mark.slow
 def test_whole_campaign_through_smtp_matches_the_forecast(cli, smtp_env, db_url, config_dir):
     """Every run instant from the report date to 31 Aug 2010, delivered by SMTP: what arrives is
     exactly the forecast, notice for notice, recipient for recipient."""

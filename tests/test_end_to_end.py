@@ -14,6 +14,8 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.conftest import REPO
 
 LONDON = ZoneInfo("Europe/London")
@@ -37,6 +39,7 @@ def canon(entries):
     return sorted(json.dumps({**e, "cc": sorted(e["cc"])}, sort_keys=True) for e in entries)
 
 
+@pytest.mark.slow
 def test_forecast_equals_what_simulate_sends(cli_subprocess, tmp_path, db_url):
     assert cli_subprocess("sync", "--now", "2009-11-24T08:00").returncode == 0
     fc = cli_subprocess("forecast", "--from", "2009-11-24", "--to", "2010-08-31", "--json")
@@ -112,6 +115,7 @@ def readme_commands() -> list[str]:
     return re.findall(r"```sh\n(.+?)\n```", text, re.S)
 
 
+@pytest.mark.slow
 def test_readme_demo_command_from_a_clean_copy(tmp_path):
     """README's first command, in a copy of the tracked files, with the test's own environment
     standing in for the `python3 -m venv .venv && pip install` step (CI runs that step for real)."""

@@ -35,6 +35,7 @@ def add_second_plan(config_dir):
 
 
 @postgres_only
+@pytest.mark.slow
 def test_kill_9_the_leader_and_the_standby_takes_over_within_a_minute(pg_env, smtp_env, config_dir, tmp_path):
     service_config(config_dir)  # 00:00 UTC every day: each new leader's catch-up runs at once
     a = Daemon(tmp_path, pg_env, "a")
@@ -66,6 +67,7 @@ def test_kill_9_the_leader_and_the_standby_takes_over_within_a_minute(pg_env, sm
 
 
 @postgres_only
+@pytest.mark.slow
 def test_concurrent_runs_never_double_send(pg_env, smtp_env, tmp_path):
     """Four `run --once` processes at the same instant, on several days: each notice exactly once."""
     env = {**os.environ, **pg_env}

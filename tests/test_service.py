@@ -151,6 +151,7 @@ def test_leadership_moves_when_the_leader_lets_go(env, config_dir):
         b.lock.release()
 
 
+@pytest.mark.slow
 def test_daemon_smoke_sends_reports_health_and_stops_cleanly(env, config_dir, tmp_path):
     """Real time, real process: send time 00:00 UTC every day, so the start-up catch-up sends."""
     service_config(config_dir)

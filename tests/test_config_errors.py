@@ -238,8 +238,9 @@ def test_per_plan_policy_override_is_validated(cli, config_dir):
     edit(config_dir, PLAN, "actions:\n", 'policy:\n  send_time: "25:00"\n  colour: red\nactions:\n')
     result = cli("validate")
     assert result.exit_code == 2
-    assert f"{PLAN} line 10, policy.send_time: not a time of day: '25:00'" in result.output
-    assert f"{PLAN} line 11, policy.colour: unknown key 'colour'" in result.output
+    line = line_of(config_dir, PLAN, 'send_time: "25:00"')
+    assert f"{PLAN} line {line}, policy.send_time: not a time of day: '25:00'" in result.output
+    assert f"{PLAN} line {line + 1}, policy.colour: unknown key 'colour'" in result.output
 
 
 def test_shipped_config_is_valid(cli):

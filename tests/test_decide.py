@@ -140,7 +140,7 @@ CASES = [
         {"due": D(2010, 5, 24)},
         done_of("assigned", "before:28", "before:14", "before:7", "before:1", "due", "overdue:1"),
         at(D(2010, 6, 1)),
-        [("escalation:1", MANAGER.email)],
+        [("escalation:1", MANAGER.email), ("escalation:1", OWNER.email)],
         ["overdue:2"],
     ),
     (
@@ -148,7 +148,7 @@ CASES = [
         {},
         done_of("assigned", "before:28", "before:14", "before:7", "before:1", "due", "overdue:1"),
         at(D(2010, 3, 12)),
-        [("escalation:1", MANAGER.email)],
+        [("escalation:1", MANAGER.email), ("escalation:1", OWNER.email)],
         ["overdue:2", "overdue:3"],
     ),
     ("complete: nothing", {"status": "complete"}, set(), at(D(2010, 3, 1)), [], []),
@@ -181,13 +181,40 @@ def test_decide(name, kw, done, now, send, superseded):
     assert got_superseded == sorted(superseded)
 
 
-def test_escalation_copies_the_owner_and_goes_to_the_level_target():
+def test_escalation_goes_to_the_level_target_and_the_owner_gets_a_copy_of_their_own():
     done = done_of(
         "assigned", "before:28", "before:14", "before:7", "before:1", "due", "overdue:1", "overdue:2"
     )
     done |= {("escalation:1", MANAGER.email), ("overdue:3", OWNER.email)}
     d = decide(facts(), POLICY, CAL, done, at(D(2010, 3, 17)))
-    assert [(n.stage.name, n.to, n.cc) for n in d.send] == [("escalation:2", CONTACT, (OWNER,))]
+    assert [(n.stage.name, n.to, n.cc, n.copy_of) for n in d.send] == [
+        ("escalation:2", CONTACT, (), None),
+        ("escalation:2", OWNER, (), CONTACT),
+    ]
+
+
+def test_an_owner_who_is_the_escalation_target_gets_one_notice_not_two():
+    f = facts(owner=MANAGER)  # escalation:1 goes to the owner's manager: here, themselves
+    f = dataclasses.replace(f, escalation_targets=(MANAGER, CONTACT))
+    done = done_of("assigned", "before:28", "before:14", "before:7", "before:1", "due", "overdue:1")
+    d = decide(f, POLICY, CAL, done, at(D(2010, 3, 3)))
+    assert [(n.stage.name, n.to.email) for n in d.send] == [("escalation:1", MANAGER.email)]
+
+
+@pytest.mark.parametrize(
+    ("until", "escalations", "last_overdue"),
+    [
+        ("final_escalation", None, "overdue:3"),  # due+21: 25 Feb, 4 Mar, 11 Mar; not 18 Mar
+        ("closed", None, "overdue:28"),  # every week to the window (plus the next one)
+        ("final_escalation", [], "overdue:28"),  # no escalations: both mean `closed`
+        ("final_escalation", [{"after_days_overdue": 8, "to": "manager"}], "overdue:2"),  # 25 Feb, 4 Mar
+    ],
+)
+def test_overdue_repeats_stop_at_the_final_escalation(until, escalations, last_overdue):
+    kw = {"overdue_repeat_until": until} | ({"escalations": escalations} if escalations is not None else {})
+    stages = send_days(facts(), pol=policy(**kw), until=D(2010, 8, 31))
+    overdue = [s for s in stages if s.startswith("overdue:")]
+    assert overdue[-1] == last_overdue
 
 
 def test_no_holidays_calendar_sends_on_good_friday():

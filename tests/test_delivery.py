@@ -58,22 +58,29 @@ def test_notices_of_one_action_thread_together(cli, smtp_env):
     assert {m["In-Reply-To"] for m in msgs} == {"<ofsted-2009.SG1@example.org>"}
 
 
-def test_escalation_goes_to_manager_with_owner_in_cc(cli, smtp_env):
+def test_escalation_goes_to_the_manager_and_the_owner_gets_a_copy_one_email_each(cli, smtp_env):
     cli("sync", "--now", "2009-11-24T08:00")
     run_at(cli, "2010-03-02T09:00:00")  # catch-up: one overdue notice per action
     smtp_env.messages.clear()
     result = run_at(cli, "2010-03-03T09:00:00")
     assert result.exit_code == 0, result.output
-    sent = {tuple(sorted(rcpts)): m for rcpts, m in smtp_env.parsed()}
-    sg1 = [m for m in sent.values() if "ofsted-2009/SG1=escalation:1" in m["X-Reminder-Notices"]][0]
-    assert sg1["To"] == "Head of Safeguarding <head-of-safeguarding@example.org>"
-    assert sg1["Cc"].addresses[0].addr_spec == "contact-centre-manager@example.org"
-    assert "ESCALATION (level 1): ofsted-2009/SG1, owned by Contact Centre Manager, is 7 days overdue." in (
-        sg1.get_body(("plain",)).get_content()
-    )
-    # The digest key is (to, cc): each owner's escalation is its own message to the manager.
-    assert notices(sg1) == ["ofsted-2009/SG1=escalation:1"]
-    assert len([r for r in sent if "head-of-safeguarding@example.org" in r]) == 3
+    by_rcpt = {}
+    for rcpts, m in smtp_env.parsed():
+        assert len(rcpts) == 1 and m["Cc"] is None, "no cc: everyone gets their own email"
+        assert rcpts[0] not in by_rcpt, f"two emails to {rcpts[0]} in one run"
+        by_rcpt[rcpts[0]] = m
+    manager = by_rcpt["head-of-safeguarding@example.org"]
+    assert notices(manager) == [f"ofsted-2009/{r}=escalation:1" for r in ("SG1", "SG2", "SG3")]
+    assert manager["Subject"] == "[ofsted-2009] 3 actions: 3 escalated to you"
+    text = " ".join(manager.get_body(("plain",)).get_content().split())
+    assert "ESCALATION (level 1): ofsted-2009/SG1, owned by Contact Centre Manager, is 7 days overdue." in text
+    owner = by_rcpt["contact-centre-manager@example.org"]
+    assert notices(owner) == ["ofsted-2009/SG1=escalation:1"]
+    assert owner["Subject"].startswith("[ofsted-2009] SG1 escalated to Head of Safeguarding: Ensure that new")
+    text = " ".join(owner.get_body(("plain",)).get_content().split())
+    assert "was escalated to Head of Safeguarding today" in text
+    assert "If it is still open on Wednesday 17 March 2010, it will be escalated to Executive Director" in text
+    assert len(by_rcpt) == 2 + 5  # two managers, five owners
 
 
 def test_downtime_catch_up_sends_at_most_one_per_action_per_track(cli, smtp_env):
@@ -84,8 +91,8 @@ def test_downtime_catch_up_sends_at_most_one_per_action_per_track(cli, smtp_env)
     result = run_at(cli, "2010-03-12T09:00:00")
     assert result.exit_code == 0
     seen = [n for _, m in smtp_env.parsed() for n in notices(m)]
-    assert sorted(seen) == sorted(
-        f"ofsted-2009/{r}=escalation:1" for r in ("SG1", "SG2", "SG3", "LAC1", "LAC2")
+    assert sorted(seen) == sorted(  # the manager's and the owner's copy of each
+        2 * [f"ofsted-2009/{r}=escalation:1" for r in ("SG1", "SG2", "SG3", "LAC1", "LAC2")]
     )
     smtp_env.messages.clear()
     assert "0 notice(s) sent" in run_at(cli, "2010-03-12T15:00:00").output  # a second run: nothing
@@ -113,7 +120,7 @@ def test_extension_starts_fresh_stages_and_repeats_none(cli, smtp_env):
     run_at(cli, "2010-02-12T09:00:00")
     sg2 = [m for _, m in smtp_env.parsed() if "ofsted-2009/SG2=" in m["X-Reminder-Notices"]]
     assert [notices(m) for m in sg2] == [["ofsted-2009/SG2=assigned"]]  # the extension notice
-    text = sg2[0].get_body(("plain",)).get_content()
+    text = " ".join(sg2[0].get_body(("plain",)).get_content().split())
     assert "DUE DATE REVISED: ofsted-2009/SG2 is now due on Wednesday 31 March 2010." in text
     assert (
         "revised 2010-02-24 -> 2010-03-31: exemplar launch moved (approved by head-of-safeguarding)" in text
@@ -140,19 +147,18 @@ def test_451_then_delivered_on_the_next_run(cli, smtp_env):
 
 
 @both_databases
-def test_550_for_one_recipient_of_two(cli, smtp_env, config_dir, db_url):
+def test_550_for_the_manager_fails_their_notice_and_the_owner_still_gets_the_copy(cli, smtp_env, db_url):
     cli("sync", "--now", "2009-11-24T08:00")
     run_at(cli, "2010-03-02T09:00:00")
     smtp_env.messages.clear()
-    # escalation:1 of LAC1/LAC2 goes to head-of-lac with the owner in cc: refuse the manager only.
+    # escalation:1 of LAC1/LAC2 goes to head-of-lac (one digest), the owners get copies: refuse the manager.
     smtp_env.refuse["head-of-lac@example.org"] = [550]
     result = run_at(cli, "2010-03-03T09:00:00")
     assert result.exit_code == 1
-    assert "failed" in result.output
-    delivered = smtp_env.parsed()
-    to_lac = [(r, m) for r, m in delivered if "ofsted-2009/LAC1=escalation:1" in m["X-Reminder-Notices"]]
-    assert to_lac and all("head-of-lac@example.org" not in r for r, _ in to_lac)  # cc got it, manager refused
-    assert any("iro-service-manager@example.org" in r for r, _ in to_lac)
+    assert "2 failed" in result.output
+    delivered = {r[0]: m for r, m in smtp_env.parsed()}
+    assert "head-of-lac@example.org" not in delivered
+    assert notices(delivered["iro-service-manager@example.org"]) == ["ofsted-2009/LAC1=escalation:1"]
     import sqlalchemy as sa
 
     engine = sa.create_engine(db_url)
@@ -161,8 +167,8 @@ def test_550_for_one_recipient_of_two(cli, smtp_env, config_dir, db_url):
             sa.text("SELECT stage, recipient, last_error FROM notice WHERE state = 'failed'")
         ).all()
     engine.dispose()
-    assert {(f.stage, f.recipient) for f in failed} == {("escalation:1", "head-of-lac@example.org")}
-    assert all(f.last_error.startswith("recipient refused: 550") for f in failed)
+    assert sorted((f.stage, f.recipient) for f in failed) == 2 * [("escalation:1", "head-of-lac@example.org")]
+    assert all(f.last_error.startswith("all recipients refused (head-of-lac@example.org: 550)") for f in failed)
     smtp_env.messages.clear()
     run_at(cli, "2010-03-04T09:00:00")
     assert not [m for _, m in smtp_env.parsed() if "escalation:1" in m["X-Reminder-Notices"]]
@@ -238,4 +244,9 @@ def test_whole_campaign_through_smtp_matches_the_forecast(cli, smtp_env, db_url,
         (e["date"], f"{e['plan']}/{e['ref']}", e["stage"], e["to"], tuple(sorted(e["cc"]))) for e in forecast
     )
     assert got == want
-    assert sum(got.values()) == 329 and set(got.values()) == {1}
+    assert sum(got.values()) == 149 and set(got.values()) == {1}
+    # One email per person per run; the campaign that sent 271 emails before digests by recipient
+    # and capped overdue repeats now sends 128.
+    per_run = Counter((m["Date"], getaddresses([m["To"]])[0][1]) for _, m in smtp_env.parsed())
+    assert set(per_run.values()) == {1}
+    assert len(smtp_env.messages) == 128

@@ -23,7 +23,8 @@ def pg_env(env, smtp_env, db_url):
 
 
 def notices_sent(sink) -> Counter:
-    return Counter(n.strip() for _, m in sink.parsed() for n in m["X-Reminder-Notices"].split(","))
+    """Count (recipient, plan/ref=stage) over every message the sink accepted."""
+    return Counter((tuple(r), n.strip()) for r, m in sink.parsed() for n in m["X-Reminder-Notices"].split(","))
 
 
 def add_second_plan(config_dir):
@@ -42,7 +43,7 @@ def test_kill_9_the_leader_and_the_standby_takes_over_within_a_minute(pg_env, sm
     b = None
     try:
         a.wait_log(r"is the leader", timeout=30)
-        a.wait_log(r"run \w+: 12 notice\(s\) sent in 9 message\(s\)", timeout=60)
+        a.wait_log(r"run \w+: 24 notice\(s\) sent in 10 message\(s\)", timeout=60)
         b = Daemon(tmp_path, pg_env, "b")
         wait_for(lambda: "service started" in b.log(), 30, "standby start")
         time.sleep(2)
@@ -54,11 +55,11 @@ def test_kill_9_the_leader_and_the_standby_takes_over_within_a_minute(pg_env, sm
         b.wait_log(r"is the leader", timeout=60)
         assert time.monotonic() - killed < 60
         b.wait_log(r"run \w+: 12 notice\(s\) sent", timeout=60)  # the second plan's 12 `assigned`
-        wait_for(lambda: len(smtp_env.messages) == 18, 20, "18 messages")
+        wait_for(lambda: len(smtp_env.messages) == 19, 20, "19 messages")
         assert "notice plan=second-plan" in b.log() and "notice plan=second-plan" not in a.log()
         assert "notice plan=ofsted-2009" not in b.log(), "the new leader repeats nothing"
         sent = notices_sent(smtp_env)
-        assert len(sent) == 24 and set(sent.values()) == {1}, sent
+        assert len(sent) == 36 and set(sent.values()) == {1}, sent
         assert b.stop() == 0
     finally:
         a.kill()
@@ -81,7 +82,7 @@ def test_concurrent_runs_never_double_send(pg_env, smtp_env, tmp_path):
     for day in ("2009-11-24", "2010-01-27", "2010-02-24", "2010-03-03", "2010-03-04"):
         fc = subprocess.run([sys.executable, "-m", "scheduler", "forecast", "--from", day, "--to", day, "--json"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
-        expected.update(f"{e['plan']}/{e['ref']}={e['stage']}" for e in json.loads(fc.stdout))
+        expected.update(((e["to"],), f"{e['plan']}/{e['ref']}={e['stage']}") for e in json.loads(fc.stdout))
         procs = [reminders("run", "--once", "--now", f"{day}T09:00") for _ in range(4)]
         for p in procs:
             p.wait(120)
@@ -89,5 +90,5 @@ def test_concurrent_runs_never_double_send(pg_env, smtp_env, tmp_path):
     sent = notices_sent(smtp_env)
     assert sent == expected
     assert set(sent.values()) == {1}
-    # 24 Nov: 12 assigned; 27 Jan: 5 before:28; 24 Feb: 5 due; 3 Mar: 5 escalation:1; 4 Mar: 5 overdue:2
-    assert sum(expected.values()) == 12 + 5 + 5 + 5 + 5
+    # 24 Nov: 12 assigned; 27 Jan: 5 before:28; 24 Feb: 5 due; 3 Mar: 5 escalation:1 (+5 copies); 4 Mar: 5 overdue:2
+    assert sum(expected.values()) == 12 + 5 + 5 + 2 * 5 + 5  # escalation:1 to the manager and the owner

@@ -53,7 +53,7 @@ def test_summary_text(worked_plan):
     line = [x for x in out.splitlines() if x.startswith("Notices sent")][0]
     assert (
         line
-        == "Notices sent since 08 Mar 2010 00:00 UTC: 17 (7 assigned, 5 escalation, 4 overdue, 1 reminder)"
+        == "Notices sent since 08 Mar 2010 00:00 UTC: 22 (7 assigned, 10 escalation, 4 overdue, 1 reminder)"
     )
 
 

@@ -25,7 +25,8 @@ from scheduler.config.yamlload import LineDict, YamlProblem, load_yaml
 
 OWNER_KEYS = {"id", "name", "email", "manager"}
 PLAN_KEYS = {
-    "id", "title", "report_date", "escalation_contact", "summary_recipients", "policy", "actions",
+    "id", "title", "report_date", "escalation_contact", "administrator", "summary_recipients", "policy",
+    "actions",
 }  # fmt: skip
 ACTION_KEYS = {"ref", "title", "response", "area", "owner", "timescale_months", "due"}
 
@@ -148,6 +149,9 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
     contact = f.slug(doc, "escalation_contact", "", required=False)
     if contact is not None and contact not in owners:
         f.error(doc, "escalation_contact", "", f"no such owner {contact!r}", _known(owners))
+    admin = f.slug(doc, "administrator", "", required=False)
+    if admin is not None and admin not in owners:
+        f.error(doc, "administrator", "", f"no such owner {admin!r}", _known(owners))
     recipients = _summary_recipients(f, doc, owners)
     policy_raw = dict(base_policy)
     if "policy" in doc and f.mapping(doc["policy"], "policy", set(DEFAULT_POLICY)):
@@ -158,7 +162,8 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
     actions = _load_actions(f, doc, owners, policy, contact, report_date)
     if len(problems) > before or plan_id is None or policy is None:
         return None
-    return PlanConfig(plan_id, title, report_date, policy, tuple(actions), contact, tuple(recipients), rel)
+    return PlanConfig(plan_id, title, report_date, policy, tuple(actions), contact, tuple(recipients), rel,
+                      admin or contact)  # fmt: skip
 
 
 def _summary_recipients(f: Fields, doc, owners) -> list[str]:

@@ -26,9 +26,12 @@ DEFAULT_POLICY: dict = {
         {"after_days_overdue": 7, "to": "manager"},
         {"after_days_overdue": 21, "to": "escalation_contact"},
     ],
+    "overdue_repeat_until": "final_escalation",
     "digest": True,
     "summary": {"day": "mon", "time": "08:00"},
+    "link_valid_days": 60,
 }
+REPEAT_UNTIL = ("final_escalation", "closed")
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,19 @@ class Policy:
     digest: bool
     summary_day: int
     summary_time: dt.time
+    overdue_repeat_until: str = "final_escalation"  # or "closed"
+    link_valid_days: int = 60
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def last_overdue_offset(self) -> int | None:
+        """Return the latest days-after-due an owner-track overdue notice may be nominally sent
+        (the last escalation level's), or None when overdue notices repeat until closed."""
+        if self.overdue_repeat_until == "closed" or not self.escalations:
+            return None
+        return self.escalations[-1].after_days_overdue
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,7 @@ class PlanConfig:
     escalation_contact: str | None = None
     summary_recipients: tuple[str, ...] = ()
     source: str = ""
+    administrator: str | None = None  # owner id: named in every email, its Reply-To
 
     def action(self, ref: str) -> ActionConfig | None:
         return next((a for a in self.actions if a.ref == ref), None)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.config.dates import check_holiday_code
 from scheduler.config.fields import MAX_DAYS, Fields, _join, _line, weekday_index
-from scheduler.config.model import WEEKDAYS, Escalation, Policy
+from scheduler.config.model import REPEAT_UNTIL, WEEKDAYS, Escalation, Policy
 
 
 def _timezone(fx: Fields, obj, key, prefix, owners):
@@ -98,6 +98,18 @@ def _escalations(fx: Fields, obj, key, prefix, owners):
     return tuple(levels) if ok else None
 
 
+def _repeat_until(fx: Fields, obj, key, prefix, owners):
+    if obj[key] not in REPEAT_UNTIL:
+        fx.error(obj, key, prefix, f"unknown value {obj[key]!r}",
+                 "use final_escalation (stop owner overdue notices after the last escalation) or closed")  # fmt: skip
+        return None
+    return obj[key]
+
+
+def _link_days(fx: Fields, obj, key, prefix, owners):
+    return fx.positive_int(obj, key, prefix, "whole number of days", most=366)
+
+
 def _summary(fx: Fields, obj, key, prefix, owners):
     value = obj[key]
     path = _join(prefix, key)
@@ -120,6 +132,8 @@ CHECKERS = {
     "escalations": _escalations,
     "digest": _boolean,
     "summary": _summary,
+    "overdue_repeat_until": _repeat_until,
+    "link_valid_days": _link_days,
 }
 
 
@@ -137,7 +151,8 @@ def check_policy(raw: dict, f: Fields, prefix: str, source, owners) -> Policy | 
     day, time = values["summary"]
     return Policy(values["timezone"], values["send_time"], values["working_days"], values["holidays"],
                   tuple(sorted(set(values["reminders_before_days"]), reverse=True)), values["on_due_date"],
-                  values["overdue_repeat_days"], values["escalations"], values["digest"], day, time)  # fmt: skip
+                  values["overdue_repeat_days"], values["escalations"], values["digest"], day, time,
+                  values["overdue_repeat_until"], values["link_valid_days"])  # fmt: skip
 
 
 __all__ = ["check_policy", "CHECKERS", "WEEKDAYS"]

@@ -50,7 +50,8 @@ class Stage:
 class PlannedNotice:
     stage: Stage
     to: Person
-    cc: tuple[Person, ...] = ()
+    cc: tuple[Person, ...] = ()  # always empty since escalations send the owner a copy instead
+    copy_of: Person | None = None  # set on the owner's copy of an escalation: who it went to
 
 
 @dataclass
@@ -69,8 +70,10 @@ def owner_stages(facts: ActionFacts, policy: Policy, cal: WorkingCalendar, until
     order = 1 + len(policy.reminders_before_days)
     if policy.on_due_date:
         out.append(Stage("due", OWNER, order, due, cal.on_or_before(due)))
+    last = policy.last_overdue_offset()
+    cap = due + dt.timedelta(days=last) if last is not None else None
     nominal, k, gaps = due + dt.timedelta(days=1), 1, policy.overdue_repeat_days
-    while True:
+    while cap is None or nominal <= cap:
         out.append(Stage(f"overdue:{k}", OWNER, order + k, nominal, cal.on_or_after(nominal)))
         if not gaps or nominal > until:
             break
@@ -96,18 +99,26 @@ def _is_done(stage: Stage, recipient: Person, done: set[tuple[str, str]]) -> boo
     return any(name == stage.name for name, _ in done)
 
 
-def notice_for(stage: Stage, facts: ActionFacts) -> PlannedNotice:
-    """Return the notice of `stage`: to the owner, or to the level's target with the owner in cc."""
+def notices_for(stage: Stage, facts: ActionFacts) -> list[PlannedNotice]:
+    """Return the notices of `stage`: to the owner; or to the level's target, plus the owner's
+    own copy (a separate notice) unless the owner is the target."""
     if stage.track == OWNER:
-        return PlannedNotice(stage, facts.owner)
+        return [PlannedNotice(stage, facts.owner)]
     target = facts.escalation_targets[stage.order - 1]
-    return PlannedNotice(stage, target, () if target.email == facts.owner.email else (facts.owner,))
+    if target.email == facts.owner.email:
+        return [PlannedNotice(stage, target)]
+    return [PlannedNotice(stage, target), PlannedNotice(stage, facts.owner, copy_of=target)]
+
+
+def notice_for(stage: Stage, facts: ActionFacts) -> PlannedNotice:
+    """Return the main notice of `stage` (to the owner, or to the escalation target)."""
+    return notices_for(stage, facts)[0]
 
 
 def pending_stages(facts, policy, cal, done, until) -> list[PlannedNotice]:
-    """Return every stage (both tracks) not yet in the ledger, with recipients, by send day."""
+    """Return every notice (both tracks) not yet in the ledger, with recipients, by send day."""
     stages = owner_stages(facts, policy, cal, until) + escalation_stages(facts, policy, cal)
-    notices = [notice_for(s, facts) for s in stages]
+    notices = [n for s in stages for n in notices_for(s, facts)]
     pending = [n for n in notices if not _is_done(n.stage, n.to, done)]
     return sorted(pending, key=lambda n: (n.stage.send_day, n.stage.track, n.stage.order))
 
@@ -130,19 +141,19 @@ def decide(facts: ActionFacts, policy: Policy, cal: WorkingCalendar, done: set[t
     if facts.status in CLOSED or not cal.is_working_day(now_local.date()):
         return decision
     pending = pending_stages(facts, policy, cal, done, now_local.date())
-    winners = {}
+    winners: dict[str, list[PlannedNotice]] = {}
     for track in (OWNER, ESCALATION):
         candidates = [
             n for n in pending if n.stage.track == track and fallen_due(n.stage, now_local, policy.send_time)
         ]
         if not candidates:
             continue
-        best = max(candidates, key=lambda n: (n.stage.send_day, n.stage.order))
-        winners[track] = best
-        decision.superseded += [n for n in candidates if n is not best]
+        best = max(candidates, key=lambda n: (n.stage.send_day, n.stage.order)).stage
+        winners[track] = [n for n in candidates if n.stage == best]  # an escalation and its copy
+        decision.superseded += [n for n in candidates if n.stage != best]
     if ESCALATION in winners and OWNER in winners:
-        decision.superseded.append(winners.pop(OWNER))  # the owner is in cc of the escalation
-    decision.send = [winners[t] for t in (OWNER, ESCALATION) if t in winners]
+        decision.superseded += winners.pop(OWNER)  # the owner gets the escalation's copy instead
+    decision.send = [n for t in (OWNER, ESCALATION) for n in winners.get(t, [])]
     return decision
 
 

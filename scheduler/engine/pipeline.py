@@ -103,10 +103,10 @@ def prepare(ctx: RunContext, st: RunState) -> None:
 
 
 def group(ctx: RunContext, st: RunState) -> None:
-    """Group the notices into messages: one per (to, cc) when the plan digests."""
+    """Group the notices into messages: one per recipient when the plan digests."""
     st.messages = group_messages(
         st.ready,
-        key=lambda rv: (rv[1].to.email, tuple(sorted(c.email for c in rv[1].cc))),
+        key=lambda rv: rv[1].to.email,
         digest=lambda rv: ctx.config.plans[rv[1].plan].policy.digest,
     )
 

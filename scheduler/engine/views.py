@@ -14,7 +14,7 @@ from scheduler.engine.facts import build_facts, calendar_for
 from scheduler.store.models import Action, Notice
 from scheduler.store.operations import InputError, revisions
 
-KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation")
+KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation", "escalated")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class NoticeView:
     overdue_number: int | None
     before_days: int | None
     ics_sequence: int = 0
+    administrator: Recipient | None = None  # named in the email, its Reply-To
+    escalated_to: Recipient | None = None  # on the owner's copy of an escalation: who got it
+    next_escalation: tuple | None = None  # (send day, Recipient) of the next level still to come
 
     @property
     def days_left(self) -> int:
@@ -63,11 +66,14 @@ class NoticeView:
         return f"{self.plan}/{self.ref}"
 
 
-def kind_of(stage: str, extended: bool) -> str:
-    """Return the template kind of a stage name (an `assigned` after an extension: `extension`)."""
+def kind_of(stage: str, extended: bool, copy: bool = False) -> str:
+    """Return the template kind of a stage name (an `assigned` after an extension: `extension`;
+    the owner's copy of an escalation: `escalated`)."""
     head = stage.split(":", 1)[0]
     if head == "assigned":
         return "extension" if extended else "assigned"
+    if head == "escalation" and copy:
+        return "escalated"
     return {"before": "reminder"}.get(head, head)
 
 
@@ -87,20 +93,37 @@ def notice_view(session: Session, config: Config, action: Action, notice: Notice
     last = max((i for i, r in enumerate(revs) if r.revised_due == notice.due_date), default=-1)
     head, _, number = notice.stage.partition(":")
     owner = config.owners.get(action.owner_id)
+    today = now.astimezone(plan.policy.tz).date()
+    facts = build_facts(session, config, action)
+    target = facts.escalation_targets[int(number) - 1] if head == "escalation" else None
+    copy = target is not None and target.email != notice.recipient
+    admin = config.owners.get(plan.administrator) if plan.administrator else None
     return NoticeView(
         plan=plan.id, plan_title=plan.title, ref=action.ref, title=action.title, response=action.response,
-        area=action.area, stage=notice.stage, kind=kind_of(notice.stage, last >= 0),
+        area=action.area, stage=notice.stage, kind=kind_of(notice.stage, last >= 0, copy),
         to=recipient(config, notice.recipient),
         cc=tuple(recipient(config, e) for e in (notice.cc or "").split(",") if e),
         owner=Recipient(owner.name, owner.email) if owner else Recipient(action.owner_id, ""),
         owner_id=action.owner_id, due=notice.due_date, original_due=action.config_due,
         revisions=tuple((r.previous_due, r.revised_due, r.reason, r.approved_by) for r in revs[: last + 1]),
-        today=now.astimezone(plan.policy.tz).date(), status=action.status, owner_since=action.owner_since,
+        today=today, status=action.status, owner_since=action.owner_since,
         escalation_level=int(number) if head == "escalation" else None,
         overdue_number=int(number) if head == "overdue" else None,
         before_days=int(number) if head == "before" else None,
         ics_sequence=len(revs),
+        administrator=Recipient(admin.name, admin.email) if admin else None,
+        escalated_to=Recipient(target.name, target.email) if copy else None,
+        next_escalation=_next_escalation(facts, plan, today),
     )  # fmt: skip
+
+
+def _next_escalation(facts, plan, today: dt.date) -> tuple | None:
+    """Return (send day, Recipient) of the first escalation level still to come after `today`."""
+    for stage in escalation_stages(facts, plan.policy, calendar_for(plan)):
+        if stage.send_day > today:
+            p = facts.escalation_targets[stage.order - 1]
+            return stage.send_day, Recipient(p.name, p.email)
+    return None
 
 
 def preview_view(session: Session, config: Config, action: Action, stage: str | None, now: dt.datetime):
@@ -119,9 +142,10 @@ def preview_view(session: Session, config: Config, action: Action, stage: str | 
     names = [st.name for st in stages]
     chosen = stage or next((st.name for st in stages if st.send_day >= today), "due")
     if chosen not in names:
-        raise InputError(f"--stage {chosen!r}: not a stage of this action; use one of: {', '.join(names[:12])}")
+        raise InputError(f"--stage {chosen!r}: not a stage of this action; use one of: {', '.join(names)}")
     pn = notice_for(stages[names.index(chosen)], facts)
     row = Notice(action_id=action.id, due_date=action.due, stage=chosen, track=pn.stage.track,
-                 recipient=pn.to.email, cc=",".join(c.email for c in pn.cc) or None,
-                 send_day=pn.stage.send_day, state="preview")  # fmt: skip
-    return notice_view(session, config, action, row, now), pn.stage.send_day, plan.policy.send_time
+                 recipient=pn.to.email, send_day=pn.stage.send_day, state="preview")  # fmt: skip
+    # As the recipient would see it: on its send day, at the send time (days left/overdue then).
+    sent_at = dt.datetime.combine(pn.stage.send_day, plan.policy.send_time, tzinfo=plan.policy.tz)
+    return notice_view(session, config, action, row, sent_at), pn.stage.send_day, plan.policy.send_time

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import email.policy
 import re
+import textwrap
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -50,6 +51,49 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def shorten(text: str, width: int = 60) -> str:
+    """Return `text` on one line, cut at a word boundary to at most `width` characters (with …)."""
+    text = one_line(text)
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0].rstrip(" ,;:.-")
+    return (cut or text[: width - 1]) + "…"
+
+
+def wrap_text(text: str, width: int = 72) -> str:
+    """Return plain text with every line over `width` wrapped at word boundaries; continuation
+    lines keep the line's indent, or hang under an indented `  Label:  ` prefix."""
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        label = re.match(r"^(\s+[A-Z][\w ]{0,14}:\s+)(?=\S)", line)
+        indent = " " * len(label.group(1)) if label else re.match(r"^\s*", line).group(0)
+        out.append(textwrap.fill(line, width, subsequent_indent=indent, break_long_words=False,
+                                 break_on_hyphens=False))  # fmt: skip
+    return "\n".join(out)
+
+
+def what(n: NoticeView) -> str:
+    """Return the few words a digest subject counts a notice under, e.g. 'overdue', 'due tomorrow'."""
+    if n.kind == "reminder":
+        return "due tomorrow" if n.days_left == 1 else f"due in {n.days_left} days"
+    return {"assigned": "new", "extension": "re-dated", "due": "due today", "overdue": "overdue",
+            "escalation": "escalated to you", "escalated": "escalated"}[n.kind]  # fmt: skip
+
+
+def digest_counts(notices: list[NoticeView]) -> str:
+    """Return e.g. '3 actions: 1 overdue, 1 due tomorrow, 1 new' (most urgent first)."""
+    order = ["escalated to you", "escalated", "overdue", "due today", "due tomorrow"]
+    counts: dict[str, int] = {}
+    for n in notices:
+        counts[what(n)] = counts.get(what(n), 0) + 1
+    keys = sorted(counts, key=lambda k: (order.index(k) if k in order else len(order), k))
+    actions = len({n.key for n in notices})
+    return f"{plural(actions, 'action')}: " + ", ".join(f"{counts[k]} {k}" for k in keys)
+
+
 def address(r: Recipient) -> Address:
     """Return the header address of a recipient, its name made safe for a header."""
     return Address(display_name=one_line(r.name), addr_spec=r.email)
@@ -67,6 +111,7 @@ class Renderer:
         for env in (self.text, self.html):
             env.filters["longdate"] = longdate
             env.filters["plural"] = plural
+            env.filters["short"] = shorten
         self.sender = sender
         self.domain = sender.rsplit("@", 1)[-1].strip(" >") or "reminders.invalid"
 
@@ -80,20 +125,27 @@ class Renderer:
     def subject(self, notices: list[NoticeView]) -> str:
         """Return the one-line subject of a message carrying `notices`."""
         name = f"{notices[0].kind}.subject.txt" if len(notices) == 1 else "digest.subject.txt"
-        return one_line(self.template(self.text, name, n=notices[0], notices=notices))
+        plans = sorted({n.plan for n in notices})
+        return one_line(self.template(self.text, name, n=notices[0], notices=notices, plans=plans,
+                                      counts=digest_counts(notices)))  # fmt: skip
 
     def bodies(self, notices: list[NoticeView]) -> tuple[str, str]:
         """Return (plain text, HTML) bodies for one message carrying `notices`."""
         text_sections = [self.template(self.text, f"{n.kind}.txt", n=n) for n in notices]
         html_sections = [Markup(self.template(self.html, f"{n.kind}.html", n=n)) for n in notices]
         to = notices[0].to
-        text = self.template(self.text, "digest.txt", to=to, notices=notices, sections=text_sections)
-        html = self.template(self.html, "digest.html", to=to, notices=notices, sections=html_sections)
-        return text, html
+        admin = next((n.administrator for n in notices if n.administrator), None)
+        text = self.template(self.text, "digest.txt", to=to, notices=notices, sections=text_sections, admin=admin)
+        html = self.template(self.html, "digest.html", to=to, notices=notices, sections=html_sections, admin=admin)
+        return wrap_text(text), html
 
     def thread_id(self, n: NoticeView) -> str:
         """Return a stable Message-ID-like id per action, so its notices thread together."""
         return f"<{re.sub(r'[^A-Za-z0-9.-]', '-', n.plan)}.{re.sub(r'[^A-Za-z0-9.-]', '-', n.ref)}@{self.domain}>"
+
+    def list_id(self, plan: str) -> str:
+        """Return the plan's List-Id (RFC 2919), e.g. ofsted-2009.reminders.example.org."""
+        return f"{re.sub(r'[^A-Za-z0-9-]', '-', plan).strip('-').lower()}.{self.domain}"
 
     def new_message(self, kind: str, subject: str, to, now: dt.datetime) -> EmailMessage:
         """Return a message with the headers every email of ours carries (no body yet)."""
@@ -114,6 +166,11 @@ class Renderer:
         cc = {c.email: c for n in notices for c in n.cc if c.email != first.to.email}
         if cc:
             msg["Cc"] = [address(c) for c in cc.values()]
+        admin = next((n.administrator for n in notices if n.administrator), None)
+        if admin:
+            msg["Reply-To"] = address(admin)
+        phrase = re.sub(r'[<>"\\]', "", one_line(first.plan_title))
+        msg["List-Id"] = f"{phrase} <{self.list_id(first.plan)}>"
         msg["X-Reminder-Notices"] = ", ".join(f"{n.key}={n.stage}" for n in notices)
         threads = list(dict.fromkeys(self.thread_id(n) for n in notices))
         msg["In-Reply-To"] = threads[0]

@@ -45,7 +45,7 @@ def test_summary_text(worked_plan):
     assert "SG2: Improve the timeliness and quality of initial assessments" in out and "due 2010-03-26" in out
     assert "  - SG1: Ensure that new referrals are allocated" in out
     assert (
-        "SG2: due 2010-02-24 -> 2010-03-26 (original 2010-02-24); exemplars launched late; approved by head-of-safeguarding"
+        "SG2: due 2010-02-24 -> 2010-03-26 (original 2010-02-24); exemplars launched late; approved by Head of Safeguarding"
         in out
     )
     # 8 Mar (first run): escalation:1 for the five 3-month actions, `assigned` for the seven 6-month
@@ -77,7 +77,7 @@ def test_summary_markdown_is_clean(worked_plan):
 def test_summary_html_and_csv(worked_plan):
     html = worked_plan("summary", "--now", "2010-03-15T08:00", "--format", "html").output
     assert html.startswith("<!DOCTYPE html>")
-    assert "<td>LAC1</td>" in html and "<td>19 days</td>" in html
+    assert "<td>LAC1</td>" in html and 'white-space:nowrap;">19 days</td>' in html
     rows = list(
         csv.DictReader(
             io.StringIO(worked_plan("summary", "--now", "2010-03-15T08:00", "--format", "csv").output)
@@ -113,7 +113,8 @@ def test_weekly_summary_email_goes_to_the_recipients(worked_plan, smtp_env, db_u
     at = dt.datetime(2010, 3, 15, 8, 0, tzinfo=dt.UTC)
     transport = SmtpTransport("127.0.0.1", smtp_env.controller.port, "none", timeout=5)
     with freeze_time(at):
-        assert send_summaries(engine, config, Renderer(), transport, at, ["ofsted-2009"]) == 1
+        (result,) = send_summaries(engine, config, Renderer(), transport, at, ["ofsted-2009"])
+        assert result[:2] == ("ofsted-2009", "sent")
     ((rcpts, msg),) = smtp_env.parsed()
     assert sorted(rcpts) == ["executive-director@example.org", "pqa-manager@example.org"]
     assert msg["Subject"] == ("Improvement plan summary: Ofsted inspection of safeguarding and looked after "

@@ -22,6 +22,7 @@ COMMANDS = {
     "set-status": "admin:set_status",
     "extend": "admin:extend",
     "history": "admin:history",
+    "notices": "audit:notices",
     "db": "admin:db_group",
     "run": "run:run",
     "forecast": "run:forecast",

@@ -60,32 +60,41 @@ def sync(app):
 
 @click.command()
 @click.option("--plan", "plan_id", metavar="PLAN", help="Only this plan.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (ISO dates) instead of a table.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json (ISO dates).")
 @config_option
 @now_option
 @with_app
-def status(app, plan_id, as_json):
-    """Show every action: due date, days left or overdue, status and RAG.
+def status(app, plan_id, fmt, as_json):
+    """Show every action: owner, due date, days left or overdue, status and RAG.
 
     RAG: complete / on track / due soon (14 days or less) / overdue.
 
     \b
     Example:
       reminders status --now 2010-03-15 --plan ofsted-2009
+      reminders status --format csv > status.csv
     """
-    from scheduler.engine.status import render_table, status_rows
+    from scheduler.cli.tables import emit
+    from scheduler.engine.status import CSV_FIELDS, days_text, status_rows
 
     with app.session() as session:
         rows = status_rows(session, app.today_for, plan_id)
     if plan_id and not rows:
         raise BadInput(f"--plan {plan_id!r}: no such plan in the database; run `reminders sync`, "
                        "or check the plan id with `reminders status`")  # fmt: skip
-    if as_json:
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
         click.echo(json.dumps([r.as_json() for r in rows], indent=2))
-    elif not rows:
+        return
+    if not rows and fmt == "table":
         click.echo("no actions in the database yet: run `reminders sync`")
-    else:
-        click.echo(render_table(rows))
+        return
+    cells = [{**r.as_json(), "action": f"{r.plan}/{r.ref}", "owner": r.owner_name, "days": days_text(r),
+              "due": r.due.isoformat() + ("*" if r.revisions else "")} for r in rows]  # fmt: skip
+    emit(cells, fmt, CSV_FIELDS, ("action", "title", "owner", "due", "days", "status", "rag"), wide="title")
+    if fmt == "table" and any(r.revisions for r in rows):
+        click.echo("* due date revised by an agreed extension (see `reminders history REF`)")
 
 
 @click.command("set-status")
@@ -156,24 +165,26 @@ def _refresh(app, session) -> None:
 @with_app
 @input_errors
 def history(app, ref):
-    """Show every change to an action: status, owner, due date revisions, notices.
+    """Show an action's changes (status, owner, due date revisions) and every notice sent about it,
+    in the plan's local time.
 
     \b
     Example:
       reminders history ofsted-2009/SG1
     """
+    from scheduler.engine.audit import history as action_history
     from scheduler.store import operations
 
     with app.session() as session:
         action = operations.resolve_ref(session, ref)
-        lines = operations.history(session, action)
+        plan = app.config.plans.get(action.plan_id)
+        tz = (plan.policy if plan else app.config.default_policy).tz
+        entries = action_history(session, action, tz)
         click.echo(f"{action.plan_id}/{action.ref}: {action.title}")
         click.echo(f"owner {action.owner_id}; status {action.status}; due {action.due} "
-                   f"(original {action.config_due})")  # fmt: skip
-        for h in lines:
-            change = f"{h.from_value or ''} -> {h.to_value}" if h.from_value else (h.to_value or "")
-            note = f"  ({h.note})" if h.note else ""
-            click.echo(f"{h.at:%Y-%m-%d %H:%M}Z  {h.kind:<10} {change}  by {h.by}{note}")
+                   f"(original {action.config_due}); times are {tz.key}")  # fmt: skip
+        for h in entries:
+            click.echo(f"{h.at:%Y-%m-%d %H:%M}  {h.kind:<10} {h.text}")
 
 
 @click.group("db")

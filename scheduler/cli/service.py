@@ -17,15 +17,17 @@ from scheduler.cli.common import BadInput, config_option, now_option, parse_date
 @click.option(
     "--since", metavar="DATE", help="Changes since this date (default: the last summary, or 7 days)."
 )
+@click.option("--send", is_flag=True, help="Email it now to each plan's summary_recipients.")
 @config_option
 @now_option
 @with_app
-def summary(app, plan_id, fmt, since):
-    """Print the management summary: RAG counts, overdue actions, completions, extensions, notices.
+def summary(app, plan_id, fmt, since, send):
+    """Print the management summary: RAG counts, actions, completions, extensions, notices.
 
     \b
-    Example:
+    Examples:
       reminders summary --now 2010-03-15 --format md > board-paper.md
+      reminders summary --plan ofsted-2009 --send
     """
     from scheduler.engine.summary import build_summaries
     from scheduler.mail.summary_mail import render
@@ -36,9 +38,26 @@ def summary(app, plan_id, fmt, since):
     if since:
         tz = app.config.default_policy.tz
         since_at = dt.datetime.combine(parse_date(since, "--since"), dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+    if send:
+        raise SystemExit(_send(app, plan_id, since_at))
     with app.session() as s:
         summaries = build_summaries(s, app.config, app.now, since_at, plan_id)
     click.echo(render(summaries, fmt, app.renderer), nl=False)
+
+
+def _send(app, plan_id, since_at) -> int:
+    """Email the summaries now; print one line per plan; return the exit code."""
+    from scheduler.mail.summary_mail import send_summaries
+
+    plans = [plan_id] if plan_id else sorted(app.config.plans)
+    if not any(app.config.plans[p].summary_recipients for p in plans):
+        raise BadInput(f"--send: no summary_recipients in plan(s) {', '.join(plans)}; add "
+                       "`summary_recipients: [OWNER_ID or email, ...]` to the plan file")  # fmt: skip
+    results = send_summaries(app.engine, app.config, app.renderer, app.transport(), app.now, plans, since_at)
+    for plan, outcome, message_id in results:
+        to = ", ".join(app.config.plans[plan].summary_recipients)
+        click.echo(f"summary {plan}: {outcome} to {to} ({message_id})")
+    return 0 if all(outcome == "sent" for _, outcome, _ in results) else 1
 
 
 @click.command("health")

@@ -10,6 +10,8 @@ from sqlmodel import Session, select
 from scheduler.store.models import Action, DueRevision, Owner, Plan
 
 DUE_SOON_DAYS = 14
+CSV_FIELDS = ("plan", "ref", "title", "area", "owner", "owner_name", "owner_email", "original_due", "due",
+              "days_left", "status", "rag")  # fmt: skip
 
 
 def rag(status: str, days_left: int) -> str:
@@ -74,19 +76,3 @@ def days_text(row: StatusRow) -> str:
     if row.days_left < 0:
         return f"{-row.days_left}d overdue"
     return "due today" if row.days_left == 0 else f"{row.days_left}d left"
-
-
-def render_table(rows: list[StatusRow], title_width: int = 44) -> str:
-    """Return a plain-text table of `rows`."""
-    headers = ["REF", "TITLE", "OWNER", "DUE", "DAYS", "STATUS", "RAG"]
-    body = []
-    for r in rows:
-        title = r.title if len(r.title) <= title_width else r.title[: title_width - 1] + "…"
-        due = r.due.isoformat() + ("*" if r.revisions else "")
-        body.append([f"{r.plan}/{r.ref}", title, r.owner, due, days_text(r), r.status, r.rag])
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *body, strict=False)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in body]
-    if any(r.revisions for r in rows):
-        lines.append("* due date revised by an agreed extension (see `reminders history REF`)")
-    return "\n".join(lines)

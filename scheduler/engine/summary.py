@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from scheduler.config.dates import longdate
+from scheduler.config.text import shorten
 from scheduler.engine.status import StatusRow, days_text, status_rows
 from scheduler.store.models import Action, ActionEvent, DueRevision, Notice, ServiceEvent
 
@@ -70,15 +71,14 @@ def build_summaries(
         for e in session.exec(select(ActionEvent).where(ActionEvent.action_id.in_(ids), ActionEvent.at >= start,
                                                         ActionEvent.kind == "status", ActionEvent.to_value == "complete")):  # fmt: skip
             a = actions[e.action_id]
-            s.completed.append(
-                {"ref": a.ref, "title": a.title, "owner": a.owner_id, "at": e.at, "note": e.note}
-            )
+            s.completed.append({"ref": a.ref, "title": a.title, "owner": a.owner_id, "at": e.at, "note": e.note,
+                                "owner_name": _name(config, a.owner_id)})  # fmt: skip
         for r in session.exec(
             select(DueRevision).where(DueRevision.action_id.in_(ids), DueRevision.recorded_at >= start)
         ):
             a = actions[r.action_id]
             s.extensions.append({"ref": a.ref, "original": a.config_due, "from": r.previous_due, "to": r.revised_due,
-                                 "reason": r.reason, "approved_by": r.approved_by})  # fmt: skip
+                                 "reason": r.reason, "approved_by": _name(config, r.approved_by)})  # fmt: skip
         for n in session.exec(select(Notice).where(Notice.action_id.in_(ids), Notice.updated_at >= start)):
             if n.state == "sent" and n.sent_at and n.sent_at >= start:
                 head = n.stage.split(":")[0]
@@ -96,6 +96,11 @@ def build_summaries(
     return out
 
 
+def _name(config, owner_id: str) -> str:
+    owner = config.owners.get(owner_id)
+    return owner.name if owner else owner_id
+
+
 def _lines_text(s: PlanSummary, md: bool) -> list[str]:
     h = "## " if md else ""
     bullet = "- " if md else "  - "
@@ -107,6 +112,9 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
         "",
     ]
     sub = "### " if md else ""
+    in_progress = [r.ref for r in s.rows if r.status == "in_progress"]
+    if in_progress:
+        lines += [f"In progress: {', '.join(in_progress)}", ""]
     if s.overdue:
         lines.append(f"{sub}Overdue")
         if md:
@@ -115,17 +123,17 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
                       for r in s.overdue]  # fmt: skip
         else:
             lines += [
-                f"{bullet}{r.ref}: {r.title[:60]} ({r.owner_name}), due {r.due}, {days_text(r)}"
+                f"{bullet}{r.ref}: {shorten(r.title, 60)} ({r.owner_name}), due {r.due}, {days_text(r)}"
                 for r in s.overdue
             ]
         lines.append("")
     if s.due_soon:
         lines += [f"{sub}Due in the next 14 days"] + ([""] if md else [])
-        lines += [f"{bullet}{r.ref}: {_md(r.title)} ({r.owner_name}), due {r.due}" for r in s.due_soon]
+        lines += [f"{bullet}{r.ref}: {_md(shorten(r.title, 60))} ({r.owner_name}), due {r.due}" for r in s.due_soon]
         lines.append("")
     gap = [""] if md else []
     lines += [f"{sub}Completed {period}"] + gap
-    lines += [f"{bullet}{c['ref']}: {_md(c['title'])} ({c['owner']})" for c in s.completed] or [
+    lines += [f"{bullet}{c['ref']}: {_md(shorten(c['title'], 60))} ({c['owner_name']})" for c in s.completed] or [
         f"{bullet}none"
     ]
     lines += ["", f"{sub}Extensions agreed {period}"] + gap

@@ -23,6 +23,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from markupsafe import Markup
 
 from scheduler.config.dates import longdate
+from scheduler.config.text import one_line, shorten
 from scheduler.engine.ports import TemplateProblem
 from scheduler.engine.views import NoticeView, Recipient
 from scheduler.mail.ics import due_date_event
@@ -38,26 +39,12 @@ DEFAULT_TEMPLATES = next(
 # a subject starting with "[" onto a continuation line, which some clients show with a space.
 MAIL_POLICY = email.policy.default.clone(max_line_length=998)
 
-__all__ = ["Renderer", "TemplateProblem", "MAIL_POLICY", "one_line", "longdate", "plural"]
-
-
-def one_line(text: str) -> str:
-    """Collapse whitespace, including CR/LF, so a value is safe in a header."""
-    return re.sub(r"\s+", " ", text or "").strip()
+__all__ = ["Renderer", "TemplateProblem", "MAIL_POLICY", "one_line", "shorten", "longdate", "plural"]
 
 
 def plural(n: int, word: str) -> str:
     """Return e.g. '1 day' or '3 days'."""
     return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def shorten(text: str, width: int = 60) -> str:
-    """Return `text` on one line, cut at a word boundary to at most `width` characters (with …)."""
-    text = one_line(text)
-    if len(text) <= width:
-        return text
-    cut = text[: width - 1].rsplit(" ", 1)[0].rstrip(" ,;:.-")
-    return (cut or text[: width - 1]) + "…"
 
 
 def wrap_text(text: str, width: int = 72) -> str:

@@ -14,6 +14,7 @@ from scheduler.store.models import ServiceEvent
 from scheduler.store.states import ServiceEventKind
 
 log = logging.getLogger("scheduler.notices")
+RAG_COLOURS = {"overdue": "#f8d7da", "due soon": "#fff3cd", "on track": "#d4edda", "complete": "#e2e3e5"}
 
 
 def render(summaries: list[PlanSummary], fmt: str, renderer=None) -> str:
@@ -25,15 +26,15 @@ def render(summaries: list[PlanSummary], fmt: str, renderer=None) -> str:
 
         renderer = renderer or Renderer()
         return renderer.template(renderer.html, "summary.html", summaries=summaries, rag_order=RAG_ORDER,
-                                 days_text=days_text)  # fmt: skip
+                                 days_text=days_text, rag_colours=RAG_COLOURS)  # fmt: skip
     return render_lines(summaries, md=fmt == "md")
 
 
-def send_summaries(engine, config, renderer, transport, now: dt.datetime, plan_ids) -> int:
-    """Send one summary email per plan with recipients; record it; return messages sent."""
-    sent = 0
+def send_summaries(engine, config, renderer, transport, now: dt.datetime, plan_ids, since=None) -> list[tuple]:
+    """Send one summary email per plan with recipients; record it; return (plan, outcome, Message-ID)."""
+    sent = []
     with db.session(engine) as s:
-        summaries = [x for x in build_summaries(s, config, now) if x.plan_id in plan_ids]
+        summaries = [x for x in build_summaries(s, config, now, since) if x.plan_id in plan_ids]
     for summary in summaries:
         plan = config.plans[summary.plan_id]
         if not plan.summary_recipients:
@@ -45,11 +46,11 @@ def send_summaries(engine, config, renderer, transport, now: dt.datetime, plan_i
             transport.open()
             transport.send(msg)
             outcome = "sent"
-            sent += 1
         except TransportError as exc:
             outcome = f"failed: {exc}"
         finally:
             transport.close()
+        sent.append((plan.id, outcome, msg["Message-ID"]))
         log.info("summary plan=%s recipients=%s outcome=%s message_id=%s", plan.id, ",".join(plan.summary_recipients),
                  outcome, msg["Message-ID"])  # fmt: skip
         if outcome == "sent":

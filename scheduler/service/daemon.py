@@ -148,8 +148,9 @@ class Service:
         if not self.leader or self.stop.is_set():
             return 0
         try:
-            return send_summaries(self.engine, self.config, self.app.renderer, self.app.transport(), self.now(),
-                                  plan_ids)  # fmt: skip
+            results = send_summaries(self.engine, self.config, self.app.renderer, self.app.transport(),
+                                     self.now(), plan_ids)  # fmt: skip
+            return sum(1 for _, outcome, _ in results if outcome == "sent")
         except Exception:
             log.exception("weekly summary failed")
             return 0

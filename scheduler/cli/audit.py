@@ -1,0 +1,49 @@
+"""`reminders notices`: every notice ever claimed, for the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from scheduler.cli.common import BadInput, config_option, parse_date, with_app
+from scheduler.cli.tables import emit
+
+
+@click.command()
+@click.option("--plan", "plan_id", metavar="PLAN", help="Only this plan.")
+@click.option("--owner", "owner_id", metavar="OWNER", help="Only notices sent to this owner (an owner id).")
+@click.option("--since", metavar="DATE", help="Claimed on or after this date (YYYY-MM-DD, local).")
+@click.option("--until", metavar="DATE", help="Claimed before the end of this date (YYYY-MM-DD, local).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@config_option
+@with_app
+def notices(app, plan_id, owner_id, since, until, fmt):
+    """List every notice claimed: who was chased, about what, when, and what became of it.
+
+    The evidence of chasing an inspector asks for. Times are in the plan's timezone.
+
+    \b
+    Example:
+      reminders notices --plan ofsted-2009 --since 2010-02-01 --format csv > chasing.csv
+    """
+    from scheduler.engine.audit import NOTICE_FIELDS
+    from scheduler.engine.audit import notices as notice_records
+
+    cfg = app.config
+    if plan_id and plan_id not in cfg.plans:
+        raise BadInput(f"--plan {plan_id!r}: no such plan; known: {', '.join(sorted(cfg.plans))}")
+    if owner_id and owner_id not in cfg.owners:
+        raise BadInput(f"--owner {owner_id!r}: no such owner; known: {', '.join(sorted(cfg.owners))}")
+    tz = cfg.default_policy.tz
+    bounds = []
+    for flag, value, extra in (("--since", since, 0), ("--until", until, 1)):
+        day = parse_date(value, flag) + dt.timedelta(days=extra) if value else None
+        bounds.append(dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC) if day else None)
+    if bounds[0] and bounds[1] and bounds[1] <= bounds[0]:
+        raise BadInput(f"--until {until} is before --since {since}")
+    recipient = cfg.owners[owner_id].email if owner_id else None
+    with app.session() as s:
+        rows = notice_records(s, cfg, plan_id, recipient, bounds[0], bounds[1])
+        columns = ("plan", "ref", "stage", "recipient_name", "state", "claimed_at", "sent_at")
+        emit(rows, fmt, NOTICE_FIELDS, columns if fmt == "table" else NOTICE_FIELDS, wide="recipient_name")

@@ -1,0 +1,83 @@
+"""The audit trail: an action's history (events and notices together, in the plan's local time),
+and every notice ever claimed, for an inspector's "evidence of chasing" (PRODUCT.md §5).
+
+Both stream from the database in pages; nothing here loads the whole ledger at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from scheduler.store.models import Action, ActionEvent, Notice, Owner
+
+PAGE = 1000
+NOTICE_FIELDS = ("plan", "ref", "stage", "recipient", "recipient_name", "state", "due_date", "send_day",
+                 "claimed_at", "sent_at", "message_id", "attempts", "error")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: dt.datetime  # local to the plan
+    kind: str  # an event kind, or "notice"
+    text: str
+
+
+def history(session: Session, action: Action, tz: ZoneInfo) -> list[HistoryEntry]:
+    """Return the action's events and ledger notices, oldest first, with times local to `tz`."""
+    out = []
+    for e in session.exec(select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)):
+        change = f"{e.from_value or ''} -> {e.to_value}" if e.from_value else (e.to_value or "")
+        note = f"  ({e.note})" if e.note else ""
+        out.append(HistoryEntry(e.at.astimezone(tz), e.kind, f"{change}  by {e.by}{note}"))
+    for n in session.exec(select(Notice).where(Notice.action_id == action.id).order_by(Notice.id)):
+        at = n.sent_at or n.created_at
+        detail = f"  {n.message_id}" if n.message_id else (f"  ({n.last_error})" if n.last_error else "")
+        text = f"{n.stage} to {n.recipient}: {n.state} (due {n.due_date}){detail}"
+        out.append(HistoryEntry(at.astimezone(tz), "notice", text))
+    return sorted(out, key=lambda h: h.at)
+
+
+def notices(session: Session, config, plan: str | None = None, recipient: str | None = None,
+            since: dt.datetime | None = None, until: dt.datetime | None = None) -> Iterator[dict]:  # fmt: skip
+    """Yield one dict per notice claimed (fields NOTICE_FIELDS), oldest first, in pages.
+
+    Times are ISO 8601 in the plan's timezone; `since`/`until` bound the claim time.
+    """
+    names = {o.email: o.name for o in session.exec(select(Owner))}
+    stmt = select(Notice, Action).join(Action, Action.id == Notice.action_id)
+    if plan:
+        stmt = stmt.where(Action.plan_id == plan)
+    if recipient:
+        stmt = stmt.where(Notice.recipient == recipient)
+    if since:
+        stmt = stmt.where(Notice.created_at >= since)
+    if until:
+        stmt = stmt.where(Notice.created_at < until)
+    last = 0
+    while True:
+        page = session.exec(stmt.where(Notice.id > last).order_by(Notice.id).limit(PAGE)).all()
+        for n, a in page:
+            yield _record(n, a, names, _tz(config, a.plan_id))
+        if len(page) < PAGE:
+            return
+        last = page[-1][0].id
+
+
+def _tz(config, plan_id: str) -> ZoneInfo:
+    plan = config.plans.get(plan_id)
+    return (plan.policy if plan else config.default_policy).tz
+
+
+def _record(n: Notice, a: Action, names: dict, tz: ZoneInfo) -> dict:
+    def local(at):
+        return at.astimezone(tz).isoformat(timespec="seconds") if at else None
+
+    return {"plan": a.plan_id, "ref": a.ref, "stage": n.stage, "recipient": n.recipient,
+            "recipient_name": names.get(n.recipient, ""), "state": n.state, "due_date": n.due_date.isoformat(),
+            "send_day": n.send_day.isoformat(), "claimed_at": local(n.created_at), "sent_at": local(n.sent_at),
+            "message_id": n.message_id, "attempts": n.attempts, "error": n.last_error}  # fmt: skip

@@ -1,0 +1,127 @@
+"""The shipped campaign's emails as owners and managers receive them: subjects that need no
+opening, Reply-To the named administrator, List-Id, the next escalation, lines that fit."""
+
+from __future__ import annotations
+
+import email
+import json
+from collections import Counter
+from email import policy
+
+import pytest
+
+ADMIN = "Performance and Quality Assurance Manager <pqa-manager@example.org>"
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory):
+    """Every message of the simulated shipped campaign (24 Nov 2009 - 31 Jul 2010), parsed."""
+    import os
+
+    from click.testing import CliRunner
+
+    from scheduler.cli import main
+    from tests.conftest import SHIPPED_CONFIG
+
+    tmp = tmp_path_factory.mktemp("campaign")
+    env = {"DATABASE_URL": f"sqlite:///{tmp / 'r.db'}", "REMINDERS_CONFIG_DIR": str(SHIPPED_CONFIG),
+           "EMAIL_BACKEND": "file", "OUTBOX_DIR": str(tmp / "outbox")}  # fmt: skip
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        runner = CliRunner()
+        assert runner.invoke(main, ["sync", "--now", "2009-11-24T08:00"]).exit_code == 0
+        result = runner.invoke(main, ["simulate", "--from", "2009-11-24", "--to", "2010-07-31", "--outbox",
+                                      str(tmp / "sim")])  # fmt: skip
+        assert result.exit_code == 0, result.output
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    files = sorted((tmp / "sim").glob("*.eml"))
+    return [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+
+
+def notices(msg) -> list[str]:
+    return [n.strip() for n in msg["X-Reminder-Notices"].split(",")]
+
+
+def test_campaign_sends_under_half_the_old_271_emails_one_per_person_per_run(campaign):
+    assert len(campaign) == 128
+    per_run = Counter((m["Date"], m["To"]) for m in campaign)
+    assert max(per_run.values()) == 1
+    # The executive director hears of each 3-month action's final escalation once, in one email.
+    director = [m for m in campaign if "executive-director@example.org" in m["To"]]
+    assert [m["Subject"] for m in director if m["Date"].startswith("Wed, 17 Mar 2010")] == [
+        "[ofsted-2009] 5 actions: 5 escalated to you"
+    ]
+
+
+def test_every_subject_names_the_plan_ref_and_title(campaign):
+    single = [m for m in campaign if len(notices(m)) == 1]
+    assert single
+    for m in single:
+        ref = notices(m)[0].split("=")[0].split("/")[1]
+        assert m["Subject"].startswith("[ofsted-2009] ") and ref in m["Subject"], m["Subject"]
+        assert len(m["Subject"]) <= 140, m["Subject"]
+    sg1 = next(m for m in single if notices(m) == ["ofsted-2009/SG1=before:28"])
+    assert sg1["Subject"] == (
+        "[ofsted-2009] SG1 due in 28 days: Ensure that new referrals are allocated when a decision…"
+    )
+    digests = [m["Subject"] for m in campaign if len(notices(m)) > 1]
+    assert "[ofsted-2009] 2 actions: 2 new" in digests
+
+
+def test_reply_to_list_id_and_the_administrator_is_named(campaign):
+    for m in campaign:
+        assert m["Reply-To"] == ADMIN
+        assert m["List-Id"] == "Ofsted inspection of safeguarding and looked after children 2009 <ofsted-2009.example.org>"
+        text = " ".join(m.get_body(("plain",)).get_content().split())
+        assert "Performance and Quality Assurance Manager, the plan administrator" in text
+        assert "please do not reply" not in text
+
+
+def test_plain_text_lines_fit_and_html_escapes(campaign):
+    for m in campaign:
+        text = m.get_body(("plain",)).get_content()
+        assert max(len(line) for line in text.splitlines()) <= 78, m["Subject"]
+
+
+def test_overdue_notice_says_when_and_to_whom_it_is_escalated_next(campaign):
+    first = next(m for m in campaign if notices(m) == ["ofsted-2009/SG1=overdue:1"])
+    text = " ".join(first.get_body(("plain",)).get_content().split())
+    assert "If it is still open on Wednesday 3 March 2010, it will be escalated to Head of Safeguarding." in text
+    html = first.get_body(("html",)).get_content()
+    assert "Head of Safeguarding" in html and "Wednesday 3 March 2010" in html
+
+
+def test_no_owner_overdue_notice_after_the_final_escalation(campaign):
+    last_escalation = {}
+    for m in campaign:
+        for n in notices(m):
+            if n.endswith("=escalation:2"):
+                last_escalation[n.split("=")[0]] = email.utils.parsedate_to_datetime(m["Date"])
+    for m in campaign:
+        for n in notices(m):
+            if "=overdue:" in n:
+                assert email.utils.parsedate_to_datetime(m["Date"]) < last_escalation[n.split("=")[0]], n
+
+
+def test_preview_renders_as_of_the_stage_send_day_and_lists_every_stage(cli):
+    cli("sync", "--now", "2009-11-24T08:00")
+    result = cli("preview", "SG1", "--stage", "overdue:2", "--now", "2009-12-01")
+    assert result.exit_code == 0, result.output
+    assert "(would be sent on Thu 04 Mar 2010 at 09:00)" in result.output
+    assert "is 8 days overdue" in " ".join(result.output.split())  # as the owner will read it then
+    bad = cli("preview", "SG1", "--stage", "overdue:9")
+    assert bad.exit_code == 2
+    assert "use one of: assigned, before:28, before:14, before:7, before:1, due, overdue:1, overdue:2, " \
+           "overdue:3, escalation:1, escalation:2" in bad.output  # fmt: skip
+
+
+def test_forecast_json_keeps_cc_as_an_empty_list(cli):
+    cli("sync", "--now", "2009-11-24T08:00")
+    entries = json.loads(cli("forecast", "--from", "2010-03-03", "--to", "2010-03-03", "--json").output)
+    escalations = [e for e in entries if e["stage"] == "escalation:1"]
+    assert {e["ref"] for e in escalations} == {"SG1", "SG2", "SG3", "LAC1", "LAC2"}
+    assert len(escalations) == 10, "to each manager, and each owner's own copy"
+    assert all(e["cc"] == [] for e in entries)

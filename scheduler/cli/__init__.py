@@ -31,6 +31,7 @@ COMMANDS = {
     "send-test": "run:send_test",
     "summary": "service:summary",
     "health": "service:health_cmd",
+    "import": "importer:import_report",
 }
 
 

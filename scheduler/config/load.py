@@ -21,6 +21,7 @@ from scheduler.config.model import (
     Problem,
 )
 from scheduler.config.policy import check_policy
+from scheduler.config.report_parse import PLACEHOLDER_OWNER
 from scheduler.config.yamlload import LineDict, YamlProblem, load_yaml
 
 OWNER_KEYS = {"id", "name", "email", "manager"}
@@ -222,7 +223,11 @@ def _load_action(f: Fields, item, p, line, owners, ref_lines, report_date) -> Ac
         response = f.text(item, "response", p, required=False)
         area = f.text(item, "area", p, required=False, single_line=True)
         owner = f.slug(item, "owner", p)
-        if owner is not None and owner not in owners:
+        if owner == PLACEHOLDER_OWNER:
+            f.error(item, "owner", p, f"{ref or 'this action'} has no owner yet (the import placeholder "
+                    f"{owner!r})", "set it to an owner id; " + _known(owners))  # fmt: skip
+            owner = None
+        elif owner is not None and owner not in owners:
             f.error(item, "owner", p, f"no such owner {owner!r}", _known(owners))
             owner = None
         months, due = _due_fields(f, item, p, report_date)

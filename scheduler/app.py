@@ -113,8 +113,17 @@ class App:
         if self._renderer is None:
             from scheduler.mail.render import Renderer
 
-            self._renderer = Renderer(self.settings.templates_dir, self.settings.mail_from)
+            self._renderer = Renderer(self.settings.templates_dir, self.settings.mail_from, self.links)
         return self._renderer
+
+    @property
+    def links(self):
+        """The signed-link maker, or None when BASE_URL is not set (emails then carry no links)."""
+        if not self.settings.base_url:
+            return None
+        from scheduler.engine.links import Links
+
+        return Links(self.settings.base_url, self.settings.secret_key.get_secret_value())
 
     def transport(self, outbox: Path | None = None):
         """Return a new transport as the settings ask (`outbox` forces the file backend)."""

@@ -32,6 +32,8 @@ COMMANDS = {
     "summary": "service:summary",
     "health": "service:health_cmd",
     "import": "importer:import_report",
+    "web": "web:web",
+    "web-link": "web:web_link",
 }
 
 

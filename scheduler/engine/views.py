@@ -52,6 +52,7 @@ class NoticeView:
     administrator: Recipient | None = None  # named in the email, its Reply-To
     escalated_to: Recipient | None = None  # on the owner's copy of an escalation: who got it
     next_escalation: tuple | None = None  # (send day, Recipient) of the next level still to come
+    action_id: int | None = None  # for the signed "update this action" link
 
     @property
     def days_left(self) -> int:
@@ -114,6 +115,7 @@ def notice_view(session: Session, config: Config, action: Action, notice: Notice
         administrator=Recipient(admin.name, admin.email) if admin else None,
         escalated_to=Recipient(target.name, target.email) if copy else None,
         next_escalation=_next_escalation(facts, plan, today),
+        action_id=action.id,
     )  # fmt: skip
 
 

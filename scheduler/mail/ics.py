@@ -28,3 +28,21 @@ def due_date_event(n, domain: str, now: dt.datetime) -> bytes:
     event.add("transp", "TRANSPARENT")
     cal.add_component(event)
     return cal.to_ical()
+
+
+def cancel_event(plan: str, ref: str, title: str, due: dt.date, domain: str, now: dt.datetime, sequence: int) -> bytes:
+    """Return ICS bytes (METHOD:CANCEL) removing the due-date event of plan/ref (same UID)."""
+    cal = Calendar()
+    cal.add("prodid", "-//improvement-plan-reminders//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "CANCEL")
+    event = Event()
+    event.add("uid", f"{plan}.{ref}.due@{domain}")
+    event.add("sequence", sequence)
+    event.add("status", "CANCELLED")
+    event.add("dtstamp", now.astimezone(dt.UTC))
+    event.add("dtstart", due)
+    event.add("dtend", due + dt.timedelta(days=1))
+    event.add("summary", f"Due: {plan}/{ref} {title}"[:250])
+    cal.add_component(event)
+    return cal.to_ical()

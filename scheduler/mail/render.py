@@ -89,7 +89,7 @@ def address(r: Recipient) -> Address:
 class Renderer:
     """Renders messages from the shipped templates, overridden file by file by `template_dir`."""
 
-    def __init__(self, template_dir: Path | None = None, sender: str = "reminders@example.org"):
+    def __init__(self, template_dir: Path | None = None, sender: str = "reminders@example.org", links=None):
         dirs = [str(template_dir)] if template_dir and Path(template_dir) != DEFAULT_TEMPLATES else []
         loader = ChoiceLoader([FileSystemLoader(d) for d in dirs + [str(DEFAULT_TEMPLATES)]])
         self.text = Environment(loader=loader, undefined=StrictUndefined, autoescape=False,
@@ -100,6 +100,7 @@ class Renderer:
             env.filters["plural"] = plural
             env.filters["short"] = shorten
         self.sender = sender
+        self.links = links  # engine.links.Links when BASE_URL is set: emails carry signed links
         self.domain = sender.rsplit("@", 1)[-1].strip(" >") or "reminders.invalid"
 
     def template(self, env: Environment, name: str, **ctx) -> str:
@@ -118,13 +119,21 @@ class Renderer:
 
     def bodies(self, notices: list[NoticeView]) -> tuple[str, str]:
         """Return (plain text, HTML) bodies for one message carrying `notices`."""
-        text_sections = [self.template(self.text, f"{n.kind}.txt", n=n) for n in notices]
-        html_sections = [Markup(self.template(self.html, f"{n.kind}.html", n=n)) for n in notices]
+        links = [self.action_link(n) for n in notices]
+        text_sections = [self.template(self.text, f"{n.kind}.txt", n=n, link=k) for n, k in zip(notices, links, strict=True)]
+        html_sections = [Markup(self.template(self.html, f"{n.kind}.html", n=n, link=k))
+                         for n, k in zip(notices, links, strict=True)]  # fmt: skip
         to = notices[0].to
         admin = next((n.administrator for n in notices if n.administrator), None)
         text = self.template(self.text, "digest.txt", to=to, notices=notices, sections=text_sections, admin=admin)
         html = self.template(self.html, "digest.html", to=to, notices=notices, sections=html_sections, admin=admin)
         return wrap_text(text), html
+
+    def action_link(self, n: NoticeView) -> str | None:
+        """Return the signed link to the action's page for this notice's recipient (None without BASE_URL)."""
+        if self.links is None or n.action_id is None:
+            return None
+        return self.links.url("action", n.action_id, n.to.email)
 
     def thread_id(self, n: NoticeView) -> str:
         """Return a stable Message-ID-like id per action, so its notices thread together."""

@@ -164,3 +164,32 @@ class ServiceEvent(SQLModel, table=True):
     kind: str  # run | config_error | summary
     plan_id: str | None = None
     detail: str | None = None
+
+
+class ExtensionRequest(SQLModel, table=True):
+    """An owner's request for a later due date, waiting for (or decided by) the approver."""
+
+    __tablename__ = "extension_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    due_date: dt.date  # the due date it asks to move
+    proposed_due: dt.date
+    reason: str
+    requested_by: str  # email of the owner, from the signed link
+    approver: str  # email of the owner's manager, else the plan's escalation contact
+    state: str  # pending | approved | declined | withdrawn
+    decided_by: str | None = None
+    decided_note: str | None = None
+    created_at: dt.datetime = utc_field()
+    decided_at: dt.datetime | None = utc_field(default=None)
+
+
+class WebSubmission(SQLModel, table=True):
+    """A form already applied (its one-time key), so a repeated POST changes nothing."""
+
+    __tablename__ = "web_submission"
+
+    key: str = Field(primary_key=True)
+    at: dt.datetime = utc_field()
+    result: str | None = None

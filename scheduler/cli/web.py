@@ -1,0 +1,59 @@
+"""`reminders web` (the owners' and managers' web app) and `reminders web-link`."""
+
+from __future__ import annotations
+
+import click
+
+from scheduler.cli.common import BadInput, config_option, with_app
+
+
+def _needs_links(app):
+    if app.links is None:
+        raise BadInput("BASE_URL is not set: set BASE_URL (where `reminders web` is reached, e.g. "
+                       "https://reminders.council.example.org) and SECRET_KEY (see .env.example)")  # fmt: skip
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@config_option
+@with_app
+def web(app, host, port):
+    """Serve the web app: action pages from email links, extension approval, dashboards, /healthz, /metrics.
+
+    \b
+    Example:
+      BASE_URL=https://reminders.example.org SECRET_KEY=... reminders web --host 0.0.0.0 --port 8080
+    """
+    import uvicorn
+
+    from scheduler.service.logsetup import configure
+    from scheduler.web.server import create
+
+    _needs_links(app)
+    app.config  # a bad config is exit 2 before the server starts  # noqa: B018
+    app.engine  # noqa: B018
+    configure(app.settings.log_format)
+    uvicorn.run(create(app), host=host, port=port, log_level="warning", server_header=False, proxy_headers=True)
+
+
+@click.command("web-link")
+@click.option("--plan", "plan_id", required=True, metavar="PLAN", help="The plan of the dashboard.")
+@click.option("--for", "email", required=True, metavar="EMAIL", help="Who the link is for (it names them).")
+@config_option
+@with_app
+def web_link(app, plan_id, email):
+    """Print a signed link to a plan's read-only dashboard, for a manager.
+
+    \b
+    Example:
+      reminders web-link --plan ofsted-2009 --for executive-director@example.org
+    """
+    _needs_links(app)
+    if plan_id not in app.config.plans:
+        raise BadInput(f"--plan {plan_id!r}: no such plan; known: {', '.join(sorted(app.config.plans))}")
+    if "@" not in email or any(c.isspace() for c in email):
+        raise BadInput(f"--for {email!r}: not an email address")
+    days = app.config.plans[plan_id].policy.link_valid_days
+    click.echo(app.links.url("dashboard", plan_id, email))
+    click.echo(f"(works for {days} days)", err=True)

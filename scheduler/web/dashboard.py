@@ -1,0 +1,50 @@
+"""The read-only plan dashboard for managers, reached by a signed link (weekly summary email,
+`reminders web-link`): RAG counts, overdue, due soon, recent completions, pending extensions,
+and a per-owner view."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from sqlmodel import select
+from starlette.requests import Request
+
+from scheduler.engine.status import status_rows
+from scheduler.engine.summary import RAG_ORDER
+from scheduler.store.models import Action, ActionEvent, ExtensionRequest
+from scheduler.web.access import checked, csrf_token
+from scheduler.web.pages import message, page
+
+
+async def dashboard(request: Request):
+    """GET: the plan's dashboard (nothing on it changes anything)."""
+    web = request.app.state.web
+    claims = checked(web, request.path_params["token"], "dashboard", web.max_link_days(), csrf_token(request))
+    if not hasattr(claims, "subject"):
+        return claims
+    cfg = web.app.config
+    plan = cfg.plans.get(claims.subject)
+    if plan is None:
+        return message("This link cannot be used", "The plan it names is no longer in the config.", 404)
+    today = dt.datetime.now(dt.UTC).astimezone(plan.policy.tz).date()
+    with web.app.session() as s:
+        rows = status_rows(s, lambda _p: today, plan.id)
+        actions = {a.id: a for a in s.exec(select(Action).where(Action.plan_id == plan.id))}
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+        done = s.exec(select(ActionEvent).where(ActionEvent.action_id.in_(list(actions)), ActionEvent.kind == "status",
+                                                ActionEvent.to_value == "complete", ActionEvent.at >= since))  # fmt: skip
+        names = {r.ref: r.owner_name for r in rows}
+        completed = [{"ref": actions[e.action_id].ref, "title": actions[e.action_id].title, "at": e.at,
+                      "owner_name": names.get(actions[e.action_id].ref, "")} for e in done]  # fmt: skip
+        pending = [{"ref": actions[p.action_id].ref, "due_date": p.due_date, "proposed_due": p.proposed_due,
+                    "reason": p.reason, "approver": p.approver}
+                   for p in s.exec(select(ExtensionRequest).where(ExtensionRequest.action_id.in_(list(actions)),
+                                                                  ExtensionRequest.state == "pending"))]  # fmt: skip
+    by_owner: dict[str, Counter] = {}
+    for r in rows:
+        by_owner.setdefault(r.owner_name, Counter())[r.rag] += 1
+    return page("dashboard.html", plan=plan, today=today, rag_order=RAG_ORDER[:4], counts=Counter(r.rag for r in rows),
+                overdue=sorted((r for r in rows if r.rag == "overdue"), key=lambda r: r.days_left),
+                due_soon=[r for r in rows if r.rag == "due soon"], completed=completed, pending=pending,
+                by_owner=sorted(by_owner.items()))  # fmt: skip

@@ -1,0 +1,41 @@
+"""Rendering the web pages (Jinja2, autoescaped) and the headers every response carries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.responses import HTMLResponse
+
+from scheduler.config.dates import longdate
+from scheduler.config.text import shorten
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+WEB_TEMPLATES = next(
+    (d for d in (PACKAGE_DIR / "templates" / "web", PACKAGE_DIR.parent / "templates" / "web") if d.is_dir()),
+    PACKAGE_DIR / "templates" / "web",
+)
+SECURITY_HEADERS = {
+    "Referrer-Policy": "no-referrer",  # the signed token in the URL must not leak to other sites
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+_env = Environment(loader=FileSystemLoader(str(WEB_TEMPLATES)), autoescape=select_autoescape(default=True),
+                   undefined=StrictUndefined)  # fmt: skip
+_env.filters["longdate"] = longdate
+_env.filters["short"] = shorten
+
+
+def page(name: str, status: int = 200, **ctx) -> HTMLResponse:
+    """Return the page `name` rendered with `ctx`."""
+    return HTMLResponse(_env.get_template(name).render(**ctx), status_code=status)
+
+
+def message(title: str, text: str, status: int = 200, **extra) -> HTMLResponse:
+    """Return a plain page with a heading and a paragraph (results and problems)."""
+    return page("message.html", status, title=title, text=text, renew_token=extra.get("renew_token"),
+                csrf=extra.get("csrf", ""))  # fmt: skip

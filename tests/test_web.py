@@ -4,6 +4,7 @@ wrong-purpose links, CSRF missing, double submit, GET-has-no-effect, approval, d
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -135,7 +136,7 @@ def test_expired_link_offers_a_fresh_one_to_the_address_on_record_only(smtp_env,
     assert client.post("/renew", data=fields).status_code == 429, "rate-limited per address"
 
 
-def test_progress_then_extension_request_approved_by_the_manager(smtp_env, web):
+def test_progress_then_extension_request_approved_by_the_manager(smtp_env, web, cli):
     client, app, url = web
     fields = form_of(client.get(link(app)).text, "progress")
     assert "Progress recorded." in client.post(link(app), data={**fields, "note": "half done"}).text
@@ -143,6 +144,10 @@ def test_progress_then_extension_request_approved_by_the_manager(smtp_env, web):
     fields = form_of(client.get(link(app)).text, "extend")
     asked = client.post(link(app), data={**fields, "proposed_due": "2010-03-31", "reason": "exemplar late"})
     assert f"{MANAGER} has been emailed to approve it" in asked.text
+    rows = {r["ref"]: r for r in json.loads(cli("status", "--json").output)}
+    assert rows["SG1"]["pending_extension"] == {"to": "2010-03-31", "approver": MANAGER, "reason": "exemplar late"}
+    assert "(asked for 2010-03-31)" in cli("status").output
+    assert f"SG1: due 2010-02-24 -> 2010-03-31; exemplar late; waiting for {MANAGER}" in cli("summary").output
     (rcpts, msg), = smtp_env.parsed()
     assert rcpts == [MANAGER]
     approve = re.search(r"http://reminders\.test(/x/\S+)", msg.get_body(("plain",)).get_content())[1]

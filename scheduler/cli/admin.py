@@ -90,9 +90,15 @@ def status(app, plan_id, fmt, as_json):
     if not rows and fmt == "table":
         click.echo("no actions in the database yet: run `reminders sync`")
         return
-    cells = [{**r.as_json(), "action": f"{r.plan}/{r.ref}", "owner": r.owner_name, "days": days_text(r),
-              "due": r.due.isoformat() + ("*" if r.revisions else "")} for r in rows]  # fmt: skip
-    emit(cells, fmt, CSV_FIELDS, ("action", "title", "owner", "due", "days", "status", "rag"), wide="title")
+    if fmt == "csv":
+        csv_rows = [{**r.as_json(), "pending_extension": (r.pending_extension or {}).get("to", "")} for r in rows]
+        emit(csv_rows, "csv", CSV_FIELDS, CSV_FIELDS)
+        return
+    cells = [{"action": f"{r.plan}/{r.ref}", "title": r.title, "owner": r.owner_name, "days": days_text(r),
+              "due": r.due.isoformat() + ("*" if r.revisions else ""), "rag": r.rag,
+              "status": r.status + (f" (asked for {r.pending_extension['to']})" if r.pending_extension else "")}
+             for r in rows]  # fmt: skip
+    emit(cells, "table", (), ("action", "title", "owner", "due", "days", "status", "rag"), wide="title")
     if fmt == "table" and any(r.revisions for r in rows):
         click.echo("* due date revised by an agreed extension (see `reminders history REF`)")
 

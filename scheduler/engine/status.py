@@ -7,11 +7,11 @@ from dataclasses import asdict, dataclass
 
 from sqlmodel import Session, select
 
-from scheduler.store.models import Action, DueRevision, Owner, Plan
+from scheduler.store.models import Action, DueRevision, ExtensionRequest, Owner, Plan
 
 DUE_SOON_DAYS = 14
 CSV_FIELDS = ("plan", "ref", "title", "area", "owner", "owner_name", "owner_email", "original_due", "due",
-              "days_left", "status", "rag")  # fmt: skip
+              "days_left", "status", "rag", "pending_extension")  # fmt: skip
 
 
 def rag(status: str, days_left: int) -> str:
@@ -38,6 +38,7 @@ class StatusRow:
     days_left: int
     status: str
     rag: str
+    pending_extension: dict | None = None  # {"to", "approver", "reason"} while awaiting approval
 
     def as_json(self) -> dict:
         d = asdict(self)
@@ -59,13 +60,15 @@ def status_rows(session: Session, today_for, plan_id: str | None = None) -> list
         revs.setdefault(r.action_id, []).append(
             {"from": r.previous_due.isoformat(), "to": r.revised_due.isoformat(),
              "reason": r.reason, "approved_by": r.approved_by})  # fmt: skip
+    pending = {p.action_id: {"to": p.proposed_due.isoformat(), "approver": p.approver, "reason": p.reason}
+               for p in session.exec(select(ExtensionRequest).where(ExtensionRequest.state == "pending"))}  # fmt: skip
     rows = []
     for action, owner, _plan in session.exec(stmt):
         days = (action.due - today_for(action.plan_id)).days
         rows.append(StatusRow(action.plan_id, action.ref, action.title, action.area, owner.id,
                               owner.name, owner.email, action.config_due, action.due,
                               revs.get(action.id, []), days, action.status,
-                              rag(action.status, days)))  # fmt: skip
+                              rag(action.status, days), pending.get(action.id)))  # fmt: skip
     rows.sort(key=lambda r: (r.plan, r.status == "withdrawn", r.due, r.ref))
     return rows
 

@@ -139,6 +139,11 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
     lines += ["", f"{sub}Extensions agreed {period}"] + gap
     lines += [f"{bullet}{e['ref']}: due {e['from']} -> {e['to']} (original {e['original']}); {e['reason']}; "
               f"approved by {e['approved_by']}" for e in s.extensions] or [f"{bullet}none"]  # fmt: skip
+    waiting = [r for r in s.rows if r.pending_extension]
+    if waiting:
+        lines += ["", f"{sub}Extension requests awaiting approval"] + gap
+        lines += [f"{bullet}{r.ref}: due {r.due} -> {r.pending_extension['to']}; {r.pending_extension['reason']}; "
+                  f"waiting for {r.pending_extension['approver']}" for r in waiting]  # fmt: skip
     sent = ", ".join(f"{n} {k}" for k, n in sorted(s.notices.items()))
     lines += ["", f"{sub}Notices sent {period}: {sum(s.notices.values())}" + (f" ({sent})" if sent else "")]
     if s.failures:

@@ -39,9 +39,14 @@ def send_summaries(engine, config, renderer, transport, now: dt.datetime, plan_i
         plan = config.plans[summary.plan_id]
         if not plan.summary_recipients:
             continue
+        text, html = render([summary], "text"), render([summary], "html", renderer)
+        links = getattr(renderer, "links", None)
+        if links is not None:  # the read-only dashboard, a signed link for the summary's readers
+            url = links.url("dashboard", plan.id, ",".join(plan.summary_recipients))
+            text += f"\nDashboard (read-only): {url}\n"
+            html = html.replace("</body>", f'<p><a href="{url}">Open the dashboard</a> (read-only)</p></body>')
         msg = renderer.summary_message(f"Improvement plan summary: {plan.title} ({summary.as_of:%d %b %Y})",
-                                       list(plan.summary_recipients), render([summary], "text"),
-                                       render([summary], "html", renderer), now)  # fmt: skip
+                                       list(plan.summary_recipients), text, html, now)  # fmt: skip
         try:
             transport.open()
             transport.send(msg)

@@ -116,17 +116,7 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
     if in_progress:
         lines += [f"In progress: {', '.join(in_progress)}", ""]
     if s.overdue:
-        lines.append(f"{sub}Overdue")
-        if md:
-            lines += ["", "| Ref | Action | Owner | Due | Overdue |", "| --- | --- | --- | --- | --- |"]
-            lines += [f"| {r.ref} | {_md(r.title)} | {_md(r.owner_name)} | {r.due} | {-r.days_left} days |"
-                      for r in s.overdue]  # fmt: skip
-        else:
-            lines += [
-                f"{bullet}{r.ref}: {shorten(r.title, 60)} ({r.owner_name}), due {r.due}, {days_text(r)}"
-                for r in s.overdue
-            ]
-        lines.append("")
+        lines += _overdue_lines(s, md, sub, bullet)
     if s.due_soon:
         lines += [f"{sub}Due in the next 14 days"] + ([""] if md else [])
         lines += [f"{bullet}{r.ref}: {_md(shorten(r.title, 60))} ({r.owner_name}), due {r.due}" for r in s.due_soon]
@@ -152,6 +142,18 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
     if s.config_errors:
         lines += ["", f"{sub}Config errors (the last valid config kept running)"] + gap
         lines += [f"{bullet}{e['at']:%d %b %H:%M} UTC: {e['detail']}" for e in s.config_errors]
+    return lines + [""]
+
+
+def _overdue_lines(s: PlanSummary, md: bool, sub: str, bullet: str) -> list[str]:
+    lines = [f"{sub}Overdue"]
+    if md:
+        lines += ["", "| Ref | Action | Owner | Due | Overdue |", "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {r.ref} | {_md(r.title)} | {_md(r.owner_name)} | {r.due} | {-r.days_left} days |"
+                  for r in s.overdue]  # fmt: skip
+    else:
+        lines += [f"{bullet}{r.ref}: {shorten(r.title, 60)} ({r.owner_name}), due {r.due}, {days_text(r)}"
+                  for r in s.overdue]  # fmt: skip
     return lines + [""]
 
 

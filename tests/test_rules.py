@@ -69,7 +69,7 @@ def test_a_newer_notice_replaces_retries_on_its_track_and_an_escalation_replaces
 
 @pytest.mark.parametrize(
     ("state", "new_state", "has_error"),
-    [("pending", NoticeState.RETRY, False), ("sending", NoticeState.FAILED, True)],
+    [("pending", NoticeState.RETRY, False), ("sending", NoticeState.UNKNOWN, True)],
 )
 def test_orphans_pending_are_resent_sending_are_reported_not_resent(state, new_state, has_error):
     got, error = rules.orphan_state(state)
@@ -100,3 +100,24 @@ def test_digest_groups_by_recipient_in_first_seen_order(items, digest, groups):
 def test_send_time_passed_only_on_a_working_day_after_the_send_time(working, now, passed):
     local = dt.datetime.combine(dt.date(2010, 3, 1), dt.time.fromisoformat(now))
     assert rules.send_time_passed(working, dt.time(9, 0), local) is passed
+
+
+class Lease:
+    def __init__(self, host="here", pid=10, expires=1000.0, finished_at=None):
+        self.host, self.pid, self.expires, self.finished_at = host, pid, expires, finished_at
+
+
+@pytest.mark.parametrize(
+    ("lease", "alive", "wall", "stale", "dead"),
+    [
+        (Lease(), True, 500.0, False, False),  # running here, within its lease
+        (Lease(), False, 500.0, False, True),  # its process on this host has exited (kill -9)
+        (Lease(finished_at=400.0), True, 500.0, False, True),  # finished: what it left is free
+        (Lease(), True, 1001.0, False, True),  # past its lease
+        (Lease(host="elsewhere"), False, 500.0, False, False),  # another host: trust the lease
+        (None, True, 500.0, False, False),  # a row from before leases: wait until it is stale
+        (None, True, 500.0, True, True),
+    ],
+)
+def test_a_dead_run_is_recognised_at_once_a_live_one_is_left_alone(lease, alive, wall, stale, dead):
+    assert rules.run_is_dead(lease, "here", lambda pid: alive, wall, stale) is dead

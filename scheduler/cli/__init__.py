@@ -23,6 +23,7 @@ COMMANDS = {
     "extend": "admin:extend",
     "history": "admin:history",
     "notices": "audit:notices",
+    "resend": "audit:resend",
     "db": "admin:db_group",
     "run": "run:run",
     "forecast": "run:forecast",

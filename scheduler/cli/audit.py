@@ -6,7 +6,15 @@ import datetime as dt
 
 import click
 
-from scheduler.cli.common import BadInput, config_option, parse_date, with_app
+from scheduler.cli.common import (
+    BadInput,
+    config_option,
+    default_by,
+    input_errors,
+    now_option,
+    parse_date,
+    with_app,
+)
 from scheduler.cli.tables import emit
 
 
@@ -47,3 +55,29 @@ def notices(app, plan_id, owner_id, since, until, fmt):
         rows = notice_records(s, cfg, plan_id, recipient, bounds[0], bounds[1])
         columns = ("plan", "ref", "stage", "recipient_name", "state", "claimed_at", "sent_at")
         emit(rows, fmt, NOTICE_FIELDS, columns if fmt == "table" else NOTICE_FIELDS, wide="recipient_name")
+
+
+@click.command()
+@click.argument("notice_id", metavar="ID", type=int)
+@click.option("--by", default=default_by, show_default="your user name", help="Who checked and asked for it.")
+@config_option
+@now_option
+@with_app
+@input_errors
+def resend(app, notice_id, by):
+    """Send a notice again whose outcome was unknown (or that failed), after checking it did not arrive.
+
+    A notice is `unknown` when the connection was lost after the message was handed over, or a
+    run was killed mid-hand-over: it may have arrived, so it is never resent by itself.
+
+    \b
+    Example:
+      reminders notices --format csv | grep unknown
+      reminders resend 1234 --by pqa
+    """
+    from scheduler.store import operations
+
+    with app.session() as s:
+        row = operations.resend(s, notice_id, by, app.now)
+        s.commit()
+        click.echo(f"notice {notice_id} ({row.stage} to {row.recipient}) will be sent by the next run")

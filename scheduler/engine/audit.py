@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from scheduler.store.models import Action, ActionEvent, Notice, Owner
 
 PAGE = 1000
-NOTICE_FIELDS = ("plan", "ref", "stage", "recipient", "recipient_name", "state", "due_date", "send_day",
+NOTICE_FIELDS = ("id", "plan", "ref", "stage", "recipient", "recipient_name", "state", "due_date", "send_day",
                  "claimed_at", "sent_at", "message_id", "attempts", "error")  # fmt: skip
 
 
@@ -77,7 +77,7 @@ def _record(n: Notice, a: Action, names: dict, tz: ZoneInfo) -> dict:
     def local(at):
         return at.astimezone(tz).isoformat(timespec="seconds") if at else None
 
-    return {"plan": a.plan_id, "ref": a.ref, "stage": n.stage, "recipient": n.recipient,
+    return {"id": n.id, "plan": a.plan_id, "ref": a.ref, "stage": n.stage, "recipient": n.recipient,
             "recipient_name": names.get(n.recipient, ""), "state": n.state, "due_date": n.due_date.isoformat(),
             "send_day": n.send_day.isoformat(), "claimed_at": local(n.created_at), "sent_at": local(n.sent_at),
             "message_id": n.message_id, "attempts": n.attempts, "error": n.last_error}  # fmt: skip

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
+import time
 from collections.abc import Callable
 
 from scheduler.config.model import Config
@@ -19,17 +22,49 @@ from scheduler.store.models import Action, Notice
 from scheduler.store.states import WAITING, NoticeState, Outcome
 
 log = logging.getLogger("scheduler.notices")
+HOST = socket.gethostname()
 
 
-def recover_orphans(engine, now: dt.datetime, before: dt.datetime) -> None:
-    """Apply `rules.orphan_state` to rows a dead run left `pending`/`sending` before `before`."""
+def recover_orphans(engine, now: dt.datetime, run_id: str, report) -> None:
+    """Recover the rows dead runs left `pending` (sent by this run) or `sending` (now `unknown`);
+    count the rows of runs still alive as stranded for now."""
+    wall = time.time()
     with db.session(engine) as s:
-        for row in queries.stale_rows(s, before):
+        for row, lease in queries.in_flight_rows(s, run_id):
+            stale = row.updated_at < now - rules.ORPHAN_AFTER
+            if not rules.run_is_dead(lease, HOST, _pid_alive, wall, stale):
+                report.stranded += 1
+                continue
             row.state, error = rules.orphan_state(row.state)
             row.next_attempt_at = now if row.state == NoticeState.RETRY else row.next_attempt_at
             row.last_error = error or row.last_error
             row.updated_at = now
+            if row.state == NoticeState.UNKNOWN:
+                _log(report, s.get(Action, row.action_id), row, Outcome.UNKNOWN, None, error)
+            else:
+                report.recovered += 1
         s.commit()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def record_unknown(engine, rows, now, error: str, report) -> None:
+    """Record a hand-over whose outcome is unknown: reported, never resent automatically."""
+    _record(engine, rows, now, report, lambda row: (Outcome.UNKNOWN, NoticeState.UNKNOWN, None), None, error)
+
+
+def record_config_error(engine, rows, now, error: str, report) -> None:
+    """Leave the rows waiting (no attempt counted) after a misconfiguration; retry in an hour."""
+    later = now + dt.timedelta(hours=1)
+    _record(engine, rows, now, report, lambda row: (Outcome.RETRY, NoticeState.RETRY, later), None, error)
 
 
 def retries_due(engine, now: dt.datetime, working_today: Callable[[str], bool]) -> list[int]:
@@ -60,15 +95,15 @@ def prepare(engine, config: Config, notice_ids, now, report) -> list[tuple[Notic
     return ready
 
 
-def mark_sending(engine, rows, now: dt.datetime, run_id: str) -> None:
-    """Commit the rows of one message as `sending`, just before the transport gets it."""
-    with db.session(engine) as s:
-        for r in rows:
-            row = s.get(Notice, r.id)
-            row.state, row.claimed_by, row.updated_at = NoticeState.SENDING, run_id, now
-            row.attempts += 1
-            r.attempts = row.attempts
-        s.commit()
+def mark_sending(engine, rows, now: dt.datetime, run_id: str) -> list:
+    """Commit the rows of one message as `sending` just before the transport gets it; return the
+    rows this run won (another run may have claimed a retry first)."""
+    won = set(queries.claim_for_sending(engine, [r.id for r in rows], now, run_id))
+    kept = [r for r in rows if r.id in won]
+    for r in kept:
+        r.attempts += 1
+        r.state = NoticeState.SENDING
+    return kept
 
 
 def record_sent(engine, rows, now, message_id: str, note: str | None, report) -> None:

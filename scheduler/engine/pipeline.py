@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +23,8 @@ from scheduler.engine import outcomes
 from scheduler.engine.facts import calendar_for
 from scheduler.engine.ledger import Ledger, SqlLedger
 from scheduler.engine.ports import MessageRenderer, TemplateProblem, Transport, TransportError
-from scheduler.engine.rules import ORPHAN_AFTER, group_messages
+from scheduler.engine.rules import group_messages
+from scheduler.store import queries
 from scheduler.store.states import Outcome
 
 log = logging.getLogger("scheduler.notices")
@@ -35,6 +38,10 @@ class RunReport:
     outcomes: list[dict] = field(default_factory=list)
     superseded: int = 0
     messages: int = 0
+    recovered: int = 0  # rows a dead run left pending, sent again by this run
+    stranded: int = 0  # rows a run still alive holds: left alone
+    left: int = 0  # not handed over this run (shutdown, deadline): the next run sends them
+    config_error: str | None = None
 
     def count(self, outcome: str) -> int:
         """Return how many notices ended with `outcome`."""
@@ -42,13 +49,19 @@ class RunReport:
 
     @property
     def undelivered(self) -> int:
-        """Return the notices that could not be delivered this run (retry or failed)."""
-        return self.count(Outcome.RETRY) + self.count(Outcome.FAILED)
+        """Return the notices that need attention: not delivered (retry, failed), in doubt, stranded or left."""
+        return (self.count(Outcome.RETRY) + self.count(Outcome.FAILED) + self.count(Outcome.UNKNOWN)
+                + self.stranded + self.left)  # fmt: skip
 
     def describe(self) -> str:
         """Return the one-line account of the run printed by the CLI and logged by the daemon."""
-        return (f"{self.count(Outcome.SENT)} notice(s) sent in {self.messages} message(s), {self.superseded} "
+        text = (f"{self.count(Outcome.SENT)} notice(s) sent in {self.messages} message(s), {self.superseded} "
                 f"superseded, {self.count(Outcome.RETRY)} to retry, {self.count(Outcome.FAILED)} failed")  # fmt: skip
+        extra = [(self.count(Outcome.UNKNOWN), "in doubt (unknown: check, then `reminders resend`)"),
+                 (self.recovered, "recovered from an interrupted run"), (self.stranded, "held by a run still going"),
+                 (self.left, "left for the next run")]  # fmt: skip
+        text += "".join(f", {n} {what}" for n, what in extra if n)
+        return text + (f"; delivery stopped: {self.config_error}" if self.config_error else "")
 
 
 @dataclass
@@ -61,6 +74,7 @@ class RunContext:
     transport: Transport
     ledger: Ledger
     stop: Callable[[], bool] = lambda: False
+    deadline: float = float("inf")  # time.monotonic() by which delivery stops
 
 
 @dataclass
@@ -77,7 +91,7 @@ class RunState:
 
 def select(ctx: RunContext, st: RunState) -> None:
     """Recover a dead run's rows, then pick the actions due and the retries whose time has come."""
-    outcomes.recover_orphans(ctx.engine, st.now, st.now - ORPHAN_AFTER)
+    outcomes.recover_orphans(ctx.engine, st.now, st.report.run_id, st.report)
     st.action_ids = ctx.ledger.select(st.now)
     st.notice_ids = outcomes.retries_due(ctx.engine, st.now, lambda plan_id: _working_today(ctx, plan_id, st.now))
 
@@ -112,39 +126,65 @@ def group(ctx: RunContext, st: RunState) -> None:
 
 
 def deliver(ctx: RunContext, st: RunState) -> None:
-    """Hand each message to the transport, recording each as soon as it is answered."""
+    """Hand each message to the transport, recording each as soon as it is answered.
+
+    A shutdown request or the run's deadline stops between messages: the rest stay waiting and
+    the next run sends them. A misconfiguration stops the run at once, counting no attempts.
+    """
     if not st.messages:
         return
-    rows_of = [[r for r, _ in m] for m in st.messages]
     try:
         ctx.transport.open()
     except TransportError as exc:
-        for rows in rows_of:
-            outcomes.record_failure(ctx.engine, rows, st.now, str(exc), exc.permanent, st.report)
+        _not_sent(ctx, st, st.messages, exc)
         return
     try:
         for i, message in enumerate(st.messages):
-            if ctx.stop():
-                rest = [r for rows in rows_of[i:] for r in rows]
-                outcomes.record_failure(ctx.engine, rest, st.now, "shutdown before sending", False, st.report)
+            if ctx.stop() or time.monotonic() > ctx.deadline:
+                st.report.left += sum(len(m) for m in st.messages[i:])
                 break
-            _deliver_one(ctx, st, message)
+            try:
+                _deliver_one(ctx, st, message)
+            except TransportError as exc:  # misconfigured, or the server is gone: the rest wait
+                _not_sent(ctx, st, st.messages[i + 1 :], exc)
+                break
     finally:
         ctx.transport.close()
 
 
+def _not_sent(ctx: RunContext, st: RunState, messages: list, exc: TransportError) -> None:
+    rows = [r for m in messages for r, _ in m]
+    if exc.config:
+        st.report.config_error = str(exc)
+        outcomes.record_config_error(ctx.engine, rows, st.now, str(exc), st.report)
+    else:
+        outcomes.record_failure(ctx.engine, rows, st.now, str(exc), exc.permanent, st.report)
+
+
 def _deliver_one(ctx: RunContext, st: RunState, message: list) -> None:
+    """Claim, render, hand over and record one message; re-raise a misconfiguration."""
+    won = {r.id for r in outcomes.mark_sending(ctx.engine, [r for r, _ in message], st.now, st.report.run_id)}
+    message = [(r, v) for r, v in message if r.id in won]
+    if not message:
+        return  # another run claimed these retries first
     rows = [r for r, _ in message]
     try:
         msg = ctx.renderer.render([v for _, v in message], st.now)
     except TemplateProblem as exc:
         outcomes.record_failure(ctx.engine, rows, st.now, str(exc), True, st.report)
         return
-    outcomes.mark_sending(ctx.engine, rows, st.now, st.report.run_id)
     try:
         refused = ctx.transport.send(msg)
     except TransportError as exc:
-        outcomes.record_failure(ctx.engine, rows, st.now, str(exc), exc.permanent, st.report)
+        if exc.config:
+            _not_sent(ctx, st, [message], exc)
+            raise
+        if exc.unknown:
+            outcomes.record_unknown(ctx.engine, rows, st.now, str(exc), st.report)
+        else:
+            outcomes.record_failure(ctx.engine, rows, st.now, str(exc), exc.permanent, st.report)
+        if exc.broken:
+            raise
         return
     st.report.messages += 1
     to = rows[0].recipient
@@ -161,13 +201,20 @@ STAGES = (select, claim, prepare, group, deliver)
 
 
 def run_once(engine, config: Config, renderer: MessageRenderer, transport: Transport, now: dt.datetime,
-             run_id: str | None = None, stop: Callable[[], bool] = lambda: False) -> RunReport:  # fmt: skip
+             run_id: str | None = None, stop: Callable[[], bool] = lambda: False,
+             deadline_seconds: float = 1800.0) -> RunReport:  # fmt: skip
     """Run the pipeline once at instant `now` (aware) and return what happened to each notice.
 
-    `stop()` is checked between messages: a shutdown request finishes the message in flight.
+    `stop()` is checked between messages: a shutdown request finishes the message in flight. The
+    run holds a lease on the rows it claims until it finishes (or its process dies).
     """
-    ctx = RunContext(engine, config, renderer, transport, SqlLedger(engine, config), stop)
+    deadline = time.monotonic() + deadline_seconds
+    ctx = RunContext(engine, config, renderer, transport, SqlLedger(engine, config), stop, deadline)
     st = RunState(now, RunReport(run_id or uuid.uuid4().hex[:12]))
-    for stage in STAGES:
-        stage(ctx, st)
+    queries.start_lease(engine, st.report.run_id, outcomes.HOST, os.getpid(), time.time(), deadline_seconds + 300)
+    try:
+        for stage in STAGES:
+            stage(ctx, st)
+    finally:
+        queries.finish_lease(engine, st.report.run_id, time.time())
     return st.report

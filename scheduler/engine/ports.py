@@ -13,11 +13,19 @@ from typing import Protocol, runtime_checkable
 
 
 class TransportError(Exception):
-    """Delivery failed. permanent=True: do not retry (5xx); False: retry later (4xx, network)."""
+    """Delivery failed. permanent=True: do not retry (5xx); False: retry later (4xx, network).
 
-    def __init__(self, message: str, permanent: bool):
+    unknown=True: the server may have accepted the message (the connection was lost after the
+    end of DATA): never resent automatically. config=True: a misconfiguration (no STARTTLS, login
+    refused, certificate not trusted): nothing can be sent until an admin fixes it, so the run
+    stops at once and no attempt is counted against the notices.
+    """
+
+    def __init__(self, message: str, permanent: bool, unknown: bool = False, config: bool = False,
+                 broken: bool = False):  # fmt: skip
         super().__init__(message)
-        self.permanent = permanent
+        self.permanent, self.unknown, self.config = permanent, unknown, config
+        self.broken = broken  # the connection is gone: the run's other messages wait for a later run
 
 
 @runtime_checkable

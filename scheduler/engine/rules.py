@@ -57,11 +57,24 @@ def orphan_state(state: str) -> tuple[NoticeState, str | None]:
     """Return (new state, error) for a row a dead run left behind.
 
     `pending` was never handed over: safe to send. `sending` was handed over with an unknown
-    outcome: sending again could duplicate it, so it is reported, not resent.
+    outcome: sending again could duplicate it, so it is `unknown`: reported, not resent.
     """
     if state == NoticeState.PENDING:
         return NoticeState.RETRY, None
-    return NoticeState.FAILED, "run interrupted during delivery; it may or may not have arrived"
+    return NoticeState.UNKNOWN, "run interrupted while handing it over; it may or may not have arrived"
+
+
+def run_is_dead(lease, this_host: str, pid_alive, wall_now: float, stale: bool) -> bool:
+    """Return True when the run that claimed a row is gone, so its rows can be recovered now.
+
+    `lease` is its run lease (None: a run from before leases existed, judged by `stale`): dead once
+    finished, past its expiry (wall-clock seconds), or when its process on this host has exited.
+    """
+    if lease is None:
+        return stale
+    if lease.finished_at is not None or wall_now > lease.expires:
+        return True
+    return lease.host == this_host and not pid_alive(lease.pid)
 
 
 def group_messages(items: Iterable[T], key: Callable[[T], Hashable], digest: Callable[[T], bool]) -> list[list[T]]:

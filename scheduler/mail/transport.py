@@ -15,6 +15,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from scheduler.engine.ports import TransportError
+from scheduler.mail.smtp_client import TrackingSMTP, TrackingSMTP_SSL
 
 __all__ = ["TransportError", "FileTransport", "SmtpTransport", "MemoryTransport", "make_transport"]
 
@@ -80,36 +81,51 @@ class FileTransport:
 
 
 class SmtpTransport:
-    """One SMTP connection reused for a run; reconnects once if the server drops it."""
+    """One SMTP connection reused for a run; reconnects once if the server dropped an idle connection.
+
+    A connection lost after the end of DATA is `unknown` (never retried); a message that takes
+    longer than `deadline` seconds in all is cut off.
+    """
 
     name = "smtp"
 
-    def __init__(self, host, port=None, security="starttls", username=None, password=None, timeout=30.0):
+    def __init__(self, host, port=None, security="starttls", username=None, password=None, timeout=30.0,
+                 deadline=60.0):  # fmt: skip
         if security not in ("starttls", "ssl", "none"):
             raise ValueError(f"SMTP_SECURITY={security!r}: use starttls, ssl or none")
         self.host, self.security, self.timeout = host, security, timeout
         self.port = port or {"ssl": 465, "starttls": 587, "none": 25}[security]
         self.username, self._password = username, password
-        self.conn: smtplib.SMTP | None = None
+        self.deadline = deadline
+        self.conn: TrackingSMTP | None = None
 
     def __repr__(self) -> str:  # the password never appears in logs or tracebacks
         return f"SmtpTransport({self.host}:{self.port}, {self.security}, user={self.username!r})"
 
     def open(self) -> None:
         context = ssl.create_default_context()  # certificate and host name verification on
+        if self.security == "ssl":
+            conn = TrackingSMTP_SSL(timeout=self.timeout, context=context)
+        else:
+            conn = TrackingSMTP(timeout=self.timeout)
         try:
-            if self.security == "ssl":
-                conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
-            else:
-                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with conn.deadline(self.deadline):  # a server that trickles its greeting is cut off too
+                conn.connect(self.host, self.port)
                 if self.security == "starttls":
                     conn.starttls(context=context)
-            if self.username:
-                conn.login(self.username, self._password or "")
+                if self.username:
+                    conn.login(self.username, self._password or "")
+            if conn.deadline_hit:
+                raise OSError(f"the server took longer than {self.deadline:g} s to greet (SMTP_SEND_DEADLINE)")
         except smtplib.SMTPAuthenticationError as exc:
-            raise TransportError(
-                f"SMTP login as {self.username!r} refused: {exc.smtp_code}", permanent=False
-            ) from exc
+            raise TransportError(f"SMTP login as {self.username!r} refused: {exc.smtp_code}; check "
+                                 "SMTP_USERNAME and SMTP_PASSWORD", permanent=True, config=True) from exc  # fmt: skip
+        except smtplib.SMTPNotSupportedError as exc:
+            raise TransportError(f"{self.host}:{self.port} does not offer STARTTLS; set SMTP_SECURITY=ssl (port "
+                                 "465) or check SMTP_HOST/SMTP_PORT", permanent=True, config=True) from exc  # fmt: skip
+        except ssl.SSLCertVerificationError as exc:
+            raise TransportError(f"the certificate of {self.host} is not trusted: {exc.verify_message}; install "
+                                 "the CA or fix SMTP_HOST", permanent=True, config=True) from exc  # fmt: skip
         except smtplib.SMTPResponseException as exc:
             raise TransportError(f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}", permanent=False) from exc
         except (OSError, smtplib.SMTPException) as exc:
@@ -122,13 +138,11 @@ class SmtpTransport:
         for attempt in (1, 2):
             if self.conn is None:
                 self.open()
+            conn = self.conn
             try:
-                refused = self.conn.send_message(msg)
+                with conn.deadline(self.deadline):
+                    refused = conn.send_message(msg)
                 return {addr: (code, _text(text)) for addr, (code, text) in refused.items()}
-            except smtplib.SMTPServerDisconnected as exc:
-                self.conn = None
-                if attempt == 2:
-                    raise TransportError(f"SMTP server disconnected: {exc}", permanent=False) from exc
             except smtplib.SMTPRecipientsRefused as exc:
                 codes = {addr: code for addr, (code, _t) in exc.recipients.items()}
                 permanent = all(code >= 500 for code in codes.values())
@@ -138,10 +152,22 @@ class SmtpTransport:
                 self._reset()
                 permanent = exc.smtp_code >= 500
                 raise TransportError(f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}", permanent) from exc
-            except (TimeoutError, OSError, smtplib.SMTPException) as exc:
+            except OSError as exc:  # disconnected, timed out, cut at the deadline (smtplib's errors too)
                 self.close()
-                raise TransportError(f"SMTP error: {exc}", permanent=False) from exc
+                self._lost(conn, exc, last=attempt == 2)
         raise AssertionError("unreachable")
+
+    def _lost(self, conn, exc: OSError, last: bool) -> None:
+        """Raise the right TransportError for a lost connection, or return to reconnect once."""
+        if conn.in_doubt:  # the server may have the message: never send it again by itself
+            raise TransportError(f"connection lost after the message was sent, before the server answered: "
+                                 f"{exc}", permanent=False, unknown=True) from exc  # fmt: skip
+        if conn.deadline_hit:
+            raise TransportError(f"SMTP took longer than {self.deadline:g} s (SMTP_SEND_DEADLINE)",
+                                 permanent=False, broken=True) from exc  # fmt: skip
+        if last or not isinstance(exc, smtplib.SMTPServerDisconnected):
+            raise TransportError(f"SMTP error: {exc}", permanent=False, broken=True) from exc
+        # an idle connection the server had closed: reconnect once (nothing was sent on it)
 
     def _reset(self) -> None:
         try:
@@ -151,11 +177,11 @@ class SmtpTransport:
 
     def close(self) -> None:
         if self.conn is not None:
+            conn, self.conn = self.conn, None
             try:
-                self.conn.quit()
+                conn.quit()
             except Exception:
-                pass
-            self.conn = None
+                conn.close()
 
 
 def _text(value) -> str:
@@ -167,4 +193,5 @@ def make_transport(settings, outbox: Path | None = None):
     if outbox is not None or settings.email_backend == "file":
         return FileTransport(outbox or settings.outbox_dir)
     return SmtpTransport(settings.smtp_host, settings.smtp_port, settings.smtp_security,
-                         settings.smtp_username, settings.password(), settings.smtp_timeout)  # fmt: skip
+                         settings.smtp_username, settings.password(), settings.smtp_timeout,
+                         settings.smtp_send_deadline)  # fmt: skip

@@ -126,7 +126,7 @@ class Service:
                     sync_and_refresh(s, self.config, now)
                     s.commit()
                 report = run_once(self.engine, self.config, self.app.renderer, self.app.transport(), now,
-                                  stop=self.stop.is_set)  # fmt: skip
+                                  stop=self.stop.is_set, deadline_seconds=self.app.settings.run_deadline)  # fmt: skip
                 result = report.describe()
                 log.info("run %s: %s", report.run_id, result)
             except Exception as exc:

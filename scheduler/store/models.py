@@ -193,3 +193,19 @@ class WebSubmission(SQLModel, table=True):
     key: str = Field(primary_key=True)
     at: dt.datetime = utc_field()
     result: str | None = None
+
+
+class RunLease(SQLModel, table=True):
+    """A run's claim on the rows it marked: until it finishes, expires, or its process exits.
+
+    Times are wall-clock seconds (time.time()), whatever `--now` a run simulates: liveness is real.
+    """
+
+    __tablename__ = "run_lease"
+
+    run_id: str = Field(primary_key=True)
+    host: str
+    pid: int
+    started: float
+    expires: float
+    finished_at: float | None = None

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from scheduler.store.models import STATUSES, Action, ActionEvent, DueRevision, Owner
+from scheduler.store.models import STATUSES, Action, ActionEvent, DueRevision, Notice, Owner
 
 
 class InputError(Exception):
@@ -81,6 +81,20 @@ def extend(session: Session, action: Action, new_due: dt.date, reason: str, appr
                             note=f"{reason.strip()} (approved by {approved_by})"))  # fmt: skip
     action.due, action.updated_at = new_due, now
     return rev
+
+
+def resend(session: Session, notice_id: int, by: str, now) -> Notice:
+    """Put a notice whose outcome was unknown (or that failed) back in line for the next run."""
+    row = session.get(Notice, notice_id)
+    if row is None:
+        raise InputError(f"no notice {notice_id}; find its id with `reminders notices --format csv`")
+    if row.state not in ("unknown", "failed"):
+        raise InputError(f"notice {notice_id} is {row.state}; only an unknown or failed notice can be resent")
+    session.add(ActionEvent(action_id=row.action_id, at=now, by=by, kind="resend", from_value=row.state,
+                            to_value="retry", note=f"{row.stage} to {row.recipient}"))  # fmt: skip
+    row.state, row.next_attempt_at, row.updated_at = "retry", now, now
+    row.last_error = f"resend requested by {by} (was {row.last_error or row.state})"
+    return row
 
 
 def revisions(session: Session, action_id: int) -> list[DueRevision]:

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from scheduler.store import db
-from scheduler.store.models import Action, Notice
-from scheduler.store.states import NoticeState
+from scheduler.store.models import Action, Notice, RunLease
+from scheduler.store.states import WAITING, NoticeState
 
 
 def actions_due(engine, today: dt.date) -> list[int]:
@@ -83,10 +83,11 @@ def due_retries(engine, now: dt.datetime) -> list[tuple[Notice, Action]]:
         return list(s.exec(stmt))
 
 
-def stale_rows(s: Session, before: dt.datetime) -> list[Notice]:
-    """Return rows left `pending` or `sending` and untouched since `before` (a dead run's)."""
-    stmt = select(Notice).where(Notice.state.in_((NoticeState.PENDING, NoticeState.SENDING)),
-                                Notice.updated_at < before)  # fmt: skip
+def in_flight_rows(s: Session, run_id: str) -> list[tuple[Notice, RunLease | None]]:
+    """Return (row, its run's lease) for rows left `pending` or `sending` by other runs."""
+    stmt = select(Notice, RunLease).join(RunLease, RunLease.run_id == Notice.claimed_by, isouter=True)
+    stmt = stmt.where(Notice.state.in_((NoticeState.PENDING, NoticeState.SENDING)),
+                      sa.or_(Notice.claimed_by.is_(None), Notice.claimed_by != run_id))  # fmt: skip
     return list(s.exec(stmt))
 
 
@@ -95,3 +96,34 @@ def has_due_retry(engine, now: dt.datetime) -> bool:
     with db.session(engine) as s:
         stmt = select(Notice.id).where(Notice.state == NoticeState.RETRY, Notice.next_attempt_at <= now)
         return s.exec(stmt).first() is not None
+
+
+def start_lease(engine, run_id: str, host: str, pid: int, wall_now: float, seconds: float) -> None:
+    """Record that this process owns the rows `run_id` claims, for at most `seconds`."""
+    with db.session(engine) as s:
+        s.add(RunLease(run_id=run_id, host=host, pid=pid, started=wall_now, expires=wall_now + seconds))
+        s.commit()
+
+
+def finish_lease(engine, run_id: str, wall_now: float) -> None:
+    """Mark the run finished: its rows still `pending` may be sent by the next run at once."""
+    with db.session(engine) as s:
+        lease = s.get(RunLease, run_id)
+        if lease is not None:
+            lease.finished_at = wall_now
+            s.commit()
+
+
+def claim_for_sending(engine, ids: list[int], now: dt.datetime, run_id: str) -> list[int]:
+    """Mark rows `sending` if still waiting (a conditional update, so two runs never both win one);
+    return the ids this run won, committed before the message is handed over."""
+    won = []
+    with db.session(engine) as s:
+        for nid in ids:
+            result = s.execute(sa.update(Notice).where(Notice.id == nid, Notice.state.in_(WAITING))
+                               .values(state=NoticeState.SENDING, claimed_by=run_id, updated_at=now,
+                                       attempts=Notice.attempts + 1))  # fmt: skip
+            if result.rowcount == 1:
+                won.append(nid)
+        s.commit()
+    return won

@@ -3,7 +3,8 @@
 `ActionStatus`: open -> in_progress -> complete, or withdrawn. `NoticeState`: a ledger row is
 claimed `pending`, marked `sending` just before the transport gets it, then `sent`, `retry`
 (undeliverable now), `failed` (permanent) or `superseded` (a later stage went instead).
-`Outcome`: what a run reports per notice. `Track`: the two notice tracks of PRODUCT.md §3.
+`unknown`: a connection lost after the end of DATA or a run killed mid-hand-over (never resent
+automatically; `reminders resend`). `Outcome`: what a run reports per notice. `Track`: the two notice tracks of PRODUCT.md §3.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class NoticeState(StrEnum):
     RETRY = "retry"
     FAILED = "failed"
     SUPERSEDED = "superseded"
+    UNKNOWN = "unknown"  # handed over, outcome unknown: reported, never resent automatically
 
 
 WAITING = (NoticeState.PENDING, NoticeState.RETRY)  # claimed and still to be handed over
@@ -38,6 +40,8 @@ class Outcome(StrEnum):
     RETRY = "retry"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+    WAITING = "waiting"  # not handed over this run (shutdown, run deadline): the next run sends it
 
 
 class Track(StrEnum):

@@ -1,0 +1,161 @@
+"""SMTP faults from a controllable server on 127.0.0.1: each ends in the right ledger state with one
+log line per notice; nothing is lost, nothing is sent twice, nothing in doubt is resent by itself."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from tests.conftest import free_port
+
+
+class Faulty:
+    """aiosmtpd handler: `mode` decides what happens to the next messages."""
+
+    def __init__(self):
+        self.mode = "ok"
+        self.accepted: list[bytes] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.mode == "451-rcpt":
+            return "451 try again later"
+        if self.mode == "drop-before-data":
+            server.transport.close()
+            return "250 OK"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.mode == "451-data":
+            return "451 local error"
+        self.accepted.append(envelope.content)  # the server has the message...
+        if self.mode == "drop-after-data":
+            server.transport.close()  # ...but the client never hears so
+        return "250 accepted"
+
+
+@pytest.fixture
+def faulty(env, monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    handler = Faulty()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    for k, v in {"EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port),
+                 "SMTP_SECURITY": "none", "SMTP_TIMEOUT": "5", "SMTP_SEND_DEADLINE": "3"}.items():  # fmt: skip
+        monkeypatch.setenv(k, v)
+    yield handler
+    controller.stop()
+
+
+def states(cli) -> dict:
+    rows = json.loads(cli("notices", "--format", "json").output)
+    return {(r["ref"], r["stage"]): (r["state"], r["attempts"], r["id"]) for r in rows if r["state"] != "superseded"}
+
+
+def run(cli, when):
+    return cli("run", "--once", "--now", when)
+
+
+def test_a_drop_after_the_end_of_data_is_unknown_never_resent_until_an_admin_says(cli, faulty):
+    cli("sync", "--now", "2009-11-24T08:00")
+    faulty.mode = "drop-after-data"
+    first = run(cli, "2009-11-24T09:00")
+    assert first.exit_code == 1
+    assert "in doubt (unknown: check, then `reminders resend`)" in first.output
+    assert len(faulty.accepted) == 9, "the server got every message"
+    got = states(cli)
+    assert {s for s, _, _ in got.values()} == {"unknown"} and len(got) == 12
+    lines = [x for x in first.output.splitlines() if " notice plan=" in x]  # one log line per notice
+    assert len(lines) == 12 and all("outcome=unknown" in x for x in lines)
+    faulty.mode = "ok"
+    assert run(cli, "2009-11-24T15:00").exit_code == 0
+    assert len(faulty.accepted) == 9, "nothing in doubt is resent by itself"
+    sg1 = got[("SG1", "assigned")][2]
+    assert cli("resend", str(sg1), "--by", "pqa", "--now", "2009-11-24T15:20").exit_code == 0
+    assert run(cli, "2009-11-24T15:30").exit_code == 0
+    assert len(faulty.accepted) == 10 and states(cli)[("SG1", "assigned")][0] == "sent"
+    assert cli("resend", str(sg1)).exit_code == 2, "only unknown or failed notices"
+
+
+@pytest.mark.parametrize("mode", ["drop-before-data", "451-rcpt", "451-data"])
+def test_faults_before_the_server_has_the_message_are_retried_then_delivered_once(cli, faulty, mode):
+    cli("sync", "--now", "2009-11-24T08:00")
+    faulty.mode = mode
+    first = run(cli, "2009-11-24T09:00")
+    assert first.exit_code == 1 and "12 to retry" in first.output
+    assert {(s, a) for s, a, _ in states(cli).values()} == {("retry", 1)}
+    faulty.mode = "ok"
+    assert run(cli, "2009-11-24T09:10").exit_code == 0  # not yet: the backoff is 15 minutes
+    assert len(faulty.accepted) == 0
+    assert run(cli, "2009-11-24T09:20").exit_code == 0
+    assert {s for s, _, _ in states(cli).values()} == {"sent"}
+    assert len(faulty.accepted) == 9
+
+
+def slow_server(behaviour) -> int:
+    """A raw TCP server on 127.0.0.1 that runs `behaviour(conn)` per connection; returns its port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(5)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=behaviour, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return sock.getsockname()[1]
+
+
+def trickle(conn):
+    try:
+        for ch in b"220 slowly, very slowly" * 50:  # one byte every 0.2 s: each read inside the timeout
+            conn.send(bytes([ch]))
+            time.sleep(0.2)
+    except OSError:
+        pass
+
+
+def tarpit(conn):
+    time.sleep(30)  # accepts, says nothing
+
+
+@pytest.mark.parametrize("behaviour", [trickle, tarpit], ids=["trickling", "tarpit"])
+def test_a_slow_server_is_cut_off_at_the_deadline_and_retried(cli, env, monkeypatch, behaviour):
+    port = slow_server(behaviour)
+    for k, v in {"EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
+                 "SMTP_SECURITY": "none", "SMTP_TIMEOUT": "1", "SMTP_SEND_DEADLINE": "2"}.items():  # fmt: skip
+        monkeypatch.setenv(k, v)
+    cli("sync", "--now", "2009-11-24T08:00")
+    started = time.monotonic()
+    result = run(cli, "2009-11-24T09:00")
+    assert time.monotonic() - started < 10, "bounded by the deadline, not the server"
+    assert result.exit_code == 1 and "12 to retry" in result.output
+    assert {s for s, _, _ in states(cli).values()} == {"retry"}
+
+
+def test_refused_connection_is_retried(cli, env, monkeypatch):
+    for k, v in {"EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(free_port()),
+                 "SMTP_SECURITY": "none"}.items():  # fmt: skip
+        monkeypatch.setenv(k, v)
+    cli("sync", "--now", "2009-11-24T08:00")
+    result = run(cli, "2009-11-24T09:00")
+    assert result.exit_code == 1 and "12 to retry" in result.output
+
+
+def test_a_server_without_starttls_is_a_configuration_error_that_burns_no_retries(cli, faulty, monkeypatch):
+    monkeypatch.setenv("SMTP_SECURITY", "starttls")
+    cli("sync", "--now", "2009-11-24T08:00")
+    result = run(cli, "2009-11-24T09:00")
+    assert result.exit_code == 1
+    assert "delivery stopped: 127.0.0.1:" in result.output and "does not offer STARTTLS; set SMTP_SECURITY" in (
+        result.output)  # fmt: skip
+    assert {(s, a) for s, a, _ in states(cli).values()} == {("retry", 0)}

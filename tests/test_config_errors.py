@@ -25,6 +25,37 @@ def line_of(config_dir, rel, needle, nth=1):
 
 
 CASES = {
+    # Inputs that crashed or were silently accepted before (the reliability issue's catalogue).
+    "yaml_alias": (
+        lambda c: edit(c, "owners.yaml", "  - id: executive-director", "  - &boss\n    id: executive-director", 1)
+        or edit(c, "owners.yaml", "  - id: head-of-safeguarding", "  - *boss\n  - id: head-of-safeguarding"),
+        lambda c: ["owners.yaml line", "YAML aliases (*name) are not allowed in config; write the value out"],
+    ),
+    "yaml_nested_too_deeply": (
+        lambda c: (c / "policy.yaml").write_text("digest: " + "[" * 3000 + "]" * 3000 + "\n"),
+        lambda c: ["policy.yaml: not valid config: nested too deeply"],
+    ),
+    "email_needs_smtputf8": (
+        lambda c: edit(c, "owners.yaml", "email: pqa-manager@example.org", "email: josé@example.org"),
+        lambda c: ["owners[5].email: invalid email address 'josé@example.org': Internationalized characters "
+                   "before the @-sign are not supported"],  # fmt: skip
+    ),
+    "unknown_administrator": (
+        lambda c: edit(c, PLAN, "administrator: pqa-manager", "administrator: pqa"),
+        lambda c: [f"{PLAN} line {line_of(c, PLAN, 'administrator: pqa')}, administrator: no such owner 'pqa'"],
+    ),
+    "overdue_repeat_until_typo": (
+        lambda c: edit(c, "policy.yaml", "overdue_repeat_until: final_escalation", "overdue_repeat_until: never"),
+        lambda c: ["policy.yaml line 18, overdue_repeat_until: unknown value 'never'; use final_escalation"],
+    ),
+    "link_valid_days_zero": (
+        lambda c: edit(c, "policy.yaml", "link_valid_days: 60", "link_valid_days: 0"),
+        lambda c: ["policy.yaml line 19, link_valid_days: expected a whole number of days from 1 to 366, got 0"],
+    ),
+    "report_date_out_of_range": (
+        lambda c: edit(c, PLAN, "report_date: 2009-11-24", "report_date: 1899-11-24"),
+        lambda c: ["report_date: date 1899-11-24 is out of range; use a date between 1990-01-01 and 2100-12-31"],
+    ),
     # Bounds: numbers and dates out of any sane range are errors, never a traceback later.
     "before_days_too_large": (
         lambda c: edit(c, "policy.yaml", "reminders_before_days: [28, 14, 7, 1]", "reminders_before_days: [100000]"),

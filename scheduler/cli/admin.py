@@ -42,10 +42,11 @@ def validate(app):
 
 
 @click.command()
+@click.option("--allow-withdraw", is_flag=True, help="Allow withdrawing more than half of a plan's actions.")
 @config_option
 @now_option
 @with_app
-def sync(app):
+def sync(app, allow_withdraw):
     """Bring owners, plans and actions in the database in line with the config.
 
     Status, history, extensions and the send ledger are never overwritten. An action
@@ -55,7 +56,7 @@ def sync(app):
     Example:
       reminders sync --now 2009-11-24T08:00
     """
-    do_sync(app)
+    do_sync(app, allow_withdraw=allow_withdraw)
 
 
 @click.command()

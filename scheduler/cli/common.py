@@ -109,13 +109,17 @@ def input_errors(f):
     return wrapper
 
 
-def do_sync(app, quiet: bool = False) -> list[str]:
+def do_sync(app, quiet: bool = False, allow_withdraw: bool = False) -> list[str]:
     """Sync config into the database in one transaction; print and return the change lines."""
     from scheduler.engine.facts import sync_and_refresh
+    from scheduler.store.sync import SyncRefused
 
     cfg = app.config
     with app.session() as session:
-        report = sync_and_refresh(session, cfg, app.now)
+        try:
+            report = sync_and_refresh(session, cfg, app.now, allow_withdraw)
+        except SyncRefused as exc:
+            raise BadInput(f"{exc}; nothing was changed") from None
         session.commit()
     if not quiet:
         for line in report.changes:

@@ -126,7 +126,7 @@ class Fields:
     def check_email(self, value, container, key, prefix="") -> bool:
         path = _join(prefix, key) if isinstance(key, str) else f"{prefix or 'summary_recipients'}[{key}]"
         try:
-            validate_email(str(value), check_deliverability=False)
+            validate_email(str(value), check_deliverability=False, allow_smtputf8=False)
         except EmailNotValidError as exc:
             self.error_at(_line(container, key), path, f"invalid email address {value!r}: {exc}",
                           "write it as name@example.org")  # fmt: skip

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+MAX_BYTES = 20_000_000
+
 
 class LineDict(dict):
     """A dict that knows its own line and the line of each key."""
@@ -44,7 +46,14 @@ class YamlProblem(Exception):
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    def compose_node(self, parent, index):
+        # Aliases (&a / *a) are refused: config has no use for them, and nested ones can blow up
+        # into gigabytes (the "billion laughs").
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise YamlProblem("YAML aliases (*name) are not allowed in config; write the value out",
+                              event.start_mark.line + 1)  # fmt: skip
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -91,8 +100,12 @@ def load_yaml(path: Path):
     UnicodeDecodeError for unreadable files.
     """
     text = path.read_text(encoding="utf-8")
+    if len(text) > MAX_BYTES:
+        raise YamlProblem(f"the file is {len(text) // 1_000_000} MB; a config file is at most 20 MB", None)
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    except RecursionError:
+        raise YamlProblem("not valid config: nested too deeply", None) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

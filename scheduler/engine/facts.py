@@ -79,16 +79,18 @@ def refresh_next_notice(session: Session, config: Config, now: dt.datetime, acti
     session.flush()
 
 
-def sync_and_refresh(session: Session, config: Config, now: dt.datetime):
+def sync_and_refresh(session: Session, config: Config, now: dt.datetime, allow_withdraw: bool = False):
     """Sync config into the database and keep `next_notice_on` current; return the SyncReport.
 
     Only the actions sync touched are recomputed, unless the config itself changed since the
     last sync (a policy or owner edit can move any action's next notice day).
     """
+    from scheduler.store.db import serialise
     from scheduler.store.models import ServiceEvent
     from scheduler.store.sync import sync
 
-    report = sync(session, config, now)
+    serialise(session, "sync")
+    report = sync(session, config, now, allow_withdraw)
     stmt = select(ServiceEvent.detail).where(ServiceEvent.kind == "config_applied")
     last = session.exec(stmt.order_by(ServiceEvent.id.desc())).first()
     if last != config.fingerprint:

@@ -52,10 +52,14 @@ class Service:
     def reload_config(self) -> None:
         """Swap in an edited config if it is valid; otherwise log and record the errors once."""
         from scheduler.config.model import ConfigErrors
+        from scheduler.store.sync import SyncRefused, check_withdrawals
 
         try:
             cfg = self.app.load_config()
-        except ConfigErrors as exc:
+            if cfg.fingerprint != self.config.fingerprint:
+                with db.session(self.engine) as s:
+                    check_withdrawals(s, cfg)  # a truncated plan file must not withdraw its actions
+        except (ConfigErrors, SyncRefused) as exc:
             text = str(exc)
             if text != self.bad_config:
                 self.bad_config = text

@@ -54,6 +54,16 @@ def is_sqlite(engine: sa.Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+LOCKS = {"migrate": 0x52454D01, "sync": 0x52454D02}
+
+
+def serialise(session: Session, name: str) -> None:
+    """Hold a transaction-scoped lock named `name` (PostgreSQL advisory lock; SQLite's writers are
+    already serialised by BEGIN IMMEDIATE), so e.g. two first syncs never race."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCKS[name]})
+
+
 def _alembic_config(connection) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -65,6 +75,8 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Apply migrations up to `revision`; raise DatabaseError if the database is unreachable."""
     try:
         with engine.begin() as conn:
+            if not is_sqlite(engine):  # two first runs on an empty database: one migrates, one waits
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCKS["migrate"]})
             command.upgrade(_alembic_config(conn), revision)
     except sa.exc.OperationalError as exc:
         raise DatabaseError(f"cannot open the database: {exc.orig}") from exc

@@ -123,11 +123,38 @@ def _sync_action(session, plan_cfg, a_cfg, row: Action | None, now, today, repor
     return row
 
 
-def sync(session: Session, config: Config, now: dt.datetime) -> SyncReport:
+class SyncRefused(Exception):
+    """The sync would withdraw more than half of a plan's actions; the message says how to allow it."""
+
+
+WITHDRAW_SHARE = 0.5
+
+
+def check_withdrawals(session: Session, config: Config) -> None:
+    """Raise SyncRefused when the config drops more than half of a plan's live actions (a truncated
+    file, a plan file deleted by mistake): nothing is changed until an admin allows it."""
+    live: dict[str, list[str]] = {}
+    for a in session.exec(select(Action).where(Action.in_config)):
+        live.setdefault(a.plan_id, []).append(a.ref)
+    for plan_id, refs in live.items():
+        kept = {a.ref for a in config.plans[plan_id].actions} if plan_id in config.plans else set()
+        gone = [r for r in refs if r not in kept]
+        if gone and len(gone) > WITHDRAW_SHARE * len(refs):
+            where = "its plan file is gone" if plan_id not in config.plans else "they are not in its plan file"
+            raise SyncRefused(f"sync would withdraw {len(gone)} of the {len(refs)} actions of plan {plan_id!r} "
+                              f"({where}): {', '.join(sorted(gone)[:8])}{', ...' if len(gone) > 8 else ''}. "
+                              "If that is intended, run `reminders sync --allow-withdraw`; otherwise restore "
+                              "the plan file")  # fmt: skip
+
+
+def sync(session: Session, config: Config, now: dt.datetime, allow_withdraw: bool = False) -> SyncReport:
     """Reconcile the database with `config` as of `now` (aware); return what changed.
 
-    The caller commits; on any exception the caller rolls back and nothing is written.
+    Raises SyncRefused (nothing changed) when it would withdraw more than half of a plan's actions,
+    unless `allow_withdraw`. The caller commits; on any exception it rolls back.
     """
+    if not allow_withdraw:
+        check_withdrawals(session, config)
     report = SyncReport()
     _sync_owners(session, config, now, report)
     plans = {p.id: p for p in session.exec(select(Plan)).all()}

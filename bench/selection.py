@@ -17,12 +17,12 @@ from pathlib import Path
 
 import yaml
 
-from scheduler.store import db
 from scheduler.config.load import load_config
-from scheduler.mail.render import Renderer
 from scheduler.engine.facts import sync_and_refresh
 from scheduler.engine.pipeline import run_once
+from scheduler.mail.render import Renderer
 from scheduler.mail.transport import FileTransport
+from scheduler.store import db
 
 REPO = Path(__file__).resolve().parent.parent
 

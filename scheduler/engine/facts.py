@@ -32,19 +32,24 @@ def escalation_target(config: Config, plan: PlanConfig, owner_id: str, to: str) 
     return person(config, to)
 
 
-def due_set_on(session: Session, action: Action, tz) -> dt.date | None:
-    """Local date the current due date was agreed, if it came from an extension."""
-    stmt = select(DueRevision).where(DueRevision.action_id == action.id).order_by(DueRevision.id.desc())
-    rev = session.exec(stmt).first()
+def due_set_on(session: Session, action: Action, tz, revs: list | None = None) -> dt.date | None:
+    """Local date the current due date was agreed, if it came from an extension (`revs`: the
+    action's revisions oldest first, when the caller has them already)."""
+    if revs is not None:
+        rev = revs[-1] if revs else None
+    else:
+        stmt = select(DueRevision).where(DueRevision.action_id == action.id).order_by(DueRevision.id.desc())
+        rev = session.exec(stmt).first()
     if rev is None or rev.revised_due != action.due:
         return None
     return rev.recorded_at.astimezone(tz).date()
 
 
-def build_facts(session: Session, config: Config, action: Action) -> ActionFacts:
+def build_facts(session: Session, config: Config, action: Action, revs: list | None = None) -> ActionFacts:
+    """Return what the decision needs to know about `action` now."""
     plan = config.plans[action.plan_id]
     assigned_on = max(d for d in (plan.report_date, action.owner_since,
-                                  due_set_on(session, action, plan.policy.tz)) if d)  # fmt: skip
+                                  due_set_on(session, action, plan.policy.tz, revs)) if d)  # fmt: skip
     targets = tuple(escalation_target(config, plan, action.owner_id, e.to) for e in plan.policy.escalations)
     return ActionFacts(action.plan_id, action.ref, action.status, action.due, assigned_on,
                        person(config, action.owner_id), targets)  # fmt: skip
@@ -82,21 +87,20 @@ def refresh_next_notice(session: Session, config: Config, now: dt.datetime, acti
 def sync_and_refresh(session: Session, config: Config, now: dt.datetime, allow_withdraw: bool = False):
     """Sync config into the database and keep `next_notice_on` current; return the SyncReport.
 
-    Only the actions sync touched are recomputed, unless the config itself changed since the
-    last sync (a policy or owner edit can move any action's next notice day).
+    Nothing is read or written when the config files are the ones last applied (their
+    fingerprint); otherwise every action's next notice day is recomputed (a policy or owner
+    edit can move any of them).
     """
     from scheduler.store.db import serialise
     from scheduler.store.models import ServiceEvent
-    from scheduler.store.sync import sync
+    from scheduler.store.sync import SyncReport, sync
 
     serialise(session, "sync")
-    report = sync(session, config, now, allow_withdraw)
     stmt = select(ServiceEvent.detail).where(ServiceEvent.kind == "config_applied")
     last = session.exec(stmt.order_by(ServiceEvent.id.desc())).first()
-    if last != config.fingerprint:
-        refresh_next_notice(session, config, now)
-        session.add(ServiceEvent(at=now, kind="config_applied", detail=config.fingerprint))
-    elif report.touched_action_ids:
-        touched = session.exec(select(Action).where(Action.id.in_(report.touched_action_ids))).all()
-        refresh_next_notice(session, config, now, touched)
+    if last == config.fingerprint:  # the same files as the last applied sync: nothing can differ
+        return SyncReport()
+    report = sync(session, config, now, allow_withdraw)
+    refresh_next_notice(session, config, now)
+    session.add(ServiceEvent(at=now, kind="config_applied", detail=config.fingerprint))
     return report

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from scheduler.config.model import Config
 from scheduler.engine.decide import Decision, PlannedNotice, decide, next_notice_day
-from scheduler.engine.facts import build_facts, calendar_for, ledger_done, refresh_next_notice
+from scheduler.engine.facts import build_facts, calendar_for, ledger_done
 from scheduler.engine.rules import tracks_replaced
 from scheduler.store.states import CLOSED, NoticeState
 
@@ -70,13 +70,16 @@ class SqlLedger:
                 action.next_notice_on = None
                 return Claim()
             done = ledger_done(s, [action.id]).get((action.id, action.due), set())
-            decision = decide_for(self.config, build_facts(s, self.config, action), done, now)
+            facts = build_facts(s, self.config, action)
+            decision = decide_for(self.config, facts, done, now)
             rows = queries.insert_claims(s, action, decision, now, run_id)
             sending = {n.stage.track for n in decision.send}
             queries.supersede_retries(s, action.id, tracks_replaced(sending), now)
             if not queries.flush_or_lost(s):
                 return Claim()  # another runner claimed these first
-            refresh_next_notice(s, self.config, now, [action])
+            done |= {(n.stage.name, n.to.email) for n in decision.send + decision.superseded}
+            action.next_notice_on = next_notice_day(facts, plan.policy, calendar_for(plan), done,
+                                                    now.astimezone(plan.policy.tz).date())  # fmt: skip
             return Claim([(r.id, n) for r, n in rows if r.state == NoticeState.PENDING], decision.superseded)
 
 

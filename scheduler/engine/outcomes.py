@@ -14,6 +14,8 @@ import socket
 import time
 from collections.abc import Callable
 
+import sqlalchemy as sa
+
 from scheduler.config.model import Config
 from scheduler.engine import rules
 from scheduler.engine.views import notice_view
@@ -40,7 +42,7 @@ def recover_orphans(engine, now: dt.datetime, run_id: str, report) -> None:
             row.last_error = error or row.last_error
             row.updated_at = now
             if row.state == NoticeState.UNKNOWN:
-                _log(report, s.get(Action, row.action_id), row, Outcome.UNKNOWN, None, error)
+                _log(report, _label(s, row.action_id), row, Outcome.UNKNOWN, None, error)
             else:
                 report.recovered += 1
         s.commit()
@@ -72,25 +74,29 @@ def retries_due(engine, now: dt.datetime, working_today: Callable[[str], bool]) 
     return [n.id for n, a in queries.due_retries(engine, now) if working_today(a.plan_id)]
 
 
-def outcome(action, row, result: str, message_id=None, error=None) -> dict:
-    """Return the report entry for one notice."""
-    return {"plan": action.plan_id if action else "?", "ref": action.ref if action else "?", "stage": row.stage,
+def outcome(label: tuple[str, str], row, result: str, message_id=None, error=None) -> dict:
+    """Return the report entry for one notice (`label`: its plan and ref)."""
+    return {"plan": label[0], "ref": label[1], "stage": row.stage,
             "recipient": row.recipient, "outcome": str(result), "message_id": message_id, "error": error}  # fmt: skip
 
 
 def prepare(engine, config: Config, notice_ids, now, report) -> list[tuple[Notice, object]]:
-    """Return (row, view) for each claimed notice still to send; cancel the others."""
+    """Return (row, view) for each claimed notice still to send; cancel the others.
+
+    Reads the rows, their actions and the actions' revisions in a few batched queries.
+    """
     ready = []
     with db.session(engine) as s:
-        for nid in notice_ids:
-            row = s.get(Notice, nid)
-            action = s.get(Action, row.action_id)
+        rows, actions, revs = queries.load_for_views(s, notice_ids)
+        for row in rows:
+            action = actions[row.action_id]
+            report.labels[row.action_id] = (action.plan_id, action.ref)
             reason = rules.cancel_reason(row.state, row.due_date, action.status, action.due)
             if reason is None:
-                ready.append((row, notice_view(s, config, action, row, now)))
+                ready.append((row, notice_view(s, config, action, row, now, revs.get(action.id, []))))
             elif row.state in WAITING:
                 row.state, row.updated_at, row.last_error = NoticeState.SUPERSEDED, now, reason
-                report.outcomes.append(outcome(action, row, Outcome.CANCELLED))
+                report.outcomes.append(outcome((action.plan_id, action.ref), row, Outcome.CANCELLED))
         s.commit()
     return ready
 
@@ -124,21 +130,27 @@ def record_failure(engine, rows, now, error: str, permanent: bool, report) -> No
 
 
 def _record(engine, rows, now, report, decide, message_id, error) -> None:
+    """Write each row's outcome with one UPDATE per row (no reads) and log one line per notice."""
     with db.session(engine) as s:
-        for r in rows:
-            row = s.get(Notice, r.id)
-            result, row.state, next_at = decide(row)
-            row.last_error, row.updated_at = error, now
-            if result == Outcome.SENT:
-                row.message_id, row.sent_at = message_id, now
-            else:
-                row.next_attempt_at = next_at
-            _log(report, s.get(Action, row.action_id), row, result, message_id, error)
+        for row in rows:
+            result, state, next_at = decide(row)
+            values = {"state": state, "last_error": error, "updated_at": now, "attempts": row.attempts}
+            values.update({"message_id": message_id, "sent_at": now} if result == Outcome.SENT
+                          else {"next_attempt_at": next_at})  # fmt: skip
+            s.execute(sa.update(Notice).where(Notice.id == row.id).values(**values))
+            row.state = state
+            label = report.labels.get(row.action_id) or _label(s, row.action_id)
+            _log(report, label, row, result, message_id, error)
         s.commit()
 
 
-def _log(report, action, row, result, message_id, error) -> None:
-    entry = outcome(action, row, result, message_id, error)
+def _label(session, action_id: int) -> tuple[str, str]:
+    action = session.get(Action, action_id)
+    return (action.plan_id, action.ref) if action else ("?", "?")
+
+
+def _log(report, label, row, result, message_id, error) -> None:
+    entry = outcome(label, row, result, message_id, error)
     report.outcomes.append(entry)
     log.info("notice plan=%s ref=%s stage=%s recipient=%s outcome=%s message_id=%s%s", entry["plan"],
              entry["ref"], row.stage, row.recipient, result, message_id or "-",

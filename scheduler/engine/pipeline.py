@@ -42,6 +42,7 @@ class RunReport:
     stranded: int = 0  # rows a run still alive holds: left alone
     left: int = 0  # not handed over this run (shutdown, deadline): the next run sends them
     config_error: str | None = None
+    labels: dict = field(default_factory=dict, repr=False)  # action id -> (plan, ref), for log lines
 
     def count(self, outcome: str) -> int:
         """Return how many notices ended with `outcome`."""

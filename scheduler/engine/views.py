@@ -86,16 +86,17 @@ def recipient(config: Config, email: str) -> Recipient:
     return Recipient(email, email)
 
 
-def notice_view(session: Session, config: Config, action: Action, notice: Notice, now: dt.datetime) -> NoticeView:
-    """Return the view of ledger row `notice` for `action`, as of `now`."""
+def notice_view(session: Session, config: Config, action: Action, notice: Notice, now: dt.datetime,
+                revs: list | None = None) -> NoticeView:  # fmt: skip
+    """Return the view of ledger row `notice` for `action`, as of `now` (`revs`: its revisions, if known)."""
     plan = config.plans[action.plan_id]
-    revs = revisions(session, action.id)
+    revs = revisions(session, action.id) if revs is None else revs
     # The revisions that led to this notice's due date (none if it is the original date).
     last = max((i for i, r in enumerate(revs) if r.revised_due == notice.due_date), default=-1)
     head, _, number = notice.stage.partition(":")
     owner = config.owners.get(action.owner_id)
     today = now.astimezone(plan.policy.tz).date()
-    facts = build_facts(session, config, action)
+    facts = build_facts(session, config, action, revs)
     target = facts.escalation_targets[int(number) - 1] if head == "escalation" else None
     copy = target is not None and target.email != notice.recipient
     admin = config.owners.get(plan.administrator) if plan.administrator else None

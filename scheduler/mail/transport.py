@@ -108,6 +108,7 @@ class SmtpTransport:
             conn = TrackingSMTP_SSL(timeout=self.timeout, context=context)
         else:
             conn = TrackingSMTP(timeout=self.timeout)
+        conn._host = self.host  # smtplib names the TLS server from it; set by __init__ only with a host
         try:
             with conn.deadline(self.deadline):  # a server that trickles its greeting is cut off too
                 conn.connect(self.host, self.port)

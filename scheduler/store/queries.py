@@ -75,6 +75,23 @@ def flush_or_lost(s: Session) -> bool:
         return False
 
 
+def load_for_views(s: Session, ids: list[int]):
+    """Return (rows in `ids` order, {action id: Action}, {action id: [DueRevision, oldest first]})."""
+    from scheduler.store.models import DueRevision
+
+    rows, actions, revs = {}, {}, {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        rows.update({n.id: n for n in s.exec(select(Notice).where(Notice.id.in_(chunk)))})
+    action_ids = sorted({n.action_id for n in rows.values()})
+    for i in range(0, len(action_ids), 500):
+        chunk = action_ids[i : i + 500]
+        actions.update({a.id: a for a in s.exec(select(Action).where(Action.id.in_(chunk)))})
+        for r in s.exec(select(DueRevision).where(DueRevision.action_id.in_(chunk)).order_by(DueRevision.id)):
+            revs.setdefault(r.action_id, []).append(r)
+    return [rows[i] for i in ids if i in rows], actions, revs
+
+
 def due_retries(engine, now: dt.datetime) -> list[tuple[Notice, Action]]:
     """Return (notice, action) for every notice waiting for a retry whose time has come."""
     with db.session(engine) as s:

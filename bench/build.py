@@ -1,0 +1,162 @@
+"""Helpers of bench/run.py, each run in its own process (so its peak RSS is its own):
+
+    build.py DB N DUE            build a SQLite database of N actions, DUE of them due on the run day
+    build.py --select DB         time the raw indexed query and the product's selection
+    build.py --run DB smtp PORT  time run_once on the run day (or: null 0 for an in-memory transport)
+    build.py --config DIR N      write a config folder of N actions (owners.yaml, plans/*.yaml)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+RUN_DAY = dt.date(2010, 3, 1)
+REPORT = dt.date(2009, 11, 24)
+PER_PLAN = 1000
+
+
+def owners_for(n: int) -> int:
+    return max(1000, n // 10)
+
+
+def build(db_path: str, n: int, due: int) -> None:
+    import sqlalchemy as sa
+
+    from scheduler.store import db
+
+    engine = db.make_engine(f"sqlite:///{db_path}")
+    db.upgrade(engine)
+    now = dt.datetime(2009, 11, 24, 8, 0)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO owner VALUES ('boss', 'Director', 'boss@example.org', NULL, 1, :t)"), {"t": now})
+        conn.execute(sa.text("INSERT INTO owner VALUES (:id, :name, :email, 'boss', 1, :t)"),
+                     [{"id": f"o{i}", "name": f"Owner {i}", "email": f"o{i}@example.org", "t": now}
+                      for i in range(owners_for(n))])  # fmt: skip
+        plans = (n + PER_PLAN - 1) // PER_PLAN
+        conn.execute(sa.text("INSERT INTO plan VALUES (:id, :title, :rd, 'boss', 1, :t)"),
+                     [{"id": f"p{p}", "title": f"Plan {p}", "rd": REPORT, "t": now} for p in range(plans)])  # fmt: skip
+        stmt = sa.text("INSERT INTO action (plan_id, ref, title, owner_id, owner_since, config_due, due, status, "
+                       "in_config, next_notice_on, created_at, updated_at) VALUES (:plan, :ref, :title, :owner, :rd, "
+                       ":due, :due, 'open', 1, :next, :t, :t)")  # fmt: skip
+        batch = []
+        for i in range(n):
+            soon = i < due  # due in 28 days: `before:28` falls on the run day
+            d = RUN_DAY + dt.timedelta(days=28 if soon else 400 + i % 300)
+            batch.append({"plan": f"p{i // PER_PLAN}", "ref": f"A{i}", "title": f"Action {i} of the benchmark",
+                          "owner": f"o{i % owners_for(n)}", "rd": REPORT, "due": d,
+                          "next": RUN_DAY if soon else d - dt.timedelta(days=28), "t": now})  # fmt: skip
+            if len(batch) == 20000:
+                conn.execute(stmt, batch)
+                batch = []
+        if batch:
+            conn.execute(stmt, batch)
+    engine.dispose()
+
+
+def config_object(n: int):
+    """The Config the product would load for this database (plans and owners; no YAML parsing)."""
+    from scheduler.config.fields import Fields
+    from scheduler.config.model import DEFAULT_POLICY, Config, Owner, PlanConfig
+    from scheduler.config.policy import check_policy
+
+    policy = check_policy(dict(DEFAULT_POLICY), Fields("bench", []), "", None, {})
+    owners = {"boss": Owner("boss", "Director", "boss@example.org")}
+    owners.update({f"o{i}": Owner(f"o{i}", f"Owner {i}", f"o{i}@example.org", "boss") for i in range(owners_for(n))})
+    plans = {f"p{p}": PlanConfig(f"p{p}", f"Plan {p}", REPORT, policy, (), "boss", (), "", "boss")
+             for p in range((n + PER_PLAN - 1) // PER_PLAN)}  # fmt: skip
+    return Config(owners, plans, policy, "bench", "bench")
+
+
+def count_actions(db_path: str) -> int:
+    import sqlite3
+
+    return sqlite3.connect(db_path).execute("SELECT count(*) FROM action").fetchone()[0]
+
+
+def select(db_path: str) -> dict:
+    import sqlalchemy as sa
+
+    from scheduler.engine.ledger import SqlLedger
+    from scheduler.store import db
+
+    engine = db.make_engine(f"sqlite:///{db_path}")
+    now = dt.datetime.combine(RUN_DAY, dt.time(9, 0), tzinfo=dt.UTC)
+    with engine.connect() as conn:
+        started = time.perf_counter()
+        conn.execute(sa.text("SELECT id FROM action WHERE next_notice_on <= :d"), {"d": RUN_DAY}).all()
+        raw = time.perf_counter() - started
+    ledger = SqlLedger(engine, config_object(count_actions(db_path)))
+    started = time.perf_counter()
+    ids = ledger.select(now)
+    product = time.perf_counter() - started
+    return {"raw_ms": raw * 1000, "select_ms": product * 1000, "due": len(ids)}
+
+
+class NullTransport:
+    """Accepts and forgets every message (the product's cost without the wire)."""
+
+    name = "null"
+
+    def open(self):
+        pass
+
+    def send(self, msg):
+        return {}
+
+    def close(self):
+        pass
+
+
+def run(db_path: str, kind: str, port: int) -> dict:
+    import shutil
+
+    from scheduler.engine.pipeline import run_once
+    from scheduler.mail.render import Renderer
+    from scheduler.mail.transport import SmtpTransport
+    from scheduler.store import db
+
+    copy = db_path + f".{kind}"
+    shutil.copy(db_path, copy)  # each run starts from the same unsent state
+    engine = db.make_engine(f"sqlite:///{copy}")
+    config = config_object(count_actions(copy))
+    transport = SmtpTransport("127.0.0.1", port, "none") if kind == "smtp" else NullTransport()
+    now = dt.datetime.combine(RUN_DAY, dt.time(9, 30), tzinfo=dt.UTC)
+    started = time.perf_counter()
+    report = run_once(engine, config, Renderer(), transport, now)
+    seconds = time.perf_counter() - started
+    sent = report.count("sent")
+    return {"seconds": seconds, "sent": sent, "per_s": sent / seconds if seconds else 0}
+
+
+def write_config(folder: str, n: int) -> None:
+    import shutil
+
+    root = Path(folder)
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "plans").mkdir(parents=True)
+    lines = ["owners:", "  - {id: boss, name: Director, email: boss@example.org}"]
+    lines += [f"  - {{id: o{i}, name: Owner {i}, email: o{i}@example.org, manager: boss}}" for i in range(owners_for(n))]
+    (root / "owners.yaml").write_text("\n".join(lines) + "\n")
+    for p in range((n + PER_PLAN - 1) // PER_PLAN):
+        text = [f"id: p{p}", f"title: Plan {p}", f"report_date: {REPORT}", "escalation_contact: boss", "actions:"]
+        text += [f"  - {{ref: A{i}, title: Action {i} of the benchmark, owner: o{i % owners_for(n)}, "
+                 f"timescale_months: {3 + i % 6}}}" for i in range(p * PER_PLAN, min(n, (p + 1) * PER_PLAN))]  # fmt: skip
+        (root / "plans" / f"p{p}.yaml").write_text("\n".join(text) + "\n")
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if args[0] == "--select":
+        print(json.dumps(select(args[1])))
+    elif args[0] == "--run":
+        print(json.dumps(run(args[1], args[2], int(args[3]))))
+    elif args[0] == "--config":
+        write_config(args[1], int(args[2]))
+    else:
+        build(args[0], int(args[1]), int(args[2]))

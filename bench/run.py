@@ -1,0 +1,160 @@
+"""The benchmark: one command measures, side by side, the limits and the product.
+
+    .venv/bin/python bench/run.py            # 10k and 100k actions (about 5 minutes here)
+    .venv/bin/python bench/run.py --sizes 10000,100000,1000000
+    .venv/bin/python bench/run.py --quick    # 10k only, a smoke test (CI); no timing is asserted
+
+For each size it builds a SQLite database with bulk inserts (many plans and owners, 1,000 actions
+due on the run day), then measures: the raw indexed query and the product's selection; a raw
+smtplib loop sending 1,000 prebuilt messages to an aiosmtpd sink in another process against the
+product's `run_once` to the same sink and to a null transport; `validate`, first `sync`, a second
+(unchanged) `sync` and `status --json` of a generated config; peak RSS of each in its own process;
+and `reminders --help` against `python -c pass`. Writes docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+PY = sys.executable
+DUE = 1000
+RUN_DAY = dt.date(2010, 3, 1)  # a Monday
+
+
+def measured(*args, env=None) -> tuple[dict, float, float]:
+    """Run `python args...`; return (its last line as JSON or {}, wall seconds, its peak RSS in MB)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as f:
+        started = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f.name, PY, *args], capture_output=True, text=True,
+                              env={**os.environ, **(env or {})}, cwd=REPO)  # fmt: skip
+        wall = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise SystemExit(f"{args} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+        rss = int(f.read().strip().splitlines()[-1]) / 1024
+    try:
+        data = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
+    except (json.JSONDecodeError, IndexError):
+        data = {}
+    return data, wall, rss
+
+
+def start_sink() -> tuple[subprocess.Popen, int]:
+    """An aiosmtpd sink (discards messages) in another process; returns (process, port)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([PY, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, port
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the aiosmtpd sink did not start")
+
+
+def raw_smtp(port: int) -> float:
+    """Messages per second of a bare smtplib loop over one connection (the wire's limit here)."""
+    from scheduler.mail.render import Renderer
+
+    now = dt.datetime.now(dt.UTC)
+    msgs = [Renderer().test_message(f"owner{i}@example.org", now) for i in range(DUE)]
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as conn:
+        for m in msgs:
+            conn.send_message(m)
+    return DUE / (time.perf_counter() - started)
+
+
+def row(name: str, *cells) -> str:
+    return "| " + " | ".join([name, *map(str, cells)]) + " |"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="10000,100000", help="comma-separated numbers of actions")
+    ap.add_argument("--quick", action="store_true", help="10k only; a smoke test")
+    ap.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
+    a = ap.parse_args()
+    sizes = [10000] if a.quick else [int(x) for x in a.sizes.split(",")]
+    sink, port = start_sink()
+    lines, notes = [], []
+    try:
+        wire = raw_smtp(port)
+        _, help_s, help_rss = measured("-m", "scheduler", "--help")
+        _, pass_s, _ = measured("-c", "pass")
+        lines += ["| measure | " + " | ".join(f"{n:,} actions" for n in sizes) + " |",
+                  "| --- | " + " | ".join("---" for _ in sizes) + " |"]  # fmt: skip
+        results = {n: size_figures(n, port, wire) for n in sizes}
+        keys = list(results[sizes[0]])
+        lines += [row(k, *(results[n][k] for n in sizes)) for k in keys]
+        notes.append(f"Raw smtplib loop, 1,000 prebuilt messages over one connection: {wire:.0f} messages/s.")
+        notes.append(f"`reminders --help`: {help_s:.2f} s wall, {help_rss:.0f} MB; `python -c pass`: {pass_s:.2f} s.")
+    finally:
+        sink.terminate()
+    write(a.out, lines, notes, sizes, a)
+
+
+def size_figures(n: int, port: int, wire: float) -> dict:
+    """Build the data for `n` actions and return {measure: figure} for the table."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
+    db_path = tmp / "bench.db"
+    built, build_s, _ = measured(str(REPO / "bench" / "build.py"), str(db_path), str(n), str(DUE))
+    sel, _, _ = measured(str(REPO / "bench" / "build.py"), "--select", str(db_path))
+    smtp, run_s, run_rss = measured(str(REPO / "bench" / "build.py"), "--run", str(db_path), "smtp", str(port))
+    null, _, null_rss = measured(str(REPO / "bench" / "build.py"), "--run", str(db_path), "null", "0")
+    out = {
+        "build the database (bulk inserts)": f"{build_s:.1f} s",
+        "raw indexed query: actions due": f"{sel['raw_ms']:.1f} ms",
+        "product selection (SqlLedger.select)": f"{sel['select_ms']:.1f} ms",
+        "run_once to the SMTP sink: notices/s": f"{smtp['per_s']:.0f} ({smtp['per_s'] / wire:.0%} of raw smtplib)",
+        "run_once to the SMTP sink: seconds": f"{smtp['seconds']:.1f} s",
+        "run_once to a null transport: seconds": f"{null['seconds']:.1f} s",
+        "peak RSS, run_once": f"{max(run_rss, null_rss):.0f} MB",
+    }
+    if n <= 100_000:
+        cfg = tmp / "config"
+        measured(str(REPO / "bench" / "build.py"), "--config", str(cfg), str(n))
+        env = {"REMINDERS_CONFIG_DIR": str(cfg), "DATABASE_URL": f"sqlite:///{tmp / 'cfg.db'}", "EMAIL_BACKEND": "file",
+               "OUTBOX_DIR": str(tmp / "outbox")}  # fmt: skip
+        _, v_s, v_rss = measured("-m", "scheduler", "validate", env=env)
+        _, s1, s_rss = measured("-m", "scheduler", "sync", "--now", "2009-11-24T08:00", env=env)
+        _, s2, _ = measured("-m", "scheduler", "sync", "--now", "2009-11-25T08:00", env=env)
+        _, st_s, st_rss = measured("-m", "scheduler", "status", "--json", env=env)
+        out.update({"validate (config)": f"{v_s:.1f} s, {v_rss:.0f} MB", "first sync": f"{s1:.1f} s, {s_rss:.0f} MB",
+                    "sync, config unchanged": f"{s2:.1f} s", "status --json": f"{st_s:.1f} s, {st_rss:.0f} MB"})  # fmt: skip
+    else:
+        out.update({k: "not measured" for k in ("validate (config)", "first sync", "sync, config unchanged",
+                                                "status --json")})  # fmt: skip
+    return out
+
+
+def write(path: str, lines: list[str], notes: list[str], sizes, args) -> None:
+    cpu = next((x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines()
+                if x.startswith("model name")), platform.processor())  # fmt: skip
+    text = ["# Benchmarks", "", f"Made by `{' '.join(['bench/run.py', *sys.argv[1:]])}` on "
+            f"{dt.date.today()}: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, SQLite "
+            f"{__import__('sqlite3').sqlite_version}. {DUE:,} actions are due on the run day whatever the size.",
+            "", *lines, "", *[f"- {n}" for n in notes], ""]  # fmt: skip
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("\n".join(text))
+    print("\n".join(text))
+
+
+if __name__ == "__main__":
+    main()

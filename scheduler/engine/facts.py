@@ -66,19 +66,31 @@ def ledger_done(session: Session, action_ids) -> dict[tuple[int, dt.date], set[t
     return done
 
 
+def revisions_of(session: Session, action_ids) -> dict[int, list]:
+    """Return {action id: [DueRevision, oldest first]} for the given actions, in batched queries."""
+    out: dict = defaultdict(list)
+    ids = list(action_ids)
+    for i in range(0, len(ids), 500):
+        stmt = select(DueRevision).where(DueRevision.action_id.in_(ids[i : i + 500])).order_by(DueRevision.id)
+        for r in session.exec(stmt):
+            out[r.action_id].append(r)
+    return out
+
+
 def refresh_next_notice(session: Session, config: Config, now: dt.datetime, actions=None) -> None:
     """Recompute `next_notice_on` for `actions` (default: every action in the config's plans)."""
     if actions is None:
         actions = session.exec(select(Action).where(Action.plan_id.in_(list(config.plans)))).all()
     actions = [a for a in actions if a.plan_id in config.plans]
     done = ledger_done(session, [a.id for a in actions])
+    revs = revisions_of(session, [a.id for a in actions])
     for action in actions:
         if action.status in CLOSED or not action.in_config:
             action.next_notice_on = None
             continue
         plan = config.plans[action.plan_id]
         today = now.astimezone(plan.policy.tz).date()
-        facts = build_facts(session, config, action)
+        facts = build_facts(session, config, action, revs.get(action.id, []))
         action.next_notice_on = next_notice_day(facts, plan.policy, calendar_for(plan),
                                                 done.get((action.id, action.due), set()), today)  # fmt: skip
     session.flush()

@@ -22,6 +22,7 @@ SYNC_BY = "sync"
 class SyncReport:
     changes: list[str] = field(default_factory=list)
     touched_action_ids: set[int] = field(default_factory=set)
+    new_actions: list = field(default_factory=list)
 
     def add(self, text: str) -> None:
         self.changes.append(text)
@@ -90,10 +91,8 @@ def _sync_action(session, plan_cfg, a_cfg, row: Action | None, now, today, repor
                      timescale_months=a_cfg.timescale_months, due=config_due, status="open",
                      created_at=now, updated_at=now)  # fmt: skip
         session.add(row)
-        session.flush()
-        _event(session, row, now, "created", None, "open", f"owner {a_cfg.owner}, due {config_due}")
         report.add(f"added: {key} (owner {a_cfg.owner}, due {config_due})")
-        report.touched_action_ids.add(row.id)
+        report.new_actions.append(row)  # their `created` events follow one flush for the whole plan
         return row
     if not row.in_config:
         _restore(session, row, now, report)
@@ -175,6 +174,12 @@ def sync(session: Session, config: Config, now: dt.datetime, allow_withdraw: boo
         rows = {a.ref: a for a in session.exec(select(Action).where(Action.plan_id == plan_cfg.id))}
         for a_cfg in plan_cfg.actions:
             _sync_action(session, plan_cfg, a_cfg, rows.pop(a_cfg.ref, None), now, today, report)
+        if report.new_actions:
+            session.flush()  # one flush gives every new action its id
+            for row in report.new_actions:
+                _event(session, row, now, "created", None, "open", f"owner {row.owner_id}, due {row.config_due}")
+                report.touched_action_ids.add(row.id)
+            report.new_actions.clear()
         for row in rows.values():
             if row.in_config:
                 _withdraw(session, row, now, report, "removed from the plan file")

@@ -93,8 +93,7 @@ class App:
                 engine = db.make_engine(self.settings.database_url)
                 db.upgrade(engine)
             except db.DatabaseError as exc:
-                raise Unavailable(f"{exc} (DATABASE_URL={url}); check DATABASE_URL and that the "
-                                  "database server is running") from None  # fmt: skip
+                raise Unavailable(f"{exc} (DATABASE_URL={url})") from None
             except Exception as exc:  # bad URL, missing driver
                 raise Unavailable(f"cannot use DATABASE_URL={url}: {exc}") from None
             self._engine = engine

@@ -22,7 +22,7 @@ from tests.conftest import both_databases
 
 pytestmark = [pytest.mark.slow, both_databases]
 N_ACTIONS = 200
-TRIALS = int(os.environ.get("REMINDERS_CRASH_TRIALS", "3"))
+TRIALS = int(os.environ.get("REMINDERS_CRASH_TRIALS", "5"))
 
 
 def write_config(config_dir) -> None:

@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+from collections import Counter
 
 import pytest
 
@@ -70,6 +71,8 @@ def test_a_drop_after_the_end_of_data_is_unknown_never_resent_until_an_admin_say
     assert len(faulty.accepted) == 9, "the server got every message"
     got = states(cli)
     assert {s for s, _, _ in got.values()} == {"unknown"} and len(got) == 12
+    assert "! 12 notice(s) in doubt (may have arrived): check, then `reminders resend ID`" in cli("status").output
+    assert "SG1 assigned to contact-centre-manager@example.org: in doubt (notice" in cli("summary", "--now", "2009-11-25T10:00").output
     lines = [x for x in first.output.splitlines() if " notice plan=" in x]  # one log line per notice
     assert len(lines) == 12 and all("outcome=unknown" in x for x in lines)
     faulty.mode = "ok"
@@ -159,3 +162,87 @@ def test_a_server_without_starttls_is_a_configuration_error_that_burns_no_retrie
     assert "delivery stopped: 127.0.0.1:" in result.output and "does not offer STARTTLS; set SMTP_SECURITY" in (
         result.output)  # fmt: skip
     assert {(s, a) for s, a, _ in states(cli).values()} == {("retry", 0)}
+
+
+def test_421_at_the_greeting_is_retried(cli, env, monkeypatch):
+    def busy(conn):
+        conn.send(b"421 too busy, try later\r\n")
+        conn.close()
+
+    port = slow_server(busy)
+    for k, v in {"EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
+                 "SMTP_SECURITY": "none"}.items():  # fmt: skip
+        monkeypatch.setenv(k, v)
+    cli("sync", "--now", "2009-11-24T08:00")
+    result = run(cli, "2009-11-24T09:00")
+    assert result.exit_code == 1 and "12 to retry" in result.output
+    assert {(s, a) for s, a, _ in states(cli).values()} == {("retry", 1)}
+
+
+def test_sqlite_locked_past_the_busy_timeout_stops_the_run_cleanly(cli, env, monkeypatch):
+    import sqlite3
+
+    from scheduler.store import db
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 0.5)
+    cli("sync", "--now", "2009-11-24T08:00")
+    blocker = sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///"), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    try:
+        stopped = run(cli, "2009-11-24T09:00")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert stopped.exit_code == 1
+    assert "the database is busy: another process held a write lock for over 0.5 s; try again" in stopped.output
+    done = run(cli, "2009-11-24T09:00")
+    assert done.exit_code == 0 and "12 notice(s) sent in 9 message(s)" in done.output
+    assert {s for s, _, _ in states(cli).values()} == {"sent"}
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_postgres_backend_terminated_mid_run_loses_and_doubles_nothing(cli, env, smtp_server, db_url):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from scheduler.app import App
+    from scheduler.clock import FixedClock
+    from scheduler.config.settings import load_settings
+    from scheduler.engine.pipeline import run_once
+    from scheduler.mail.transport import SmtpTransport
+    from scheduler.store import db
+
+    cli("sync", "--now", "2009-11-24T08:00")
+    victim = db.make_engine(db_url + "&application_name=reminders-victim")
+    admin = sa.create_engine(db_url, isolation_level="AUTOCOMMIT")
+
+    class Killer(SmtpTransport):
+        sent = 0
+
+        def send(self, msg):
+            refused = super().send(msg)
+            Killer.sent += 1
+            if Killer.sent == 3:  # the database goes away between a send and its record
+                with admin.connect() as conn:
+                    conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                         "WHERE application_name = 'reminders-victim'"))  # fmt: skip
+            return refused
+
+    app = App(load_settings(None), None, FixedClock(dt.datetime.now(dt.UTC)))
+    now = dt.datetime(2009, 11, 24, 9, 0, tzinfo=dt.UTC)
+    try:  # the pool reconnects (pre-ping) for the next transaction, or the run stops with the error
+        run_once(victim, app.config, app.renderer, Killer("127.0.0.1", smtp_server.controller.port, "none"), now)
+    except sa.exc.DBAPIError:
+        pass
+    assert Killer.sent >= 3, "the backend was terminated mid-run"
+    victim.dispose()
+    again = run(cli, "2009-11-24T09:30")
+    assert again.exit_code in (0, 1), again.output
+    copies = Counter(n.strip() for _, m in smtp_server.parsed() for n in m["X-Reminder-Notices"].split(","))
+    got = states(cli)
+    unknown = [k for k, (s, _, _) in got.items() if s == "unknown"]
+    assert set(s for s, _, _ in got.values()) <= {"sent", "unknown"} and len(unknown) <= 1
+    assert max(copies.values()) == 1, "never two copies"
+    assert sum(copies.values()) == 12 - sum(1 for k in unknown if copies[f"ofsted-2009/{k[0]}={k[1]}"] == 0)
+    admin.dispose()

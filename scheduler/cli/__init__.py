@@ -62,6 +62,10 @@ class LazyGroup(click.Group):
         except Exception as exc:  # last resort: one line for the person; the stack only on request
             if os.environ.get("REMINDERS_DEBUG"):
                 traceback.print_exc()
+            if type(exc).__module__.startswith(("sqlalchemy", "psycopg", "sqlite3")):
+                detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+                raise click.ClickException(f"database error: {detail}; the command stopped and its open "
+                                           "transaction was rolled back; the next run carries on") from None  # fmt: skip
             raise click.ClickException(
                 f"unexpected error: {type(exc).__name__}: {exc} (set REMINDERS_DEBUG=1 to see the stack)"
             ) from None

@@ -102,6 +102,21 @@ def status(app, plan_id, fmt, as_json):
     emit(cells, "table", (), ("action", "title", "owner", "due", "days", "status", "rag"), wide="title")
     if fmt == "table" and any(r.revisions for r in rows):
         click.echo("* due date revised by an agreed extension (see `reminders history REF`)")
+    _in_doubt(app)
+
+
+def _in_doubt(app) -> None:
+    """Say when notices are in doubt (unknown) or failed: they need an admin."""
+    import sqlalchemy as sa
+
+    with app.session() as s:
+        counts = dict(s.execute(sa.text("SELECT state, count(*) FROM notice WHERE state IN ('unknown', 'failed') "
+                                        "GROUP BY state")).all())  # fmt: skip
+    if counts.get("unknown"):
+        click.echo(f"! {counts['unknown']} notice(s) in doubt (may have arrived): check, then `reminders resend ID` "
+                   "(list them with `reminders notices --format csv`)", err=True)  # fmt: skip
+    if counts.get("failed"):
+        click.echo(f"! {counts['failed']} notice(s) failed: see `reminders notices` and the summary", err=True)
 
 
 @click.command("set-status")

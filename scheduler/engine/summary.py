@@ -83,11 +83,10 @@ def build_summaries(
             if n.state == "sent" and n.sent_at and n.sent_at >= start:
                 head = n.stage.split(":")[0]
                 s.notices["reminder" if head == "before" else head] += 1
-            elif n.state == "failed":
+            elif n.state in ("failed", "unknown"):  # unknown: may have arrived; an admin checks, then resends
                 a = actions[n.action_id]
-                s.failures.append(
-                    {"ref": a.ref, "stage": n.stage, "recipient": n.recipient, "error": n.last_error}
-                )
+                error = n.last_error if n.state == "failed" else f"in doubt (notice {n.id}): {n.last_error}"
+                s.failures.append({"ref": a.ref, "stage": n.stage, "recipient": n.recipient, "error": error})
         for e in session.exec(
             select(ServiceEvent).where(ServiceEvent.kind == "config_error", ServiceEvent.at >= start)
         ):

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_S = 30  # how long SQLite waits for another writer before "database is locked"
 
 
 class DatabaseError(Exception):
@@ -31,7 +32,7 @@ def make_engine(url: str) -> sa.Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):
@@ -39,7 +40,7 @@ def make_engine(url: str) -> sa.Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -79,7 +80,11 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCKS["migrate"]})
             command.upgrade(_alembic_config(conn), revision)
     except sa.exc.OperationalError as exc:
-        raise DatabaseError(f"cannot open the database: {exc.orig}") from exc
+        if "locked" in str(exc.orig):
+            raise DatabaseError(f"the database is busy: another process held a write lock for over "
+                                f"{BUSY_TIMEOUT_S:g} s; try again") from exc  # fmt: skip
+        raise DatabaseError(f"cannot open the database: {exc.orig}; check DATABASE_URL and that the database "
+                            "server is running") from exc  # fmt: skip
 
 
 def current_revision(engine: sa.Engine) -> str | None:

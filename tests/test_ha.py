@@ -92,3 +92,30 @@ def test_concurrent_runs_never_double_send(pg_env, smtp_env, tmp_path):
     assert set(sent.values()) == {1}
     # 24 Nov: 12 assigned; 27 Jan: 5 before:28; 24 Feb: 5 due; 3 Mar: 5 escalation:1 (+5 copies); 4 Mar: 5 overdue:2
     assert sum(expected.values()) == 12 + 5 + 5 + 2 * 5 + 5  # escalation:1 to the manager and the owner
+
+
+@postgres_only
+@pytest.mark.slow
+def test_concurrent_runs_never_send_the_same_retry_twice(pg_env, smtp_env, tmp_path, cli):
+    """Notices waiting for a retry are claimed by a conditional update: three runs at once, one copy each."""
+    import sqlalchemy as sa
+
+    env = {**os.environ, **pg_env}
+    assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
+    smtp_env.refuse.update({f"{who}@example.org": [451] for who in (
+        "contact-centre-manager", "area-services-manager", "pqa-manager", "head-of-safeguarding",
+        "lscb-business-manager", "iro-service-manager", "sixteen-plus-manager", "head-of-lac",
+        "virtual-school-head")})  # fmt: skip
+    first = cli("run", "--once", "--now", "2009-11-24T09:00")
+    assert "12 to retry" in first.output, first.output
+    engine = sa.create_engine(pg_env["DATABASE_URL"])
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM notice WHERE state = 'retry'")).scalar() == 12
+    engine.dispose()
+    procs = [subprocess.Popen([sys.executable, "-m", "scheduler", "run", "--once", "--now", "2009-11-24T09:30"],
+                              cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]  # fmt: skip
+    for p in procs:
+        p.wait(120)
+    sent = notices_sent(smtp_env)
+    assert len(sent) == 12 and set(sent.values()) == {1}, sent

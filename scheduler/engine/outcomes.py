@@ -29,13 +29,13 @@ HOST = socket.gethostname()
 
 def recover_orphans(engine, now: dt.datetime, run_id: str, report) -> None:
     """Recover the rows dead runs left `pending` (sent by this run) or `sending` (now `unknown`);
-    count the rows of runs still alive as stranded for now."""
+    count (and leave alone) the rows of runs still alive."""
     wall = time.time()
     with db.session(engine) as s:
         for row, lease in queries.in_flight_rows(s, run_id):
             stale = row.updated_at < now - rules.ORPHAN_AFTER
             if not rules.run_is_dead(lease, HOST, _pid_alive, wall, stale):
-                report.stranded += 1
+                report.held += 1
                 continue
             row.state, error = rules.orphan_state(row.state)
             row.next_attempt_at = now if row.state == NoticeState.RETRY else row.next_attempt_at

@@ -39,7 +39,7 @@ class RunReport:
     superseded: int = 0
     messages: int = 0
     recovered: int = 0  # rows a dead run left pending, sent again by this run
-    stranded: int = 0  # rows a run still alive holds: left alone
+    held: int = 0  # rows another run, still alive, is sending: left to it (normal with replicas)
     left: int = 0  # not handed over this run (shutdown, deadline): the next run sends them
     config_error: str | None = None
     labels: dict = field(default_factory=dict, repr=False)  # action id -> (plan, ref), for log lines
@@ -50,16 +50,15 @@ class RunReport:
 
     @property
     def undelivered(self) -> int:
-        """Return the notices that need attention: not delivered (retry, failed), in doubt, stranded or left."""
-        return (self.count(Outcome.RETRY) + self.count(Outcome.FAILED) + self.count(Outcome.UNKNOWN)
-                + self.stranded + self.left)  # fmt: skip
+        """Return the notices that need attention: not delivered (retry, failed), in doubt, or left over."""
+        return self.count(Outcome.RETRY) + self.count(Outcome.FAILED) + self.count(Outcome.UNKNOWN) + self.left
 
     def describe(self) -> str:
         """Return the one-line account of the run printed by the CLI and logged by the daemon."""
         text = (f"{self.count(Outcome.SENT)} notice(s) sent in {self.messages} message(s), {self.superseded} "
                 f"superseded, {self.count(Outcome.RETRY)} to retry, {self.count(Outcome.FAILED)} failed")  # fmt: skip
         extra = [(self.count(Outcome.UNKNOWN), "in doubt (unknown: check, then `reminders resend`)"),
-                 (self.recovered, "recovered from an interrupted run"), (self.stranded, "held by a run still going"),
+                 (self.recovered, "recovered from an interrupted run"), (self.held, "being sent by another run"),
                  (self.left, "left for the next run")]  # fmt: skip
         text += "".join(f", {n} {what}" for n, what in extra if n)
         return text + (f"; delivery stopped: {self.config_error}" if self.config_error else "")

@@ -34,15 +34,18 @@ RUN_DAY = dt.date(2010, 3, 1)  # a Monday
 
 
 def measured(*args, env=None) -> tuple[dict, float, float]:
-    """Run `python args...`; return (its last line as JSON or {}, wall seconds, its peak RSS in MB)."""
+    """Run `python args...`; return (its last line as JSON or {}, wall seconds, its peak RSS in MB;
+    NaN without GNU time at /usr/bin/time)."""
+    timer = Path("/usr/bin/time")
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as f:
+        prefix = [str(timer), "-f", "%M", "-o", f.name] if timer.exists() else []
         started = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f.name, PY, *args], capture_output=True, text=True,
+        proc = subprocess.run([*prefix, PY, *args], capture_output=True, text=True,
                               env={**os.environ, **(env or {})}, cwd=REPO)  # fmt: skip
         wall = time.perf_counter() - started
         if proc.returncode != 0:
             raise SystemExit(f"{args} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
-        rss = int(f.read().strip().splitlines()[-1]) / 1024
+        rss = int(f.read().strip().splitlines()[-1]) / 1024 if prefix else float("nan")
     try:
         data = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
     except (json.JSONDecodeError, IndexError):

@@ -254,6 +254,21 @@ def _check_escalation_targets(policy: Policy, owners, contact, f: Fields, item, 
             return  # once per action is enough
 
 
+def file_signature(directory: Path | str) -> tuple:
+    """Return (name, size, mtime) of every config file: a cheap way to tell that nothing changed
+    without reading or parsing anything (the daemon's tick)."""
+    directory = Path(directory)
+    files = [directory / "owners.yaml", directory / "policy.yaml", *sorted((directory / "plans").glob("*.y*ml"))]
+    out = []
+    for path in files:
+        try:
+            st = path.stat()
+            out.append((str(path), st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append((str(path), None, None))
+    return tuple(out)
+
+
 def load_config(directory: Path | str) -> Config:
     """Return the validated Config in `directory`, or raise ConfigErrors with every problem."""
     directory = Path(directory)

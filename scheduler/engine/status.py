@@ -51,24 +51,28 @@ def status_rows(session: Session, today_for, plan_id: str | None = None) -> list
 
     `today_for(plan_id)` gives the local date to count days from.
     """
-    stmt = select(Action, Owner, Plan).join(Owner, Owner.id == Action.owner_id)
+    # Plain columns, not ORM objects: a status of 100,000 actions builds no identity map.
+    stmt = select(Action.id, Action.plan_id, Action.ref, Action.title, Action.area, Action.owner_id, Owner.name,
+                  Owner.email, Action.config_due, Action.due, Action.status).join(Owner, Owner.id == Action.owner_id)
     stmt = stmt.join(Plan, Plan.id == Action.plan_id).where(Plan.active)
     if plan_id:
         stmt = stmt.where(Action.plan_id == plan_id)
     revs: dict[int, list] = {}
-    for r in session.exec(select(DueRevision).order_by(DueRevision.id)):
-        revs.setdefault(r.action_id, []).append(
-            {"from": r.previous_due.isoformat(), "to": r.revised_due.isoformat(),
-             "reason": r.reason, "approved_by": r.approved_by})  # fmt: skip
+    cols = select(DueRevision.action_id, DueRevision.previous_due, DueRevision.revised_due, DueRevision.reason,
+                  DueRevision.approved_by).order_by(DueRevision.id)  # fmt: skip
+    for aid, prev, new, reason, by in session.exec(cols):
+        revs.setdefault(aid, []).append({"from": prev.isoformat(), "to": new.isoformat(), "reason": reason,
+                                         "approved_by": by})  # fmt: skip
     pending = {p.action_id: {"to": p.proposed_due.isoformat(), "approver": p.approver, "reason": p.reason}
                for p in session.exec(select(ExtensionRequest).where(ExtensionRequest.state == "pending"))}  # fmt: skip
     rows = []
-    for action, owner, _plan in session.exec(stmt):
-        days = (action.due - today_for(action.plan_id)).days
-        rows.append(StatusRow(action.plan_id, action.ref, action.title, action.area, owner.id,
-                              owner.name, owner.email, action.config_due, action.due,
-                              revs.get(action.id, []), days, action.status,
-                              rag(action.status, days), pending.get(action.id)))  # fmt: skip
+    today: dict[str, dt.date] = {}
+    for aid, plan, ref, title, area, owner_id, name, email, config_due, due, status in session.exec(stmt):
+        if plan not in today:
+            today[plan] = today_for(plan)
+        days = (due - today[plan]).days
+        rows.append(StatusRow(plan, ref, title, area, owner_id, name, email, config_due, due, revs.get(aid, []),
+                              days, status, rag(status, days), pending.get(aid)))  # fmt: skip
     rows.sort(key=lambda r: (r.plan, r.status == "withdrawn", r.due, r.ref))
     return rows
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from scheduler.config.load import file_signature
 from scheduler.engine.facts import calendar_for, sync_and_refresh
 from scheduler.engine.pipeline import run_once
 from scheduler.engine.rules import send_time_passed
@@ -39,6 +40,7 @@ class Service:
         self.run_lock = threading.Lock()
         self.leader = False
         self.bad_config: str | None = None
+        self.config_signature = file_signature(app.config_dir)
         self.started_at = self.now()
         self.jobs: JobPlan = plan_jobs(self.config)
         self.on_jobs_changed = lambda jobs: None  # the runner re-schedules
@@ -54,6 +56,10 @@ class Service:
         from scheduler.config.model import ConfigErrors
         from scheduler.store.sync import SyncRefused, check_withdrawals
 
+        signature = file_signature(self.app.config_dir)
+        if signature == self.config_signature:
+            return  # no file changed: nothing to read (an idle daemon costs almost nothing)
+        self.config_signature = signature
         try:
             cfg = self.app.load_config()
             if cfg.fingerprint != self.config.fingerprint:

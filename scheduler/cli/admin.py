@@ -140,7 +140,7 @@ def set_status(app, ref, new_status, note, by):
     with app.session() as session:
         action = operations.resolve_ref(session, ref)
         changed = operations.set_status(session, action, new_status, note, by, app.now)
-        _refresh(app, session)
+        _refresh(app, session, action)
         session.commit()
         key = f"{action.plan_id}/{action.ref}"
     click.echo(f"{key}: status {new_status}" if changed else f"{key}: already {new_status}, no change")
@@ -169,16 +169,17 @@ def extend(app, ref, to_date, reason, approved_by, by):
     with app.session() as session:
         action = operations.resolve_ref(session, ref)
         rev = operations.extend(session, action, new_due, reason, approved_by, by, app.now)
-        _refresh(app, session)
+        _refresh(app, session, action)
         session.commit()
         click.echo(f"{action.plan_id}/{action.ref}: due {rev.previous_due} -> {rev.revised_due} "
                    f"(original {action.config_due}), approved by {approved_by}")  # fmt: skip
 
 
-def _refresh(app, session) -> None:
+def _refresh(app, session, action) -> None:
+    """Recompute the changed action's next notice day (no other action's can move)."""
     from scheduler.engine.facts import refresh_next_notice
 
-    refresh_next_notice(session, app.config, app.now)
+    refresh_next_notice(session, app.config, app.now, [action])
 
 
 @click.command()

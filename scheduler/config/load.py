@@ -6,10 +6,10 @@ problem found (file, line, field path, bad value, hint). Nothing is written anyw
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from scheduler.config.fields import MAX_MONTHS, Fields
+from scheduler.config.files import fingerprint, plan_paths
 from scheduler.config.model import (
     DEFAULT_POLICY,
     ActionConfig,
@@ -254,21 +254,6 @@ def _check_escalation_targets(policy: Policy, owners, contact, f: Fields, item, 
             return  # once per action is enough
 
 
-def file_signature(directory: Path | str) -> tuple:
-    """Return (name, size, mtime) of every config file: a cheap way to tell that nothing changed
-    without reading or parsing anything (the daemon's tick)."""
-    directory = Path(directory)
-    files = [directory / "owners.yaml", directory / "policy.yaml", *sorted((directory / "plans").glob("*.y*ml"))]
-    out = []
-    for path in files:
-        try:
-            st = path.stat()
-            out.append((str(path), st.st_size, st.st_mtime_ns))
-        except OSError:
-            out.append((str(path), None, None))
-    return tuple(out)
-
-
 def load_config(directory: Path | str) -> Config:
     """Return the validated Config in `directory`, or raise ConfigErrors with every problem."""
     directory = Path(directory)
@@ -281,7 +266,7 @@ def load_config(directory: Path | str) -> Config:
     owners = _load_owners(directory, problems)
     base_policy, policy_doc = _load_policy_file(directory, problems)
     default_policy = check_policy(base_policy, Fields("policy.yaml", problems), "", policy_doc, owners)
-    plan_files = sorted((directory / "plans").glob("*.yaml")) + sorted((directory / "plans").glob("*.yml"))
+    plan_files = plan_paths(directory)
     if not plan_files:
         problems.append(Problem("plans/", "", "no plan files found", None,
                                 "add one plan per file as plans/NAME.yaml"))  # fmt: skip
@@ -298,8 +283,4 @@ def load_config(directory: Path | str) -> Config:
         plans[plan.id] = plan
     if problems or default_policy is None:
         raise ConfigErrors(problems)
-    digest = hashlib.sha256()
-    for path in [directory / "owners.yaml", directory / "policy.yaml", *plan_files]:
-        if path.exists():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return Config(owners, plans, default_policy, str(directory), digest.hexdigest()[:16])
+    return Config(owners, plans, default_policy, str(directory), fingerprint(directory))

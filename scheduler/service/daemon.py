@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from scheduler.config.load import file_signature
+from scheduler.config.files import file_signature
 from scheduler.engine.facts import calendar_for, sync_and_refresh
 from scheduler.engine.pipeline import run_once
 from scheduler.engine.rules import send_time_passed

@@ -102,10 +102,10 @@ async def action_post(request: Request):
             return _render(web, request, session, action, role, "Only the action's owner can change it.", "error", 403)
         now = dt.datetime.now(dt.UTC)
         do = form.get("do")
-        handler = {"complete": _complete, "progress": _progress, "extend": _extend}.get(do)
+        check, handler = FORMS.get(do, (None, None))
         if handler is None:
             return _render(web, request, session, action, role, "Unknown request.", "error", 400)
-        problem = handler.validate(form, action) if hasattr(handler, "validate") else None
+        problem = check(form, action)
         if problem:
             return _render(web, request, session, action, role, problem, "error", 400)
         if not once(session, str(form.get("form_key", "")), now):
@@ -143,11 +143,13 @@ def _complete(web, session, action, recipient, form, now) -> str:
     return "Recorded as complete. A confirmation is on its way, and no more reminders will be sent."
 
 
-_complete.validate = lambda form, action: (
-    "Say what was done (the note is required)." if not _note(form)
-    else "The evidence link must start with https:// or http://." if _note(form, "evidence")
-    and not re.match(r"^https?://\S+$", _note(form, "evidence")) else None
-)  # fmt: skip
+def _complete_problem(form, action) -> str | None:
+    evidence = _note(form, "evidence")
+    if not _note(form):
+        return "Say what was done (the note is required)."
+    if evidence and not re.match(r"^https?://\S+$", evidence):
+        return "The evidence link must start with https:// or http://."
+    return None
 
 
 def _progress(web, session, action, recipient, form, now) -> str:
@@ -158,7 +160,8 @@ def _progress(web, session, action, recipient, form, now) -> str:
     return "Progress recorded."
 
 
-_progress.validate = lambda form, action: None if _note(form) else "Say what progress was made (required)."
+def _progress_problem(form, action) -> str | None:
+    return None if _note(form) else "Say what progress was made (required)."
 
 
 def _extend(web, session, action, recipient, form, now) -> str:
@@ -187,7 +190,12 @@ def _extend_problem(form, action) -> str | None:
     return None if _note(form, "reason") else "Say why more time is needed (required)."
 
 
-_extend.validate = _extend_problem
+# The forms of the action page: what each checks (a message, or None) and what it does (the result).
+FORMS = {
+    "complete": (_complete_problem, _complete),
+    "progress": (_progress_problem, _progress),
+    "extend": (_extend_problem, _extend),
+}
 
 
 async def renew(request: Request):

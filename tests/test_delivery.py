@@ -250,3 +250,23 @@ def test_whole_campaign_through_smtp_matches_the_forecast(cli, smtp_env, db_url,
     per_run = Counter((m["Date"], getaddresses([m["To"]])[0][1]) for _, m in smtp_env.parsed())
     assert set(per_run.values()) == {1}
     assert len(smtp_env.messages) == 128
+
+
+def test_a_newer_notice_replaces_one_still_waiting_for_a_retry(cli, smtp_env, db_url):
+    import sqlalchemy as sa
+
+    cli("sync", "--now", "2009-11-24T08:00")
+    smtp_env.refuse["contact-centre-manager@example.org"] = [451]
+    assert "1 to retry" in run_at(cli, "2009-11-24T09:00:00").output  # SG1's `assigned` waits
+    smtp_env.messages.clear()
+    later = run_at(cli, "2010-01-27T09:00:00")  # before:28 is due: it goes, the old notice does not
+    assert later.exit_code == 0, later.output
+    sent = [n for _, m in smtp_env.parsed() for n in notices(m) if n.startswith("ofsted-2009/SG1=")]
+    assert sent == ["ofsted-2009/SG1=before:28"]
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        state, error = conn.execute(sa.text(
+            "SELECT n.state, n.last_error FROM notice n JOIN action a ON a.id = n.action_id "
+            "WHERE a.ref = 'SG1' AND n.stage = 'assigned'")).one()  # fmt: skip
+    engine.dispose()
+    assert (state, error) == ("superseded", "a later notice was sent")

@@ -60,9 +60,9 @@ def supersede_retries(s: Session, action_id: int, tracks: set[str], now: dt.date
     """Mark the action's notices waiting for a retry on `tracks` superseded."""
     if not tracks:
         return
-    waiting = select(Notice).where(Notice.action_id == action_id, Notice.state == NoticeState.RETRY)
-    for old in s.exec(waiting.where(Notice.track.in_(sorted(tracks)))):
-        old.state, old.updated_at, old.last_error = NoticeState.SUPERSEDED, now, "a later notice was sent"
+    s.execute(sa.update(Notice).where(Notice.action_id == action_id, Notice.state == NoticeState.RETRY,
+                                      Notice.track.in_(sorted(tracks)))
+              .values(state=NoticeState.SUPERSEDED, updated_at=now, last_error="a later notice was sent"))  # fmt: skip
 
 
 def flush_or_lost(s: Session) -> bool:

@@ -98,30 +98,12 @@ def test_owner_change_is_recorded_with_its_date(cli, config_dir):
     assert status_json(cli)["SG1"]["owner"] == "area-services-manager"
 
 
-def test_set_status_and_extend_errors(cli, db_url):
+def test_set_status_to_the_same_status_changes_nothing(cli, db_url):
+    # Bad REFs, statuses and extension inputs are in the catalogue of tests/test_bad_input.py.
     cli("sync", "--now", "2009-11-24T08:00")
     before = snapshot(db_url)
-    cases = [
-        (("set-status", "SG9", "complete"), "Error: no action 'SG9'; known: ofsted-2009/LAC1"),
-        (("set-status", "nope/SG1", "complete"), "Error: no action 'nope/SG1'"),
-        (("set-status", "SG1", "done"), "Invalid value for 'STATUS': 'done' is not one of"),
-        (("extend", "SG1", "--to", "2010-13-01", "--reason", "x", "--approved-by", "executive-director"),
-         "Error: --to '2010-13-01': not a date; write it as YYYY-MM-DD"),
-        (("extend", "SG1", "--to", "2010-04-01", "--reason", "x", "--approved-by", "boss"),
-         "Error: --approved-by 'boss': no such owner; known: area-services-manager"),
-        (("extend", "SG1", "--to", "2010-01-01", "--reason", "x", "--approved-by", "executive-director"),
-         "Error: --to 2010-01-01 is before the original due date 2010-02-24"),
-        (("extend", "SG1", "--to", "2010-04-01", "--reason", " ", "--approved-by", "executive-director"),
-         "Error: --reason is empty"),
-        (("status", "--now", "yesterday"), "Error: --now 'yesterday': not a date-time"),
-        (("status", "--plan", "other"), "Error: --plan 'other': no such plan in the database"),
-    ]  # fmt: skip
-    for args, message in cases:
-        result = cli(*args)
-        assert result.exit_code == 2, (args, result.output)
-        assert message in result.output, (args, result.output)
-    assert snapshot(db_url) == before
     assert cli("set-status", "SG1", "open").output.strip() == "ofsted-2009/SG1: already open, no change"
+    assert snapshot(db_url) == before
 
 
 def test_extension_chain_keeps_every_revision(cli):

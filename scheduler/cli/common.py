@@ -14,9 +14,9 @@ import click
 
 from scheduler.app import App, AppError
 from scheduler.clock import FixedClock
+from scheduler.config.limits import EARLIEST, LATEST
 
 DEFAULT_TIMEZONE = "Europe/London"
-EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
 
 
 class BadInput(click.ClickException):

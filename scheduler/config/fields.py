@@ -11,14 +11,12 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 
+from scheduler.config.limits import EARLIEST, LATEST, MAX_DAYS, MAX_MONTHS  # noqa: F401 - re-exported
 from scheduler.config.model import WEEKDAYS, Problem
 from scheduler.config.yamlload import LineDict, LineList
 
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
-MAX_DAYS = 1095  # three years: the longest offset a reminder or escalation may have
-MAX_MONTHS = 60
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 

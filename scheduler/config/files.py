@@ -7,6 +7,14 @@ import hashlib
 from pathlib import Path
 
 
+def shipped_templates(part: str) -> Path:
+    """Return the shipped templates/<part> folder: inside the installed package (a wheel), else
+    the repository's top-level templates/ (a source checkout or an editable install)."""
+    package = Path(__file__).resolve().parent.parent
+    candidates = (package / "templates" / part, package.parent / "templates" / part)
+    return next((d for d in candidates if d.is_dir()), candidates[0])
+
+
 def plan_paths(directory: Path) -> list[Path]:
     """Return the plan files, plans/*.yaml then plans/*.yml, sorted."""
     return sorted((directory / "plans").glob("*.yaml")) + sorted((directory / "plans").glob("*.yml"))

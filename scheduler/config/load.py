@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scheduler.config.fields import MAX_MONTHS, Fields
+from scheduler.config.fields import Fields
 from scheduler.config.files import fingerprint, plan_paths
+from scheduler.config.limits import MAX_MONTHS
 from scheduler.config.model import (
     DEFAULT_POLICY,
     ActionConfig,

@@ -11,7 +11,8 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.config.dates import check_holiday_code
-from scheduler.config.fields import MAX_DAYS, Fields, _join, _line, weekday_index
+from scheduler.config.fields import Fields, _join, _line, weekday_index
+from scheduler.config.limits import MAX_DAYS
 from scheduler.config.model import REPEAT_UNTIL, WEEKDAYS, Escalation, Policy
 
 

@@ -23,18 +23,13 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from markupsafe import Markup
 
 from scheduler.config.dates import longdate
+from scheduler.config.files import shipped_templates
 from scheduler.config.text import one_line, shorten
 from scheduler.engine.ports import TemplateProblem
 from scheduler.engine.views import NoticeView, Recipient
 from scheduler.mail.ics import due_date_event
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
-# Installed from a wheel, the templates are inside the package; in a source checkout (or an
-# editable install) they are the top-level templates/emails folder, their only source.
-DEFAULT_TEMPLATES = next(
-    (d for d in (PACKAGE_DIR / "templates" / "emails", PACKAGE_DIR.parent / "templates" / "emails") if d.is_dir()),
-    PACKAGE_DIR / "templates" / "emails",
-)
+DEFAULT_TEMPLATES = shipped_templates("emails")
 # Long subjects are folded at 998 (RFC 5322's hard limit), not 78: the default folding moves
 # a subject starting with "[" onto a continuation line, which some clients show with a space.
 MAIL_POLICY = email.policy.default.clone(max_line_length=998)

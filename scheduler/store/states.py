@@ -41,7 +41,6 @@ class Outcome(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     UNKNOWN = "unknown"
-    WAITING = "waiting"  # not handed over this run (shutdown, run deadline): the next run sends it
 
 
 class Track(StrEnum):

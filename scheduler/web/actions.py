@@ -11,7 +11,7 @@ import secrets
 from sqlmodel import select
 from starlette.requests import Request
 
-from scheduler.config.fields import LATEST
+from scheduler.config.limits import LATEST
 from scheduler.engine.audit import history
 from scheduler.engine.facts import refresh_next_notice
 from scheduler.engine.status import rag

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse
 
 from scheduler.config.dates import longdate
+from scheduler.config.files import shipped_templates
 from scheduler.config.text import shorten
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
-WEB_TEMPLATES = next(
-    (d for d in (PACKAGE_DIR / "templates" / "web", PACKAGE_DIR.parent / "templates" / "web") if d.is_dir()),
-    PACKAGE_DIR / "templates" / "web",
-)
+WEB_TEMPLATES = shipped_templates("web")
 SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",  # the signed token in the URL must not leak to other sites
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "

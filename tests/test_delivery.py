@@ -270,3 +270,41 @@ def test_a_newer_notice_replaces_one_still_waiting_for_a_retry(cli, smtp_env, db
             "WHERE a.ref = 'SG1' AND n.stage = 'assigned'")).one()  # fmt: skip
     engine.dispose()
     assert (state, error) == ("superseded", "a later notice was sent")
+
+
+@both_databases
+def test_a_claim_batch_that_meets_another_runners_rows_is_redone_action_by_action(cli, config_dir, db_url,
+                                                                                  monkeypatch):  # fmt: skip
+    """Claims are written a batch of actions per transaction. When one action's row was claimed by
+    another runner between our read and our write (the unique key fails), only that action loses:
+    the batch is rolled back and redone one action at a time."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from scheduler.config.load import load_config
+    from scheduler.engine import ledger as ledger_mod
+    from scheduler.store import db
+
+    cli("sync", "--now", "2009-11-24T08:00")
+    config, engine = load_config(config_dir), db.make_engine(db_url)
+    now = dt.datetime(2009, 11, 24, 9, 0, tzinfo=dt.UTC)
+    sql = ledger_mod.SqlLedger(engine, config)
+    ids = sql.select(now)
+    assert len(ids) == 12
+    with engine.begin() as conn:  # "another runner" claimed the second action's notice first
+        conn.execute(sa.text("INSERT INTO notice (action_id, due_date, stage, track, recipient, send_day, state, "
+                             "attempts, claimed_by, created_at, updated_at) SELECT id, due, 'assigned', 'assigned', "
+                             "'x', :d, 'pending', 0, 'other', :t, :t FROM action WHERE id = :id"),
+                     {"d": now.date(), "t": now.replace(tzinfo=None), "id": ids[1]})  # fmt: skip
+        conn.execute(sa.text("UPDATE notice SET recipient = (SELECT o.email FROM owner o JOIN action a "
+                             "ON a.owner_id = o.id WHERE a.id = :id) WHERE claimed_by = 'other'"), {"id": ids[1]})  # fmt: skip
+    real_done = ledger_mod.ledger_done
+    monkeypatch.setattr(ledger_mod, "ledger_done", lambda s, aids: {} if ids[1] in aids and len(aids) > 1
+                        else real_done(s, aids))  # the batch read missed it (it came in just after)  # fmt: skip
+    claims = sql.claim_many(ids, now, "run-1")
+    assert [len(c.send) for c in claims] == [1, 0] + [1] * 10
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT claimed_by, count(*) FROM notice GROUP BY claimed_by")).all()
+    engine.dispose()
+    assert sorted(rows) == [("other", 1), ("run-1", 11)]

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from scheduler.config.model import Config
 from scheduler.engine.decide import Decision, PlannedNotice, decide, next_notice_day
-from scheduler.engine.facts import build_facts, calendar_for, ledger_done
+from scheduler.engine.facts import build_facts, calendar_for, ledger_done, revisions_of
 from scheduler.engine.rules import tracks_replaced
 from scheduler.store.states import CLOSED, NoticeState
 
@@ -38,6 +38,10 @@ class Ledger(Protocol):
         """Decide for one action at `now` and record the outcome; return the Claim."""
         ...
 
+    def claim_many(self, action_ids: list[int], now: dt.datetime, run_id: str) -> list[Claim]:
+        """Claim each action as `claim` would; return the Claims in `action_ids` order."""
+        ...
+
 
 def latest_today(config: Config, now: dt.datetime) -> dt.date:
     """Return the latest local date of `now` across the plans' timezones."""
@@ -48,6 +52,9 @@ def decide_for(config: Config, facts, done, now: dt.datetime) -> Decision:
     """Return the decision for an action's facts at `now` in its plan's timezone."""
     plan = config.plans[facts.plan]
     return decide(facts, plan.policy, calendar_for(plan), done, now.astimezone(plan.policy.tz))
+
+
+CLAIM_BATCH = 200  # actions per claim transaction: few commits, and a short lock on each batch
 
 
 class SqlLedger:
@@ -64,23 +71,56 @@ class SqlLedger:
     def claim(self, action_id: int, now: dt.datetime, run_id: str) -> Claim:
         from scheduler.store import queries
 
-        with queries.locked_action(self.engine, action_id) as (s, action):
+        with queries.locked_actions(self.engine, [action_id]) as (s, actions):
+            claims, replaced = self._decide_and_record(s, actions, now, run_id)
+            if not actions or not queries.flush_or_lost(s):
+                return Claim()  # gone, or another runner claimed these first
+            queries.supersede_retries(s, replaced, now)
+            return claims[0]()
+
+    def claim_many(self, action_ids: list[int], now: dt.datetime, run_id: str) -> list[Claim]:
+        """Claim in transactions of CLAIM_BATCH actions; when one action's rows conflict with
+        another runner's, that batch is redone action by action so only the lost ones are empty."""
+        from scheduler.store import queries
+
+        out = []
+        for i in range(0, len(action_ids), CLAIM_BATCH):
+            chunk = action_ids[i : i + CLAIM_BATCH]
+            with queries.locked_actions(self.engine, chunk) as (s, actions):
+                claims, replaced = self._decide_and_record(s, actions, now, run_id)
+                if queries.flush_or_lost(s):
+                    queries.supersede_retries(s, replaced, now)
+                    out += [c() for c in claims]
+                    continue
+            out += [self.claim(aid, now, run_id) for aid in chunk]
+        return out
+
+    def _decide_and_record(self, s, actions: list, now: dt.datetime, run_id: str) -> tuple[list, list]:
+        """Decide for each locked action and add its ledger rows (not flushed); return (per action,
+        a function giving its Claim once the rows have ids; the (action id, track) pairs whose
+        waiting retries the new notices replace)."""
+        from scheduler.store import queries
+
+        ids = [a.id for a in actions]
+        found, revs = ledger_done(s, ids), revisions_of(s, ids)
+        claims, replaced = [], []
+        for action in actions:
             plan = self.config.plans.get(action.plan_id)
             if plan is None or action.status in CLOSED or not action.in_config:
                 action.next_notice_on = None
-                return Claim()
-            done = ledger_done(s, [action.id]).get((action.id, action.due), set())
-            facts = build_facts(s, self.config, action)
+                claims.append(Claim)
+                continue
+            done = found.get((action.id, action.due), set())
+            facts = build_facts(s, self.config, action, revs.get(action.id, []))
             decision = decide_for(self.config, facts, done, now)
             rows = queries.insert_claims(s, action, decision, now, run_id)
-            sending = {n.stage.track for n in decision.send}
-            queries.supersede_retries(s, action.id, tracks_replaced(sending), now)
-            if not queries.flush_or_lost(s):
-                return Claim()  # another runner claimed these first
-            done |= {(n.stage.name, n.to.email) for n in decision.send + decision.superseded}
+            replaced += [(action.id, t) for t in sorted(tracks_replaced({n.stage.track for n in decision.send}))]
+            done = done | {(n.stage.name, n.to.email) for n in decision.send + decision.superseded}
             action.next_notice_on = next_notice_day(facts, plan.policy, calendar_for(plan), done,
                                                     now.astimezone(plan.policy.tz).date())  # fmt: skip
-            return Claim([(r.id, n) for r, n in rows if r.state == NoticeState.PENDING], decision.superseded)
+            claims.append(lambda rows=rows, d=decision: Claim(
+                [(r.id, n) for r, n in rows if r.state == NoticeState.PENDING], d.superseded))  # fmt: skip
+        return claims, replaced
 
 
 class MemoryLedger:
@@ -114,3 +154,6 @@ class MemoryLedger:
         plan = self.config.plans[facts.plan]
         self.next_day[action_id] = self._next(action_id, now.astimezone(plan.policy.tz).date())
         return Claim([(None, n) for n in decision.send], decision.superseded)
+
+    def claim_many(self, action_ids: list[int], now: dt.datetime, run_id: str) -> list[Claim]:
+        return [self.claim(aid, now, run_id) for aid in action_ids]

@@ -102,10 +102,9 @@ def _working_today(ctx: RunContext, plan_id: str, now: dt.datetime) -> bool:
 
 
 def claim(ctx: RunContext, st: RunState) -> None:
-    """Decide for each selected action and write its ledger rows (one transaction per action)."""
+    """Decide for each selected action and write its ledger rows (a transaction per batch)."""
     claimed = []
-    for aid in st.action_ids:
-        result = ctx.ledger.claim(aid, st.now, st.report.run_id)
+    for result in ctx.ledger.claim_many(st.action_ids, st.now, st.report.run_id):
         st.report.superseded += len(result.superseded)
         claimed += [nid for nid, _ in result.send]
     st.notice_ids = claimed + st.notice_ids

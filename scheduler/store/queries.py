@@ -25,15 +25,16 @@ def actions_due(engine, today: dt.date) -> list[int]:
 
 
 @contextmanager
-def locked_action(engine, action_id: int):
-    """Yield (session, action) with the action row locked; commit on success, roll back on error."""
+def locked_actions(engine, action_ids: list[int]):
+    """Yield (session, [actions in id order]) with the action rows locked (in id order, so two
+    claimers never deadlock); commit on success, roll back on error."""
     with db.session(engine) as s:
-        stmt = select(Action).where(Action.id == action_id)
+        stmt = select(Action).where(Action.id.in_(action_ids)).order_by(Action.id)
         if not db.is_sqlite(engine):
             stmt = stmt.with_for_update()
-        action = s.exec(stmt).one()
+        actions = list(s.exec(stmt))
         try:
-            yield s, action
+            yield s, actions
             s.commit()
         except BaseException:
             s.rollback()
@@ -56,13 +57,15 @@ def insert_claims(s: Session, action: Action, decision, now: dt.datetime, run_id
     return rows
 
 
-def supersede_retries(s: Session, action_id: int, tracks: set[str], now: dt.datetime) -> None:
-    """Mark the action's notices waiting for a retry on `tracks` superseded."""
-    if not tracks:
-        return
-    s.execute(sa.update(Notice).where(Notice.action_id == action_id, Notice.state == NoticeState.RETRY,
-                                      Notice.track.in_(sorted(tracks)))
-              .values(state=NoticeState.SUPERSEDED, updated_at=now, last_error="a later notice was sent"))  # fmt: skip
+def supersede_retries(s: Session, pairs: list[tuple[int, str]], now: dt.datetime) -> None:
+    """Mark notices waiting for a retry on the given (action id, track) pairs superseded (one
+    UPDATE per 500 pairs)."""
+    for i in range(0, len(pairs), 500):
+        chunk = pairs[i : i + 500]
+        s.execute(sa.update(Notice).where(Notice.state == NoticeState.RETRY,
+                                          sa.tuple_(Notice.action_id, Notice.track).in_(chunk))
+                  .values(state=NoticeState.SUPERSEDED, updated_at=now, last_error="a later notice was sent")
+                  .execution_options(synchronize_session=False))  # fmt: skip
 
 
 def flush_or_lost(s: Session) -> bool:

@@ -1,5 +1,5 @@
-"""The pipeline's writes after the claim: orphan recovery, re-checking a claimed notice, marking
-a message `sending`, and recording each outcome with one log line per notice.
+"""The pipeline's writes after the claim: orphan recovery, re-checking a claimed notice, and
+recording failures and doubts with one log line per notice (`handover` marks and records sends).
 
 The decisions (what state follows a failure, when a claimed notice is cancelled) are the pure
 rules in `rules`; this module reads rows, calls them and writes the result.
@@ -42,7 +42,7 @@ def recover_orphans(engine, now: dt.datetime, run_id: str, report) -> None:
             row.last_error = error or row.last_error
             row.updated_at = now
             if row.state == NoticeState.UNKNOWN:
-                _log(report, _label(s, row.action_id), row, Outcome.UNKNOWN, None, error)
+                log_outcome(report, _label(s, row.action_id), row, Outcome.UNKNOWN, None, error)
             else:
                 report.recovered += 1
         s.commit()
@@ -101,22 +101,6 @@ def prepare(engine, config: Config, notice_ids, now, report) -> list[tuple[Notic
     return ready
 
 
-def mark_sending(engine, rows, now: dt.datetime, run_id: str) -> list:
-    """Commit the rows of one message as `sending` just before the transport gets it; return the
-    rows this run won (another run may have claimed a retry first)."""
-    won = set(queries.claim_for_sending(engine, [r.id for r in rows], now, run_id))
-    kept = [r for r in rows if r.id in won]
-    for r in kept:
-        r.attempts += 1
-        r.state = NoticeState.SENDING
-    return kept
-
-
-def record_sent(engine, rows, now, message_id: str, note: str | None, report) -> None:
-    """Record the rows of one accepted message as sent."""
-    _record(engine, rows, now, report, lambda row: (Outcome.SENT, NoticeState.SENT, None), message_id, note)
-
-
 def record_failure(engine, rows, now, error: str, permanent: bool, report) -> None:
     """Record a failed hand-over: retry with backoff, or failed when permanent or out of attempts."""
 
@@ -140,7 +124,7 @@ def _record(engine, rows, now, report, decide, message_id, error) -> None:
             s.execute(sa.update(Notice).where(Notice.id == row.id).values(**values))
             row.state = state
             label = report.labels.get(row.action_id) or _label(s, row.action_id)
-            _log(report, label, row, result, message_id, error)
+            log_outcome(report, label, row, result, message_id, error)
         s.commit()
 
 
@@ -149,7 +133,8 @@ def _label(session, action_id: int) -> tuple[str, str]:
     return (action.plan_id, action.ref) if action else ("?", "?")
 
 
-def _log(report, label, row, result, message_id, error) -> None:
+def log_outcome(report, label, row, result, message_id, error) -> None:
+    """Add the notice's outcome to the run's report and log its one line."""
     entry = outcome(label, row, result, message_id, error)
     report.outcomes.append(entry)
     log.info("notice plan=%s ref=%s stage=%s recipient=%s outcome=%s message_id=%s%s", entry["plan"],

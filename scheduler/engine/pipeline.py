@@ -4,8 +4,9 @@ each message recorded as soon as the transport answers.
 Every stage has one shape, `stage(ctx, state) -> None`, over a `RunState`. Claiming writes the
 ledger row (unique per action, due date, stage, recipient) in the transaction that re-reads the
 action's status, so a completion recorded before the claim stops the email and a second claimer
-fails on the unique key. Each message's rows are marked `sending` in their own commit just before
-the transport gets it, and `sent` right after: a kill leaves at most that one message in doubt.
+fails on the unique key. Each message's rows are committed `sending` just before the transport
+gets it, together with the previous message's `sent` (handover.py): a kill leaves at most one
+message in doubt.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from scheduler.config.model import Config
 from scheduler.engine import outcomes
 from scheduler.engine.facts import calendar_for
+from scheduler.engine.handover import Handover
 from scheduler.engine.ledger import Ledger, SqlLedger
 from scheduler.engine.ports import MessageRenderer, TemplateProblem, Transport, TransportError
 from scheduler.engine.rules import group_messages
@@ -132,6 +134,7 @@ def deliver(ctx: RunContext, st: RunState) -> None:
     """
     if not st.messages:
         return
+    handover = Handover(ctx.engine, st.now, st.report.run_id, st.report)
     try:
         ctx.transport.open()
     except TransportError as exc:
@@ -143,11 +146,12 @@ def deliver(ctx: RunContext, st: RunState) -> None:
                 st.report.left += sum(len(m) for m in st.messages[i:])
                 break
             try:
-                _deliver_one(ctx, st, message)
+                _deliver_one(ctx, st, message, handover)
             except TransportError as exc:  # misconfigured, or the server is gone: the rest wait
                 _not_sent(ctx, st, st.messages[i + 1 :], exc)
                 break
     finally:
+        handover.flush()
         ctx.transport.close()
 
 
@@ -160,9 +164,9 @@ def _not_sent(ctx: RunContext, st: RunState, messages: list, exc: TransportError
         outcomes.record_failure(ctx.engine, rows, st.now, str(exc), exc.permanent, st.report)
 
 
-def _deliver_one(ctx: RunContext, st: RunState, message: list) -> None:
+def _deliver_one(ctx: RunContext, st: RunState, message: list, handover: Handover) -> None:
     """Claim, render, hand over and record one message; re-raise a misconfiguration."""
-    won = {r.id for r in outcomes.mark_sending(ctx.engine, [r for r, _ in message], st.now, st.report.run_id)}
+    won = {r.id for r in handover.mark([r for r, _ in message])}
     message = [(r, v) for r, v in message if r.id in won]
     if not message:
         return  # another run claimed these retries first
@@ -170,11 +174,13 @@ def _deliver_one(ctx: RunContext, st: RunState, message: list) -> None:
     try:
         msg = ctx.renderer.render([v for _, v in message], st.now)
     except TemplateProblem as exc:
+        handover.flush()
         outcomes.record_failure(ctx.engine, rows, st.now, str(exc), True, st.report)
         return
     try:
         refused = ctx.transport.send(msg)
     except TransportError as exc:
+        handover.flush()
         if exc.config:
             _not_sent(ctx, st, [message], exc)
             raise
@@ -188,12 +194,13 @@ def _deliver_one(ctx: RunContext, st: RunState, message: list) -> None:
     st.report.messages += 1
     to = rows[0].recipient
     if to in refused:
+        handover.flush()
         code, text = refused[to]
         outcomes.record_failure(ctx.engine, rows, st.now, f"recipient refused: {code} {text}", code >= 500,
                                 st.report)  # fmt: skip
         return
     note = "; ".join(f"cc {a} refused: {c} {t}" for a, (c, t) in refused.items()) or None
-    outcomes.record_sent(ctx.engine, rows, st.now, msg["Message-ID"], note, st.report)
+    handover.sent(rows, msg["Message-ID"], note)
 
 
 STAGES = (select, claim, prepare, group, deliver)

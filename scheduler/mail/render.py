@@ -11,10 +11,8 @@ titles and notes cannot inject headers or markup.
 from __future__ import annotations
 
 import datetime as dt
-import email.policy
 import re
 import textwrap
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -27,12 +25,11 @@ from scheduler.config.files import shipped_templates
 from scheduler.config.text import one_line, shorten
 from scheduler.engine.ports import TemplateProblem
 from scheduler.engine.views import NoticeView, Recipient
+from scheduler.mail.headers import MAIL_POLICY
+from scheduler.mail.headers import address as header_address
 from scheduler.mail.ics import due_date_event
 
 DEFAULT_TEMPLATES = shipped_templates("emails")
-# Long subjects are folded at 998 (RFC 5322's hard limit), not 78: the default folding moves
-# a subject starting with "[" onto a continuation line, which some clients show with a space.
-MAIL_POLICY = email.policy.default.clone(max_line_length=998)
 
 __all__ = ["Renderer", "TemplateProblem", "MAIL_POLICY", "one_line", "shorten", "longdate", "plural"]
 
@@ -76,9 +73,9 @@ def digest_counts(notices: list[NoticeView]) -> str:
     return f"{plural(actions, 'action')}: " + ", ".join(f"{counts[k]} {k}" for k in keys)
 
 
-def address(r: Recipient) -> Address:
+def address(r: Recipient) -> str:
     """Return the header address of a recipient, its name made safe for a header."""
-    return Address(display_name=one_line(r.name), addr_spec=r.email)
+    return header_address(r.name, r.email)
 
 
 class Renderer:
@@ -156,7 +153,7 @@ class Renderer:
         msg = self.new_message("reminder", self.subject(notices), address(first.to), now)
         cc = {c.email: c for n in notices for c in n.cc if c.email != first.to.email}
         if cc:
-            msg["Cc"] = [address(c) for c in cc.values()]
+            msg["Cc"] = ", ".join(address(c) for c in cc.values())
         admin = next((n.administrator for n in notices if n.administrator), None)
         if admin:
             msg["Reply-To"] = address(admin)

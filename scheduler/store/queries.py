@@ -134,16 +134,17 @@ def finish_lease(engine, run_id: str, wall_now: float) -> None:
             s.commit()
 
 
-def claim_for_sending(engine, ids: list[int], now: dt.datetime, run_id: str) -> list[int]:
+def claim_for_sending(conn, ids: list[int], now: dt.datetime, run_id: str) -> list[int]:
     """Mark rows `sending` if still waiting (a conditional update, so two runs never both win one);
-    return the ids this run won, committed before the message is handed over."""
-    won = []
-    with db.session(engine) as s:
-        for nid in ids:
-            result = s.execute(sa.update(Notice).where(Notice.id == nid, Notice.state.in_(WAITING))
-                               .values(state=NoticeState.SENDING, claimed_by=run_id, updated_at=now,
-                                       attempts=Notice.attempts + 1))  # fmt: skip
-            if result.rowcount == 1:
-                won.append(nid)
-        s.commit()
-    return won
+    return the ids this run won. The caller commits before the message is handed over."""
+    stmt = (sa.update(Notice).where(Notice.id.in_(ids), Notice.state.in_(WAITING))
+            .values(state=NoticeState.SENDING, claimed_by=run_id, updated_at=now, attempts=Notice.attempts + 1)
+            .returning(Notice.id))  # fmt: skip
+    return [nid for (nid,) in conn.execute(stmt)]
+
+
+def record_sent(conn, ids: list[int], now: dt.datetime, message_id: str, note: str | None) -> None:
+    """Mark the rows of one accepted message `sent`."""
+    conn.execute(sa.update(Notice).where(Notice.id.in_(ids))
+                 .values(state=NoticeState.SENT, message_id=message_id, sent_at=now, last_error=note,
+                         updated_at=now))  # fmt: skip

@@ -246,3 +246,50 @@ def test_postgres_backend_terminated_mid_run_loses_and_doubles_nothing(cli, env,
     assert max(copies.values()) == 1, "never two copies"
     assert sum(copies.values()) == 12 - sum(1 for k in unknown if copies[f"ofsted-2009/{k[0]}={k[1]}"] == 0)
     admin.dispose()
+
+
+def test_the_deadline_watchdog_cuts_only_a_block_that_overruns():
+    """One watchdog thread per connection: a block that ends in time is never cut, an overrunning
+    one is, an earlier deadline armed while the thread sleeps wakes it, and stop() ends it."""
+    import threading
+    import time
+
+    from scheduler.mail.smtp_client import Watchdog
+
+    cuts = []
+    dog = Watchdog(lambda: cuts.append(time.monotonic()))
+    before = set(threading.enumerate())
+    for _ in range(200):  # messages that finish in time: no cut, one thread
+        dog.arm(5)
+        dog.disarm()
+    assert cuts == [] and set(threading.enumerate()) - before == {dog._thread}
+    dog.arm(30)  # the thread now sleeps until +30 s ...
+    dog.disarm()
+    started = time.monotonic()
+    dog.arm(0.05)  # ... and an earlier deadline must wake it
+    for _ in range(100):
+        if cuts:
+            break
+        time.sleep(0.02)
+    assert len(cuts) == 1 and 0.04 <= cuts[0] - started < 1.5
+    dog.stop()
+    dog._thread.join(timeout=2)
+    assert not dog._thread.is_alive()
+
+
+def test_a_connection_that_fails_to_open_leaves_no_deadline_thread_behind():
+    import threading
+
+    from scheduler.mail.transport import SmtpTransport, TransportError
+
+    before = {t for t in threading.enumerate() if t.name == "smtp-deadline"}
+    transport = SmtpTransport("127.0.0.1", free_port(), "none", timeout=2, deadline=5)
+    for _ in range(3):
+        with pytest.raises(TransportError, match="cannot connect"):
+            transport.open()
+    for _ in range(50):
+        left = {t for t in threading.enumerate() if t.name == "smtp-deadline"} - before
+        if not left:
+            break
+        threading.Event().wait(0.02)
+    assert left == set()

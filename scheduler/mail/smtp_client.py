@@ -11,14 +11,61 @@ from __future__ import annotations
 import smtplib
 import socket
 import threading
+import time
 from contextlib import contextmanager
 
 END_OF_DATA = b"\r\n.\r\n"
 
 
+class Watchdog:
+    """One thread per connection that calls `cut()` when an armed deadline passes.
+
+    A timer thread per message cost more than sending the message. Here arming only sets a
+    number: the thread sleeps until the deadline it last saw, and on waking re-reads the current
+    one, so it is woken early only when a deadline is armed while it waits with none.
+    """
+
+    def __init__(self, cut):
+        self._cut, self._cond = cut, threading.Condition()
+        self._until: float | None = None  # monotonic deadline of the block in progress
+        self._sleeping_until = float("inf")  # when the thread will next look
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def arm(self, seconds: float) -> None:
+        with self._cond:
+            self._until = time.monotonic() + seconds
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, name="smtp-deadline", daemon=True)
+                self._thread.start()
+            elif self._until < self._sleeping_until:
+                self._cond.notify()
+
+    def disarm(self) -> None:
+        with self._cond:
+            self._until = None
+
+    def stop(self) -> None:
+        """End the thread (the connection is closed)."""
+        with self._cond:
+            self._stopped, self._until = True, None
+            self._cond.notify()
+
+    def _watch(self) -> None:
+        with self._cond:
+            while not self._stopped:
+                now = time.monotonic()
+                if self._until is not None and now >= self._until:
+                    self._until = None
+                    self._cut()
+                self._sleeping_until = self._until if self._until is not None else float("inf")
+                self._cond.wait(None if self._until is None else self._until - now)
+
+
 class _Tracking:
     in_doubt = False
     deadline_hit = False
+    _watchdog: Watchdog | None = None
 
     def send(self, s):
         data = s.encode("ascii") if isinstance(s, str) else s
@@ -35,13 +82,18 @@ class _Tracking:
     def deadline(self, seconds: float):
         """Cut the connection if the block takes longer than `seconds` in all."""
         self.in_doubt = self.deadline_hit = False
-        timer = threading.Timer(seconds, self._cut)
-        timer.daemon = True
-        timer.start()
+        if self._watchdog is None:
+            self._watchdog = Watchdog(self._cut)
+        self._watchdog.arm(seconds)
         try:
             yield
         finally:
-            timer.cancel()
+            self._watchdog.disarm()
+
+    def close(self) -> None:
+        super().close()
+        if self._watchdog is not None:
+            self._watchdog.stop()
 
     def _cut(self) -> None:
         self.deadline_hit = True

@@ -110,14 +110,7 @@ class SmtpTransport:
             conn = TrackingSMTP(timeout=self.timeout)
         conn._host = self.host  # smtplib names the TLS server from it; set by __init__ only with a host
         try:
-            with conn.deadline(self.deadline):  # a server that trickles its greeting is cut off too
-                conn.connect(self.host, self.port)
-                if self.security == "starttls":
-                    conn.starttls(context=context)
-                if self.username:
-                    conn.login(self.username, self._password or "")
-            if conn.deadline_hit:
-                raise OSError(f"the server took longer than {self.deadline:g} s to greet (SMTP_SEND_DEADLINE)")
+            self._connect(conn, context)
         except smtplib.SMTPAuthenticationError as exc:
             raise TransportError(f"SMTP login as {self.username!r} refused: {exc.smtp_code}; check "
                                  "SMTP_USERNAME and SMTP_PASSWORD", permanent=True, config=True) from exc  # fmt: skip
@@ -134,6 +127,21 @@ class SmtpTransport:
                 f"cannot connect to {self.host}:{self.port}: {exc}", permanent=False
             ) from exc
         self.conn = conn
+
+    def _connect(self, conn, context) -> None:
+        """Greet, secure and log in; a failure closes the connection (and its deadline thread)."""
+        try:
+            with conn.deadline(self.deadline):  # a server that trickles its greeting is cut off too
+                conn.connect(self.host, self.port)
+                if self.security == "starttls":
+                    conn.starttls(context=context)
+                if self.username:
+                    conn.login(self.username, self._password or "")
+            if conn.deadline_hit:
+                raise OSError(f"the server took longer than {self.deadline:g} s to greet (SMTP_SEND_DEADLINE)")
+        except BaseException:
+            conn.close()
+            raise
 
     def send(self, msg: EmailMessage) -> dict:
         for attempt in (1, 2):

@@ -134,17 +134,22 @@ def finish_lease(engine, run_id: str, wall_now: float) -> None:
             s.commit()
 
 
+# The two statements of every hand-over, built once (SQLAlchemy then reuses their compiled form).
+_CLAIM = (sa.update(Notice).where(Notice.id.in_(sa.bindparam("b_ids", expanding=True)), Notice.state.in_(WAITING))
+          .values(state=NoticeState.SENDING, claimed_by=sa.bindparam("b_run"), updated_at=sa.bindparam("b_now"),
+                  attempts=Notice.attempts + 1)
+          .returning(Notice.id))  # fmt: skip
+_SENT = (sa.update(Notice).where(Notice.id.in_(sa.bindparam("b_ids", expanding=True)))
+         .values(state=NoticeState.SENT, message_id=sa.bindparam("b_mid"), sent_at=sa.bindparam("b_now"),
+                 last_error=sa.bindparam("b_note"), updated_at=sa.bindparam("b_now")))  # fmt: skip
+
+
 def claim_for_sending(conn, ids: list[int], now: dt.datetime, run_id: str) -> list[int]:
     """Mark rows `sending` if still waiting (a conditional update, so two runs never both win one);
     return the ids this run won. The caller commits before the message is handed over."""
-    stmt = (sa.update(Notice).where(Notice.id.in_(ids), Notice.state.in_(WAITING))
-            .values(state=NoticeState.SENDING, claimed_by=run_id, updated_at=now, attempts=Notice.attempts + 1)
-            .returning(Notice.id))  # fmt: skip
-    return [nid for (nid,) in conn.execute(stmt)]
+    return [nid for (nid,) in conn.execute(_CLAIM, {"b_ids": ids, "b_run": run_id, "b_now": now})]
 
 
 def record_sent(conn, ids: list[int], now: dt.datetime, message_id: str, note: str | None) -> None:
     """Mark the rows of one accepted message `sent`."""
-    conn.execute(sa.update(Notice).where(Notice.id.in_(ids))
-                 .values(state=NoticeState.SENT, message_id=message_id, sent_at=now, last_error=note,
-                         updated_at=now))  # fmt: skip
+    conn.execute(_SENT, {"b_ids": ids, "b_mid": message_id, "b_now": now, "b_note": note})

@@ -3,6 +3,7 @@
     build.py DB N DUE            build a SQLite database of N actions, DUE of them due on the run day
     build.py --select DB         time the raw indexed query and the product's selection
     build.py --run DB smtp PORT  time run_once on the run day (or: null 0 for an in-memory transport)
+    build.py --messages DB OUT   write the messages that run would send (a list of bytes, pickled)
     build.py --config DIR N      write a config folder of N actions (owners.yaml, plans/*.yaml)
 """
 
@@ -106,6 +107,9 @@ class NullTransport:
     def open(self):
         pass
 
+    def prepare(self, msg):
+        return msg
+
     def send(self, msg):
         return {}
 
@@ -131,7 +135,28 @@ def run(db_path: str, kind: str, port: int) -> dict:
     report = run_once(engine, config, Renderer(), transport, now)
     seconds = time.perf_counter() - started
     sent = report.count("sent")
-    return {"seconds": seconds, "sent": sent, "per_s": sent / seconds if seconds else 0}
+    return {"seconds": seconds, "sent": sent, "messages": report.messages,
+            "per_s": report.messages / seconds if seconds else 0}  # fmt: skip
+
+
+def messages(db_path: str, out: str) -> dict:
+    """Run the pipeline on a copy of the database into memory and save what it would send."""
+    import pickle
+    import shutil
+
+    from scheduler.engine.pipeline import run_once
+    from scheduler.mail.render import Renderer
+    from scheduler.mail.transport import MemoryTransport
+    from scheduler.store import db
+
+    copy = db_path + ".messages"
+    shutil.copy(db_path, copy)
+    engine = db.make_engine(f"sqlite:///{copy}")
+    transport = MemoryTransport()
+    run_once(engine, config_object(count_actions(copy)), Renderer(), transport,
+             dt.datetime.combine(RUN_DAY, dt.time(9, 30), tzinfo=dt.UTC))  # fmt: skip
+    Path(out).write_bytes(pickle.dumps([m.as_bytes() for m in transport.sent]))
+    return {"messages": len(transport.sent)}
 
 
 def write_config(folder: str, n: int) -> None:
@@ -156,6 +181,8 @@ if __name__ == "__main__":
         print(json.dumps(select(args[1])))
     elif args[0] == "--run":
         print(json.dumps(run(args[1], args[2], int(args[3]))))
+    elif args[0] == "--messages":
+        print(json.dumps(messages(args[1], args[2])))
     elif args[0] == "--config":
         write_config(args[1], int(args[2]))
     else:

@@ -17,8 +17,8 @@ def test_benchmark_quick_mode_writes_every_figure(tmp_path):
                             capture_output=True, text=True, timeout=600, cwd=REPO)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     text = out.read_text()
-    for measure in ("raw indexed query", "product selection", "run_once to the SMTP sink: notices/s",
+    for measure in ("raw indexed query", "product selection", "run_once to the SMTP sink: messages/s",
                     "run_once to a null transport", "peak RSS, run_once", "validate (config)", "first sync",
-                    "sync, config unchanged", "status --json", "Raw smtplib loop", "`reminders --help`"):  # fmt: skip
+                    "sync, config unchanged", "status --json", "raw smtplib loop, same messages", "`reminders --help`"):  # fmt: skip
         assert measure in text, measure
     assert "| 10,000 actions |" in text

@@ -27,7 +27,7 @@ class Handover:
     def mark(self, rows: list) -> list:
         """Commit the pending `sent` records and these rows `sending` (if still waiting: another run
         may have claimed a retry first); return the rows this run won."""
-        with self.engine.begin() as conn:
+        with self.engine.begin() as conn:  # a connection from the pool (pre-pinged) per message
             self._write_sent(conn)
             won = set(queries.claim_for_sending(conn, [r.id for r in rows], self.now, self.run_id))
         self._log_sent()

@@ -72,11 +72,8 @@ class SqlLedger:
         from scheduler.store import queries
 
         with queries.locked_actions(self.engine, [action_id]) as (s, actions):
-            claims, replaced = self._decide_and_record(s, actions, now, run_id)
-            if not actions or not queries.flush_or_lost(s):
-                return Claim()  # gone, or another runner claimed these first
-            queries.supersede_retries(s, replaced, now)
-            return claims[0]()
+            claims = self._record(s, actions, now, run_id)
+        return claims[0] if claims else Claim()  # gone, or another runner claimed these first
 
     def claim_many(self, action_ids: list[int], now: dt.datetime, run_id: str) -> list[Claim]:
         """Claim in transactions of CLAIM_BATCH actions; when one action's rows conflict with
@@ -87,40 +84,42 @@ class SqlLedger:
         for i in range(0, len(action_ids), CLAIM_BATCH):
             chunk = action_ids[i : i + CLAIM_BATCH]
             with queries.locked_actions(self.engine, chunk) as (s, actions):
-                claims, replaced = self._decide_and_record(s, actions, now, run_id)
-                if queries.flush_or_lost(s):
-                    queries.supersede_retries(s, replaced, now)
-                    out += [c() for c in claims]
-                    continue
-            out += [self.claim(aid, now, run_id) for aid in chunk]
+                claims = self._record(s, actions, now, run_id)
+            out += claims if claims is not None else [self.claim(aid, now, run_id) for aid in chunk]
         return out
 
-    def _decide_and_record(self, s, actions: list, now: dt.datetime, run_id: str) -> tuple[list, list]:
-        """Decide for each locked action and add its ledger rows (not flushed); return (per action,
-        a function giving its Claim once the rows have ids; the (action id, track) pairs whose
-        waiting retries the new notices replace)."""
+    def _record(self, s, actions: list, now: dt.datetime, run_id: str) -> list[Claim] | None:
+        """Decide for each locked action; write its ledger rows (one INSERT), supersede the retries
+        they replace and set its next notice day. Return the Claims in order, or None (rolled
+        back) when another runner holds one of the rows."""
         from scheduler.store import queries
 
         ids = [a.id for a in actions]
         found, revs = ledger_done(s, ids), revisions_of(s, ids)
-        claims, replaced = [], []
+        decided, params, replaced = [], [], []
         for action in actions:
             plan = self.config.plans.get(action.plan_id)
             if plan is None or action.status in CLOSED or not action.in_config:
                 action.next_notice_on = None
-                claims.append(Claim)
+                decided.append((None, [], 0))
                 continue
             done = found.get((action.id, action.due), set())
             facts = build_facts(s, self.config, action, revs.get(action.id, []))
             decision = decide_for(self.config, facts, done, now)
-            rows = queries.insert_claims(s, action, decision, now, run_id)
+            rows = queries.claim_rows(action, decision, now, run_id)
+            decided.append((decision, rows, len(params)))
+            params += [values for values, _ in rows]
             replaced += [(action.id, t) for t in sorted(tracks_replaced({n.stage.track for n in decision.send}))]
             done = done | {(n.stage.name, n.to.email) for n in decision.send + decision.superseded}
             action.next_notice_on = next_notice_day(facts, plan.policy, calendar_for(plan), done,
                                                     now.astimezone(plan.policy.tz).date())  # fmt: skip
-            claims.append(lambda rows=rows, d=decision: Claim(
-                [(r.id, n) for r, n in rows if r.state == NoticeState.PENDING], d.superseded))  # fmt: skip
-        return claims, replaced
+        new_ids = queries.insert_notices(s, params)
+        if new_ids is None:
+            return None
+        queries.supersede_retries(s, replaced, now)
+        return [Claim([(new_ids[start + k], pn) for k, (values, pn) in enumerate(rows)
+                       if values["state"] == NoticeState.PENDING], decision.superseded) if decision else Claim()
+                for decision, rows, start in decided]  # fmt: skip
 
 
 class MemoryLedger:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from scheduler.config.model import Config
 from scheduler.engine import outcomes
+from scheduler.engine.ahead import Ahead
 from scheduler.engine.facts import calendar_for
 from scheduler.engine.handover import Handover
 from scheduler.engine.ledger import Ledger, SqlLedger
@@ -141,15 +142,16 @@ def deliver(ctx: RunContext, st: RunState) -> None:
         _not_sent(ctx, st, st.messages, exc)
         return
     try:
-        for i, message in enumerate(st.messages):
-            if ctx.stop() or time.monotonic() > ctx.deadline:
-                st.report.left += sum(len(m) for m in st.messages[i:])
-                break
-            try:
-                _deliver_one(ctx, st, message, handover)
-            except TransportError as exc:  # misconfigured, or the server is gone: the rest wait
-                _not_sent(ctx, st, st.messages[i + 1 :], exc)
-                break
+        with Ahead(lambda message: _build(ctx, st, message), st.messages) as built:
+            for i, message in enumerate(st.messages):
+                if ctx.stop() or time.monotonic() > ctx.deadline:
+                    st.report.left += sum(len(m) for m in st.messages[i:])
+                    break
+                try:
+                    _deliver_one(ctx, st, message, handover, lambda i=i: built.result(i))
+                except TransportError as exc:  # misconfigured, or the server is gone: the rest wait
+                    _not_sent(ctx, st, st.messages[i + 1 :], exc)
+                    break
     finally:
         handover.flush()
         ctx.transport.close()
@@ -164,15 +166,22 @@ def _not_sent(ctx: RunContext, st: RunState, messages: list, exc: TransportError
         outcomes.record_failure(ctx.engine, rows, st.now, str(exc), exc.permanent, st.report)
 
 
-def _deliver_one(ctx: RunContext, st: RunState, message: list, handover: Handover) -> None:
-    """Claim, render, hand over and record one message; re-raise a misconfiguration."""
+def _build(ctx: RunContext, st: RunState, message: list):
+    """Return the message rendered and prepared for the transport (run ahead, in another thread)."""
+    return ctx.transport.prepare(ctx.renderer.render([v for _, v in message], st.now))
+
+
+def _deliver_one(ctx: RunContext, st: RunState, message: list, handover: Handover, built) -> None:
+    """Mark, hand over and record one message (`built()` returns it rendered, or raises
+    TemplateProblem); re-raise a misconfiguration."""
     won = {r.id for r in handover.mark([r for r, _ in message])}
+    whole = len(won) == len(message)
     message = [(r, v) for r, v in message if r.id in won]
     if not message:
         return  # another run claimed these retries first
     rows = [r for r, _ in message]
     try:
-        msg = ctx.renderer.render([v for _, v in message], st.now)
+        msg = built() if whole else _build(ctx, st, message)  # built ahead for all of its rows
     except TemplateProblem as exc:
         handover.flush()
         outcomes.record_failure(ctx.engine, rows, st.now, str(exc), True, st.report)

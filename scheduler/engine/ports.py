@@ -38,9 +38,15 @@ class Transport(Protocol):
         """Connect (or prepare); raise TransportError."""
         ...
 
-    def send(self, msg: EmailMessage) -> dict[str, tuple[int, str]]:
-        """Hand `msg` over; return {address: (code, text)} for recipients refused while others
-        were accepted; raise TransportError when nothing was accepted."""
+    def prepare(self, msg: EmailMessage):
+        """Return `msg` in the form `send` takes fastest (e.g. already flattened to bytes); pure
+        work, safe to run in another thread while an earlier message is being sent."""
+        ...
+
+    def send(self, msg) -> dict[str, tuple[int, str]]:
+        """Hand over `msg` (as built, or as `prepare` returned it); return {address: (code, text)}
+        for recipients refused while others were accepted; raise TransportError when nothing was
+        accepted."""
         ...
 
     def close(self) -> None:

@@ -10,7 +10,10 @@ reads back while building the message (parsed once, then reused).
 
 from __future__ import annotations
 
+from email import quoprimime
+from email.generator import _make_boundary
 from email.headerregistry import HeaderRegistry
+from email.message import EmailMessage, MIMEPart
 from email.policy import EmailPolicy
 from email.utils import formataddr
 
@@ -19,7 +22,7 @@ from scheduler.config.text import one_line
 # Headers we set whose value is never read back as a structured object while building.
 AS_GIVEN = frozenset({"subject", "from", "to", "cc", "reply-to", "date", "message-id", "auto-submitted",
                       "x-auto-response-suppress", "list-id", "x-reminder-notices", "in-reply-to",
-                      "references"})  # fmt: skip
+                      "references", "mime-version", "content-type", "content-transfer-encoding"})  # fmt: skip
 
 
 class CachedRegistry(HeaderRegistry):
@@ -54,3 +57,31 @@ MAIL_POLICY = MailPolicy(max_line_length=998, header_factory=CachedRegistry())
 def address(name: str, email: str) -> str:
     """Return `Name <email>` for a header: the name on one line, quoted or RFC 2047-encoded as needed."""
     return formataddr((one_line(name), email), charset="utf-8")
+
+
+def text_part(body: str, subtype: str) -> MIMEPart:
+    """Return a text/`subtype` UTF-8 part, as `set_content` would make it, headers set as given.
+
+    The transfer encoding is the email package's own choice for our policy: 7bit for short ASCII
+    lines, 8bit for short lines otherwise, quoted-printable when a line is too long for SMTP.
+    """
+    lines = body.splitlines()
+    normal = "\n".join(lines) + "\n"
+    if max((len(x) for x in lines), default=0) <= MAIL_POLICY.max_line_length:
+        cte = "7bit" if normal.isascii() else "8bit"
+    else:
+        latin = normal.encode("utf-8").decode("latin-1")  # one char per UTF-8 byte, as QP encodes bytes
+        cte, normal = "quoted-printable", quoprimime.body_encode(latin, MAIL_POLICY.max_line_length)
+    part = MIMEPart(policy=MAIL_POLICY)
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    part["Content-Transfer-Encoding"] = cte
+    part.set_payload(normal.encode("utf-8").decode("ascii", "surrogateescape") if cte == "8bit" else normal)
+    return part
+
+
+def alternative(msg: EmailMessage, text: str, html: str) -> None:
+    """Make `msg` multipart/alternative with a plain text and an HTML part (what set_content and
+    add_alternative produce, without re-parsing the MIME headers each builds)."""
+    msg["MIME-Version"] = "1.0"
+    msg["Content-Type"] = f'multipart/alternative; boundary="{_make_boundary()}"'
+    msg.set_payload([text_part(text, "plain"), text_part(html, "html")])

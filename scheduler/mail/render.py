@@ -25,7 +25,7 @@ from scheduler.config.files import shipped_templates
 from scheduler.config.text import one_line, shorten
 from scheduler.engine.ports import TemplateProblem
 from scheduler.engine.views import NoticeView, Recipient
-from scheduler.mail.headers import MAIL_POLICY
+from scheduler.mail.headers import MAIL_POLICY, alternative
 from scheduler.mail.headers import address as header_address
 from scheduler.mail.ics import due_date_event
 
@@ -164,8 +164,7 @@ class Renderer:
         msg["In-Reply-To"] = threads[0]
         msg["References"] = " ".join(threads)
         text, html = self.bodies(notices)
-        msg.set_content(text)
-        msg.add_alternative(html, subtype="html")
+        alternative(msg, text, html)
         for n in notices:
             if n.kind in ("assigned", "extension"):
                 ics = due_date_event(n, self.domain, now)

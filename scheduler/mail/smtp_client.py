@@ -8,13 +8,44 @@ a server that trickles bytes (each read inside the socket timeout) is cut off wh
 
 from __future__ import annotations
 
+import email.generator
+import email.utils
+import io
 import smtplib
 import socket
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import EmailMessage
 
 END_OF_DATA = b"\r\n.\r\n"
+
+
+@dataclass(frozen=True)
+class Flattened:
+    """A message flattened for the wire as `smtplib.send_message` would, ahead of the send."""
+
+    msg: EmailMessage
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+    def __getitem__(self, name: str):
+        return self.msg[name]
+
+
+def flatten(msg: EmailMessage) -> Flattened | EmailMessage:
+    """Return `msg` flattened as `send_message` does (envelope from From, To and Cc; no Bcc is
+    ever set); a message with a non-ASCII address is returned as is, for `send_message` to
+    negotiate SMTPUTF8 with the server."""
+    sender = email.utils.getaddresses([msg["From"]])[0][1]
+    recipients = [a for _, a in email.utils.getaddresses([v for v in (msg["To"], msg["Cc"]) if v is not None])]
+    if not "".join([sender, *recipients]).isascii():
+        return msg
+    with io.BytesIO() as out:
+        email.generator.BytesGenerator(out).flatten(msg, linesep="\r\n")
+        return Flattened(msg, sender, recipients, out.getvalue())
 
 
 class Watchdog:

@@ -15,7 +15,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from scheduler.engine.ports import TransportError
-from scheduler.mail.smtp_client import TrackingSMTP, TrackingSMTP_SSL
+from scheduler.mail.smtp_client import Flattened, TrackingSMTP, TrackingSMTP_SSL, flatten
 
 __all__ = ["TransportError", "FileTransport", "SmtpTransport", "MemoryTransport", "make_transport"]
 
@@ -36,6 +36,9 @@ class MemoryTransport:
 
     def open(self) -> None:
         self.opened += 1
+
+    def prepare(self, msg: EmailMessage) -> EmailMessage:
+        return msg
 
     def send(self, msg: EmailMessage) -> dict:
         if self.fail:
@@ -60,6 +63,9 @@ class FileTransport:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise TransportError(f"cannot create outbox {self.directory}: {exc}", permanent=False) from exc
+
+    def prepare(self, msg: EmailMessage) -> EmailMessage:
+        return msg
 
     def send(self, msg: EmailMessage) -> dict:
         msgid = msg["Message-ID"].strip("<>").replace("/", "_").replace("@", "_at_")
@@ -143,14 +149,20 @@ class SmtpTransport:
             conn.close()
             raise
 
-    def send(self, msg: EmailMessage) -> dict:
+    def prepare(self, msg: EmailMessage) -> Flattened | EmailMessage:
+        return flatten(msg)
+
+    def send(self, msg: Flattened | EmailMessage) -> dict:
         for attempt in (1, 2):
             if self.conn is None:
                 self.open()
             conn = self.conn
             try:
                 with conn.deadline(self.deadline):
-                    refused = conn.send_message(msg)
+                    if isinstance(msg, Flattened):
+                        refused = conn.sendmail(msg.sender, msg.recipients, msg.data)
+                    else:
+                        refused = conn.send_message(msg)
                 return {addr: (code, _text(text)) for addr, (code, text) in refused.items()}
             except smtplib.SMTPRecipientsRefused as exc:
                 codes = {addr: code for addr, (code, _t) in exc.recipients.items()}

@@ -41,20 +41,37 @@ def locked_actions(engine, action_ids: list[int]):
             raise
 
 
-def insert_claims(s: Session, action: Action, decision, now: dt.datetime, run_id: str) -> list:
-    """Add ledger rows for a decision: superseded ones, then the ones to send; return (row, notice)."""
+def claim_rows(action: Action, decision, now: dt.datetime, run_id: str) -> list[tuple[dict, object]]:
+    """Return (column values, planned notice) of the ledger rows for a decision: the superseded
+    ones, then the ones to send (claimed `pending` by `run_id`)."""
     rows = []
     for pn, state in [(n, NoticeState.SUPERSEDED) for n in decision.superseded] + [
         (n, NoticeState.PENDING) for n in decision.send
     ]:
-        row = Notice(action_id=action.id, due_date=action.due, stage=pn.stage.name, track=pn.stage.track,
-                     recipient=pn.to.email, cc=",".join(c.email for c in pn.cc) or None,
-                     send_day=pn.stage.send_day, state=state,
-                     claimed_by=run_id if state == NoticeState.PENDING else None,
-                     created_at=now, updated_at=now)  # fmt: skip
-        s.add(row)
-        rows.append((row, pn))
+        values = {"action_id": action.id, "due_date": action.due, "stage": pn.stage.name, "track": pn.stage.track,
+                  "recipient": pn.to.email, "cc": ",".join(c.email for c in pn.cc) or None,
+                  "send_day": pn.stage.send_day, "state": state, "attempts": 0,
+                  "claimed_by": run_id if state == NoticeState.PENDING else None, "created_at": now,
+                  "updated_at": now}  # fmt: skip
+        rows.append((values, pn))
     return rows
+
+
+_INSERT_NOTICES = sa.insert(Notice).returning(Notice.id, sort_by_parameter_order=True)
+
+
+def insert_notices(s: Session, params: list[dict]) -> list[int] | None:
+    """Insert ledger rows in one statement; return their ids in order, or None (rolled back) when
+    another runner claimed the same key first."""
+    if not params:
+        s.flush()
+        return []
+    try:
+        s.flush()  # the actions' changes first, in the same transaction
+        return [nid for (nid,) in s.connection().execute(_INSERT_NOTICES, params)]
+    except sa.exc.IntegrityError:
+        s.rollback()
+        return None
 
 
 def supersede_retries(s: Session, pairs: list[tuple[int, str]], now: dt.datetime) -> None:
@@ -66,16 +83,6 @@ def supersede_retries(s: Session, pairs: list[tuple[int, str]], now: dt.datetime
                                           sa.tuple_(Notice.action_id, Notice.track).in_(chunk))
                   .values(state=NoticeState.SUPERSEDED, updated_at=now, last_error="a later notice was sent")
                   .execution_options(synchronize_session=False))  # fmt: skip
-
-
-def flush_or_lost(s: Session) -> bool:
-    """Flush the claim; return False (rolled back) when another runner claimed the same key."""
-    try:
-        s.flush()
-        return True
-    except sa.exc.IntegrityError:
-        s.rollback()
-        return False
 
 
 def load_for_views(s: Session, ids: list[int]):

@@ -48,6 +48,11 @@ class MailPolicy(EmailPolicy):
             return (name, value)
         return super().header_store_parse(name, value)
 
+    def header_fetch_parse(self, name, value):
+        if name.lower() == "message-id" and type(value) is str:  # read once per send: a plain string will do
+            return value
+        return super().header_fetch_parse(name, value)
+
 
 # Long subjects are folded at 998 (RFC 5322's hard limit), not 78: the default folding moves
 # a subject starting with "[" onto a continuation line, which some clients show with a space.

@@ -57,11 +57,32 @@ class App:
         return self.clock.now()
 
     # --- config ---------------------------------------------------------------------------------
-    def load_config(self):
-        """Read and validate the config folder afresh; raise ConfigErrors."""
-        from scheduler.config.load import load_config
+    def load_config(self, cached: bool = False):
+        """Read and validate the config folder; raise ConfigErrors. `cached`: reuse the validated
+        config of unchanged files (config/cache.py); `validate` always parses afresh."""
+        from scheduler.config.cache import load_cached
 
-        return load_config(self.config_dir)
+        def parse(directory):
+            from scheduler.config.load import load_config  # not imported when the cache answers
+
+            return load_config(directory)
+
+        return load_cached(self.config_dir, self.cache_dir if cached else None, parse)
+
+    @property
+    def cache_dir(self) -> Path | None:
+        """Where the validated config is cached: REMINDERS_CACHE_DIR, else `cache/` beside a SQLite
+        file, else $XDG_CACHE_HOME/reminders (~/.cache/reminders)."""
+        import os
+
+        from sqlalchemy.engine import make_url
+
+        if self.settings.cache_dir:
+            return Path(self.settings.cache_dir)
+        url = make_url(self.settings.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).parent / "cache"
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "reminders"
 
     @property
     def config(self):
@@ -70,7 +91,7 @@ class App:
             from scheduler.config.model import ConfigErrors
 
             try:
-                self._config = self.load_config()
+                self._config = self.load_config(cached=True)
             except ConfigErrors as exc:
                 raise BadSetup(f"{exc}\nnothing was changed. Fix the config in {self.config_dir} "
                                "and run `reminders validate`.") from None  # fmt: skip

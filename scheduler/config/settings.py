@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     templates_dir: Path | None = Field(None, validation_alias=AliasChoices("TEMPLATES_DIR"))
     email_backend: Literal["smtp", "file"] | None = Field(None, validation_alias=AliasChoices("EMAIL_BACKEND"))
     outbox_dir: Path = Field(Path("outbox"), validation_alias=AliasChoices("OUTBOX_DIR"))
+    cache_dir: Path | None = Field(None, validation_alias=AliasChoices("REMINDERS_CACHE_DIR"))
     smtp_host: str | None = Field(None, validation_alias=AliasChoices("SMTP_HOST"))
     smtp_port: int | None = Field(None, ge=1, le=65535, validation_alias=AliasChoices("SMTP_PORT"))
     smtp_security: Literal["starttls", "ssl", "none"] = Field(

@@ -61,7 +61,7 @@ class Service:
             return  # no file changed: nothing to read (an idle daemon costs almost nothing)
         self.config_signature = signature
         try:
-            cfg = self.app.load_config()
+            cfg = self.app.load_config(cached=True)
             if cfg.fingerprint != self.config.fingerprint:
                 with db.session(self.engine) as s:
                     check_withdrawals(s, cfg)  # a truncated plan file must not withdraw its actions

@@ -10,15 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+HEAD = "0005"  # the newest migration; tests/test_migrations.py keeps it equal to Alembic's head
 BUSY_TIMEOUT_S = 30  # how long SQLite waits for another writer before "database is locked"
 
 
@@ -65,15 +62,30 @@ def serialise(session: Session, name: str) -> None:
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCKS[name]})
 
 
-def _alembic_config(connection) -> AlembicConfig:
+def _alembic_config(connection):
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
     return cfg
 
 
+def _at_head(engine: sa.Engine) -> bool:
+    """Return True when the database is already at HEAD (one row read; Alembic not imported)."""
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == HEAD
+    except sa.exc.DBAPIError:
+        return False  # no table yet, or unreachable: the full path says which
+
+
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Apply migrations up to `revision`; raise DatabaseError if the database is unreachable."""
+    if revision == "head" and _at_head(engine):
+        return
+    from alembic import command
+
     try:
         with engine.begin() as conn:
             if not is_sqlite(engine):  # two first runs on an empty database: one migrates, one waits
@@ -88,11 +100,15 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: sa.Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
 
 

@@ -3,7 +3,7 @@ history, db upgrade."""
 
 from __future__ import annotations
 
-import json
+import itertools
 
 import click
 
@@ -76,24 +76,27 @@ def status(app, plan_id, fmt, as_json):
       reminders status --now 2010-03-15 --plan ofsted-2009
       reminders status --format csv > status.csv
     """
-    from scheduler.cli.tables import emit
-    from scheduler.engine.status import CSV_FIELDS, days_text, status_rows
+    from scheduler.cli.tables import emit, write_json
+    from scheduler.engine.status import CSV_FIELDS, days_text, iter_status
 
-    with app.session() as session:
-        rows = status_rows(session, app.today_for, plan_id)
-    if plan_id and not rows:
-        raise BadInput(f"--plan {plan_id!r}: no such plan in the database; run `reminders sync`, "
-                       "or check the plan id with `reminders status`")  # fmt: skip
     fmt = "json" if as_json else fmt
-    if fmt == "json":
-        click.echo(json.dumps([r.as_json() for r in rows], indent=2))
-        return
-    if not rows and fmt == "table":
+    with app.session() as session:
+        rows = iter_status(session, app.today_for, plan_id)
+        first = next(rows, None)
+        if plan_id and first is None:
+            raise BadInput(f"--plan {plan_id!r}: no such plan in the database; run `reminders sync`, "
+                           "or check the plan id with `reminders status`")  # fmt: skip
+        rows = itertools.chain([first] if first else [], rows)
+        if fmt == "json":  # streamed: a million actions cost a page of memory
+            write_json(r.as_json() for r in rows)
+            return
+        if fmt == "csv":
+            emit(({**r.as_json(), "pending_extension": (r.pending_extension or {}).get("to", "")} for r in rows),
+                 "csv", CSV_FIELDS, CSV_FIELDS)  # fmt: skip
+            return
+        rows = list(rows)
+    if not rows:
         click.echo("no actions in the database yet: run `reminders sync`")
-        return
-    if fmt == "csv":
-        csv_rows = [{**r.as_json(), "pending_extension": (r.pending_extension or {}).get("to", "")} for r in rows]
-        emit(csv_rows, "csv", CSV_FIELDS, CSV_FIELDS)
         return
     cells = [{"action": f"{r.plan}/{r.ref}", "title": r.title, "owner": r.owner_name, "days": days_text(r),
               "due": r.due.isoformat() + ("*" if r.revisions else ""), "rag": r.rag,

@@ -14,9 +14,7 @@ import click
 def emit(rows: Iterable[dict], fmt: str, fields, columns, wide: str | None = None) -> int:
     """Print `rows` as `fmt` (table: `columns` only; csv/json: `fields`); return how many."""
     if fmt == "json":
-        out = list(rows)
-        click.echo(json.dumps(out, indent=2, default=str))
-        return len(out)
+        return write_json(rows)
     if fmt == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=list(fields), extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
@@ -26,6 +24,22 @@ def emit(rows: Iterable[dict], fmt: str, fields, columns, wide: str | None = Non
             count += 1
         return count
     return table(list(rows), columns, wide)
+
+
+def write_json(items: Iterable[dict]) -> int:
+    """Print `items` as one JSON array, an item at a time (the same text as json.dumps(list,
+    indent=2), without holding the list); return how many."""
+    out, count = sys.stdout, 0
+    for item in items:
+        out.write(("[\n" if count == 0 else ",\n") + _indent(json.dumps(item, indent=2, default=str)))
+        count += 1
+    out.write("\n]\n" if count else "[]\n")
+    out.flush()
+    return count
+
+
+def _indent(text: str) -> str:
+    return "  " + text.replace("\n", "\n  ")
 
 
 def table(rows: list[dict], columns, wide: str | None = None) -> int:

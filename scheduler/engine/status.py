@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 from sqlmodel import Session, select
@@ -47,17 +48,26 @@ class StatusRow:
 
 
 def status_rows(session: Session, today_for, plan_id: str | None = None) -> list[StatusRow]:
-    """Return one row per action (active plans), ordered by plan, due date and ref.
+    """Return `iter_status` as a list (for the pages and summaries of one plan)."""
+    return list(iter_status(session, today_for, plan_id))
+
+
+def iter_status(session: Session, today_for, plan_id: str | None = None) -> Iterator[StatusRow]:
+    """Yield one row per action (active plans), ordered by plan, due date and ref, reading the
+    actions in pages: memory stays flat however many there are.
 
     `today_for(plan_id)` gives the local date to count days from.
     """
-    # Plain columns, not ORM objects: a status of 100,000 actions builds no identity map.
+    # Plain columns, not ORM objects, fetched a page at a time; sorted by the database.
     stmt = select(Action.id, Action.plan_id, Action.ref, Action.title, Action.area, Action.owner_id, Owner.name,
                   Owner.email, Action.config_due, Action.due, Action.status).join(Owner, Owner.id == Action.owner_id)
     stmt = stmt.join(Plan, Plan.id == Action.plan_id).where(Plan.active)
     if plan_id:
         stmt = stmt.where(Action.plan_id == plan_id)
-    revs: dict[int, list] = {}
+    binary = "BINARY" if session.get_bind().dialect.name == "sqlite" else "C"  # code point order, as Python sorts
+    stmt = stmt.order_by(Action.plan_id.collate(binary), Action.status == "withdrawn", Action.due,
+                         Action.ref.collate(binary))  # fmt: skip
+    revs: dict[int, list] = {}  # extensions and pending requests are few: read them whole
     cols = select(DueRevision.action_id, DueRevision.previous_due, DueRevision.revised_due, DueRevision.reason,
                   DueRevision.approved_by).order_by(DueRevision.id)  # fmt: skip
     for aid, prev, new, reason, by in session.exec(cols):
@@ -65,16 +75,14 @@ def status_rows(session: Session, today_for, plan_id: str | None = None) -> list
                                          "approved_by": by})  # fmt: skip
     pending = {p.action_id: {"to": p.proposed_due.isoformat(), "approver": p.approver, "reason": p.reason}
                for p in session.exec(select(ExtensionRequest).where(ExtensionRequest.state == "pending"))}  # fmt: skip
-    rows = []
     today: dict[str, dt.date] = {}
-    for aid, plan, ref, title, area, owner_id, name, email, config_due, due, status in session.exec(stmt):
+    rows = session.exec(stmt.execution_options(yield_per=2000))
+    for aid, plan, ref, title, area, owner_id, name, email, config_due, due, status in rows:
         if plan not in today:
             today[plan] = today_for(plan)
         days = (due - today[plan]).days
-        rows.append(StatusRow(plan, ref, title, area, owner_id, name, email, config_due, due, revs.get(aid, []),
-                              days, status, rag(status, days), pending.get(aid)))  # fmt: skip
-    rows.sort(key=lambda r: (r.plan, r.status == "withdrawn", r.due, r.ref))
-    return rows
+        yield StatusRow(plan, ref, title, area, owner_id, name, email, config_due, due, revs.get(aid, []),
+                        days, status, rag(status, days), pending.get(aid))  # fmt: skip
 
 
 def days_text(row: StatusRow) -> str:

@@ -59,8 +59,9 @@ def test_forecast_equals_what_the_runs_send(report, months, policy):
         engine = db.make_engine(f"sqlite:///{root / 'r.db'}")
         db.upgrade(engine)
         end = report + dt.timedelta(days=140)
-        with throwaway_copy(engine, config, report) as copy:
+        with throwaway_copy(engine, config, report) as copy:  # forecast writes its claims to its copy
             want = Counter((e["date"], e["ref"], e["stage"], e["to"]) for e in forecast(copy, config, report, end))
+        with throwaway_copy(engine, config, report) as copy:
             got = Counter()
             transport = MemoryTransport()
             for day in days(report, end):

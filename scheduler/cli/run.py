@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import click
@@ -79,19 +78,22 @@ def forecast(app, start, end, as_json):
     Example:
       reminders forecast --from 2009-11-24 --to 2010-08-31 --json
     """
+    from scheduler.cli.tables import write_json
     from scheduler.engine.campaign import forecast as do_forecast
     from scheduler.engine.campaign import throwaway_copy
 
     start_d, end_d = _range(start, end)
     with throwaway_copy(app.engine, app.config, start_d) as copy:
         entries = do_forecast(copy, app.config, start_d, end_d)
-    if as_json:
-        click.echo(json.dumps(entries, indent=1))
-        return
-    for e in entries:
-        cc = f" (cc {', '.join(e['cc'])})" if e["cc"] else ""
-        click.echo(f"{e['date']}  {e['plan']}/{e['ref']:<6} {e['stage']:<13} -> {e['to']}{cc}")
-    click.echo(f"{len(entries)} notice(s)")
+        if as_json:  # streamed: the notices of a million actions are printed as they are decided
+            write_json(entries)
+            return
+        count = 0
+        for e in entries:
+            cc = f" (cc {', '.join(e['cc'])})" if e["cc"] else ""
+            click.echo(f"{e['date']}  {e['plan']}/{e['ref']:<6} {e['stage']:<13} -> {e['to']}{cc}")
+            count += 1
+    click.echo(f"{count} notice(s)")
 
 
 @click.command()

@@ -3,14 +3,16 @@
 Both work on a throwaway SQLite copy of the database, synced with the config as of the start of
 `--from` (so an action the database has not seen counts as assigned that day), and visit the
 same run instants (each plan's send time on each day). `forecast` runs the pipeline's decision
-stages (select, claim) on an in-memory ledger; `simulate` runs the whole pipeline with the
-transport it is given. So they agree by construction.
+stages (select, claim) on the copy's ledger and yields what they would send; `simulate` runs the
+whole pipeline with the transport it is given. So they agree by construction, and neither holds
+more than a batch of actions in memory, whatever the size of the database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from sqlmodel import SQLModel
 
 from scheduler.config.model import Config
 from scheduler.engine.facts import sync_and_refresh
-from scheduler.engine.ledger import MemoryLedger
+from scheduler.engine.ledger import CLAIM_BATCH, SqlLedger
 from scheduler.engine.pipeline import run_once
 from scheduler.store import db
 
@@ -29,12 +31,7 @@ def throwaway_copy(source: sa.Engine, config: Config, start: dt.date):
     """Yield an engine on a temporary SQLite copy of `source`, synced as of `start` 00:00."""
     with tempfile.TemporaryDirectory(prefix="reminders-sim-") as tmp:
         engine = db.make_engine(f"sqlite:///{Path(tmp) / 'copy.db'}")
-        db.upgrade(engine)
-        with source.connect() as src, engine.begin() as dst:
-            for table in SQLModel.metadata.sorted_tables:
-                rows = [dict(r._mapping) for r in src.execute(sa.select(table))]
-                if rows:
-                    dst.execute(table.insert(), rows)
+        _copy(source, engine)
         tz = config.default_policy.tz
         at = dt.datetime.combine(start, dt.time(0, 0), tzinfo=tz).astimezone(dt.UTC)
         with db.session(engine) as s:
@@ -44,6 +41,24 @@ def throwaway_copy(source: sa.Engine, config: Config, start: dt.date):
             yield engine
         finally:
             engine.dispose()
+
+
+def _copy(source: sa.Engine, engine: sa.Engine) -> None:
+    """Copy the database: SQLite's online backup page by page, else a table at a time in batches."""
+    if db.is_sqlite(source):
+        src, dst = source.raw_connection(), engine.raw_connection()
+        try:
+            src.driver_connection.backup(dst.driver_connection, pages=1024)
+        finally:
+            src.close()
+            dst.close()
+        return
+    db.upgrade(engine)
+    with source.connect() as src, engine.begin() as dst:
+        for table in SQLModel.metadata.sorted_tables:
+            result = src.execution_options(yield_per=5000).execute(sa.select(table))
+            for batch in result.mappings().partitions():
+                dst.execute(table.insert(), [dict(r) for r in batch])
 
 
 def run_instants(config: Config, day: dt.date) -> list[dt.datetime]:
@@ -63,20 +78,25 @@ def days(start: dt.date, end: dt.date):
         day += dt.timedelta(days=1)
 
 
-def forecast(engine: sa.Engine, config: Config, start: dt.date, end: dt.date) -> list[dict]:
-    """Return [{date, plan, ref, stage, to, cc}] sorted by date, assuming nothing changes."""
-    with db.session(engine) as s:
-        ledger = MemoryLedger(s, config, start)
-    out = []
+def forecast(engine: sa.Engine, config: Config, start: dt.date, end: dt.date) -> Iterator[dict]:
+    """Yield {date, plan, ref, stage, to, cc} in date order, assuming nothing changes: the
+    pipeline's select and claim stages at every run instant, on `engine` (a throwaway copy: the
+    claims are written to it, as a run would, and nothing is sent)."""
+    from scheduler.store import queries
+
+    ledger = SqlLedger(engine, config)
     for day in days(start, end):
         for instant in run_instants(config, day):
-            for aid in ledger.select(instant):
-                action = ledger.actions[aid]
-                local = instant.astimezone(config.plans[action.plan_id].policy.tz)
-                for _, pn in ledger.claim(aid, instant, "forecast").send:
-                    out.append({"date": local.date().isoformat(), "plan": action.plan_id, "ref": action.ref,
-                                "stage": pn.stage.name, "to": pn.to.email, "cc": [c.email for c in pn.cc]})  # fmt: skip
-    return out
+            due = ledger.select(instant)
+            for i in range(0, len(due), CLAIM_BATCH):
+                chunk = due[i : i + CLAIM_BATCH]
+                labels = queries.labels(engine, chunk)
+                for aid, claim in zip(chunk, ledger.claim_many(chunk, instant, "forecast"), strict=True):
+                    plan, ref = labels[aid]
+                    local = instant.astimezone(config.plans[plan].policy.tz)
+                    for _, pn in claim.send:
+                        yield {"date": local.date().isoformat(), "plan": plan, "ref": ref, "stage": pn.stage.name,
+                               "to": pn.to.email, "cc": [c.email for c in pn.cc]}  # fmt: skip
 
 
 def simulate(engine: sa.Engine, config: Config, renderer, transport, start: dt.date, end: dt.date) -> list[dict]:

@@ -1,9 +1,9 @@
-"""Where claims are written: the SQL send ledger, or an in-memory one for `forecast`.
+"""Where claims are written: the send ledger in the database.
 
-Both implement the pipeline's two decision stages the same way: `select(now)` returns the
-actions whose next notice day has come, and `claim(action_id, now, run_id)` decides for one
-action with `decide()` and records what it sends and supersedes. `forecast` runs these stages
-on a `MemoryLedger`, `run_once` on a `SqlLedger`, so the two agree by construction.
+It implements the pipeline's two decision stages: `select(now)` returns the actions whose next
+notice day has come, and `claim_many(action_ids, now, run_id)` decides for each with `decide()`
+and records what it sends and supersedes. `run_once` runs them on the real database, `forecast`
+on a throwaway copy, so the two agree by construction.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Protocol
-
-from sqlmodel import select
 
 from scheduler.config.model import Config
 from scheduler.engine.decide import Decision, PlannedNotice, decide, next_notice_day
@@ -120,39 +118,3 @@ class SqlLedger:
         return [Claim([(new_ids[start + k], pn) for k, (values, pn) in enumerate(rows)
                        if values["state"] == NoticeState.PENDING], decision.superseded) if decision else Claim()
                 for decision, rows, start in decided]  # fmt: skip
-
-
-class MemoryLedger:
-    """An in-memory copy of the ledger for the actions in a database, as of a session."""
-
-    def __init__(self, session, config: Config, today: dt.date):
-        from scheduler.store.models import Action
-
-        self.config = config
-        actions = [a for a in session.exec(select(Action).order_by(Action.id))
-                   if a.plan_id in config.plans and a.status not in CLOSED and a.in_config]  # fmt: skip
-        self.actions = {a.id: a for a in actions}
-        self.facts = {a.id: build_facts(session, config, a) for a in actions}
-        found = ledger_done(session, list(self.actions))
-        self.done = {aid: found.get((aid, a.due), set()) for aid, a in self.actions.items()}
-        self.next_day = {aid: self._next(aid, today) for aid in self.actions}
-
-    def _next(self, aid: int, today: dt.date) -> dt.date | None:
-        plan = self.config.plans[self.actions[aid].plan_id]
-        return next_notice_day(self.facts[aid], plan.policy, calendar_for(plan), self.done[aid], today)
-
-    def select(self, now: dt.datetime) -> list[int]:
-        today = latest_today(self.config, now)
-        return [aid for aid, day in self.next_day.items() if day is not None and day <= today]
-
-    def claim(self, action_id: int, now: dt.datetime, run_id: str) -> Claim:
-        facts, done = self.facts[action_id], self.done[action_id]
-        decision = decide_for(self.config, facts, done, now)
-        for pn in decision.superseded + decision.send:
-            done.add((pn.stage.name, pn.to.email))
-        plan = self.config.plans[facts.plan]
-        self.next_day[action_id] = self._next(action_id, now.astimezone(plan.policy.tz).date())
-        return Claim([(None, n) for n in decision.send], decision.superseded)
-
-    def claim_many(self, action_ids: list[int], now: dt.datetime, run_id: str) -> list[Claim]:
-        return [self.claim(aid, now, run_id) for aid in action_ids]

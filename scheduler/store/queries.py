@@ -102,6 +102,13 @@ def load_for_views(s: Session, ids: list[int]):
     return [rows[i] for i in ids if i in rows], actions, revs
 
 
+def labels(engine, action_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Return {action id: (plan id, ref)}."""
+    with engine.connect() as conn:
+        stmt = sa.select(Action.id, Action.plan_id, Action.ref).where(Action.id.in_(action_ids))
+        return {aid: (plan, ref) for aid, plan, ref in conn.execute(stmt)}
+
+
 def due_retries(engine, now: dt.datetime) -> list[tuple[Notice, Action]]:
     """Return (notice, action) for every notice waiting for a retry whose time has come."""
     with db.session(engine) as s:

@@ -4,6 +4,8 @@
     build.py --select DB         time the raw indexed query and the product's selection
     build.py --run DB smtp PORT  time run_once on the run day (or: null 0 for an in-memory transport)
     build.py --messages DB OUT   write the messages that run would send (a list of bytes, pickled)
+    build.py --status DB         time `status --json` (the CLI's streamed rows and writer; output discarded)
+    build.py --forecast DB       time `forecast` of the run day (the CLI's throwaway copy and generator)
     build.py --config DIR N      write a config folder of N actions (owners.yaml, plans/*.yaml)
 """
 
@@ -57,6 +59,9 @@ def build(db_path: str, n: int, due: int) -> None:
                 batch = []
         if batch:
             conn.execute(stmt, batch)
+        # the config of config_object() counts as applied: a forecast's copy does not re-sync
+        conn.execute(sa.text("INSERT INTO service_event (at, kind, detail) VALUES (:t, 'config_applied', 'bench')"),
+                     {"t": now})  # fmt: skip
     engine.dispose()
 
 
@@ -159,6 +164,36 @@ def messages(db_path: str, out: str) -> dict:
     return {"messages": len(transport.sent)}
 
 
+def status(db_path: str) -> dict:
+    """Print every action's status as JSON to /dev/null, as `status --json` does."""
+    import contextlib
+    import os
+
+    from scheduler.cli.tables import write_json
+    from scheduler.engine.status import iter_status
+    from scheduler.store import db
+
+    engine = db.make_engine(f"sqlite:///{db_path}")
+    started = time.perf_counter()
+    with db.session(engine) as s, open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        count = write_json(r.as_json() for r in iter_status(s, lambda _plan: RUN_DAY))
+    return {"seconds": time.perf_counter() - started, "rows": count}
+
+
+def forecast(db_path: str) -> dict:
+    """Forecast the run day on a throwaway copy, as `forecast --json` does (output counted)."""
+    from scheduler.engine.campaign import forecast as do_forecast
+    from scheduler.engine.campaign import throwaway_copy
+    from scheduler.store import db
+
+    engine = db.make_engine(f"sqlite:///{db_path}")
+    config = config_object(count_actions(db_path))
+    started = time.perf_counter()
+    with throwaway_copy(engine, config, RUN_DAY) as copy:
+        count = sum(1 for _ in do_forecast(copy, config, RUN_DAY, RUN_DAY))
+    return {"seconds": time.perf_counter() - started, "notices": count}
+
+
 def write_config(folder: str, n: int) -> None:
     import shutil
 
@@ -183,6 +218,10 @@ if __name__ == "__main__":
         print(json.dumps(run(args[1], args[2], int(args[3]))))
     elif args[0] == "--messages":
         print(json.dumps(messages(args[1], args[2])))
+    elif args[0] == "--status":
+        print(json.dumps(status(args[1])))
+    elif args[0] == "--forecast":
+        print(json.dumps(forecast(args[1])))
     elif args[0] == "--config":
         write_config(args[1], int(args[2]))
     else:

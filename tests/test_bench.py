@@ -19,6 +19,8 @@ def test_benchmark_quick_mode_writes_every_figure(tmp_path):
     text = out.read_text()
     for measure in ("raw indexed query", "product selection", "run_once to the SMTP sink: messages/s",
                     "run_once to a null transport", "peak RSS, run_once", "validate (config)", "first sync",
-                    "sync, config unchanged", "status --json", "raw smtplib loop, same messages", "`reminders --help`"):  # fmt: skip
+                    "sync, config unchanged", "run --once, config unchanged", "status --json (CLI)",
+                    "status --json, every action (streamed)", "forecast of the run day", "raw smtplib loop, same messages",
+                    "`reminders --help`"):  # fmt: skip
         assert measure in text, measure
     assert "| 10,000 actions |" in text

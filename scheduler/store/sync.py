@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from scheduler.config.model import Config
@@ -85,15 +86,14 @@ def _restore(session, action: Action, now, report: SyncReport) -> None:
 def _sync_action(session, plan_cfg, a_cfg, row: Action | None, now, today, report) -> Action:
     config_due = a_cfg.config_due(plan_cfg.report_date)
     key = f"{plan_cfg.id}/{a_cfg.ref}"
-    if row is None:
-        row = Action(plan_id=plan_cfg.id, ref=a_cfg.ref, title=a_cfg.title, response=a_cfg.response,
-                     area=a_cfg.area, owner_id=a_cfg.owner, owner_since=today, config_due=config_due,
-                     timescale_months=a_cfg.timescale_months, due=config_due, status="open",
-                     created_at=now, updated_at=now)  # fmt: skip
-        session.add(row)
+    if row is None:  # inserted with the plan's other new actions in one statement (_insert_new)
+        report.new_actions.append({"plan_id": plan_cfg.id, "ref": a_cfg.ref, "title": a_cfg.title,
+                                   "response": a_cfg.response, "area": a_cfg.area, "owner_id": a_cfg.owner,
+                                   "owner_since": today, "config_due": config_due,
+                                   "timescale_months": a_cfg.timescale_months, "due": config_due, "status": "open",
+                                   "in_config": True, "created_at": now, "updated_at": now})  # fmt: skip
         report.add(f"added: {key} (owner {a_cfg.owner}, due {config_due})")
-        report.new_actions.append(row)  # their `created` events follow one flush for the whole plan
-        return row
+        return None
     if not row.in_config:
         _restore(session, row, now, report)
     changed = [name for name, new in (("title", a_cfg.title), ("response", a_cfg.response),
@@ -120,6 +120,24 @@ def _sync_action(session, plan_cfg, a_cfg, row: Action | None, now, today, repor
         row.updated_at = now
         report.touched_action_ids.add(row.id)
     return row
+
+
+_INSERT_ACTIONS = sa.insert(Action).returning(Action.id, sort_by_parameter_order=True)
+
+
+def _insert_new(session: Session, report: SyncReport, now) -> None:
+    """Insert a plan's new actions and their `created` events: two statements, not a row each."""
+    if not report.new_actions:
+        return
+    session.flush()
+    conn = session.connection()
+    ids = [aid for (aid,) in conn.execute(_INSERT_ACTIONS, report.new_actions)]
+    conn.execute(sa.insert(ActionEvent), [
+        {"action_id": aid, "at": now, "by": SYNC_BY, "kind": "created", "from_value": None, "to_value": "open",
+         "note": f"owner {new['owner_id']}, due {new['config_due']}"}
+        for aid, new in zip(ids, report.new_actions, strict=True)])  # fmt: skip
+    report.touched_action_ids.update(ids)
+    report.new_actions.clear()
 
 
 class SyncRefused(Exception):
@@ -174,12 +192,7 @@ def sync(session: Session, config: Config, now: dt.datetime, allow_withdraw: boo
         rows = {a.ref: a for a in session.exec(select(Action).where(Action.plan_id == plan_cfg.id))}
         for a_cfg in plan_cfg.actions:
             _sync_action(session, plan_cfg, a_cfg, rows.pop(a_cfg.ref, None), now, today, report)
-        if report.new_actions:
-            session.flush()  # one flush gives every new action its id
-            for row in report.new_actions:
-                _event(session, row, now, "created", None, "open", f"owner {row.owner_id}, due {row.config_due}")
-                report.touched_action_ids.add(row.id)
-            report.new_actions.clear()
+        _insert_new(session, report, now)
         for row in rows.values():
             if row.in_config:
                 _withdraw(session, row, now, report, "removed from the plan file")

@@ -7,6 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DATABASE_URL=sqlite:////data/reminders.db \
     OUTBOX_DIR=/data/outbox \
+    REMINDERS_CACHE_DIR=/data/cache \
     REMINDERS_CONFIG_DIR=/app/config
 
 WORKDIR /app

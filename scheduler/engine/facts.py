@@ -78,9 +78,13 @@ def revisions_of(session: Session, action_ids) -> dict[int, list]:
 
 
 def refresh_next_notice(session: Session, config: Config, now: dt.datetime, actions=None) -> None:
-    """Recompute `next_notice_on` for `actions` (default: every action in the config's plans)."""
+    """Recompute `next_notice_on` for `actions` (default: every action in the config's plans, a
+    plan at a time, each flushed before the next is read, so memory follows the largest plan)."""
     if actions is None:
-        actions = session.exec(select(Action).where(Action.plan_id.in_(list(config.plans)))).all()
+        for plan_id in config.plans:
+            rows = session.exec(select(Action).where(Action.plan_id == plan_id)).all()
+            refresh_next_notice(session, config, now, rows)
+        return
     actions = [a for a in actions if a.plan_id in config.plans]
     done = ledger_done(session, [a.id for a in actions])
     revs = revisions_of(session, [a.id for a in actions])

@@ -21,7 +21,9 @@ def actions_due(engine, today: dt.date) -> list[int]:
     """Return the ids of actions whose indexed next notice day is on or before `today`."""
     with db.session(engine) as s:
         stmt = select(Action.id).where(Action.next_notice_on.is_not(None), Action.next_notice_on <= today)
-        return list(s.exec(stmt.order_by(Action.id)))
+        # Sorted here, not by ORDER BY id: with it SQLite scans the table in id order instead of
+        # searching the next_notice_on index (174 ms instead of 0.3 ms at a million actions).
+        return sorted(s.exec(stmt))
 
 
 @contextmanager

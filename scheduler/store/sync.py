@@ -150,10 +150,9 @@ WITHDRAW_SHARE = 0.5
 def check_withdrawals(session: Session, config: Config) -> None:
     """Raise SyncRefused when the config drops more than half of a plan's live actions (a truncated
     file, a plan file deleted by mistake): nothing is changed until an admin allows it."""
-    live: dict[str, list[str]] = {}
-    for a in session.exec(select(Action).where(Action.in_config)):
-        live.setdefault(a.plan_id, []).append(a.ref)
-    for plan_id, refs in live.items():
+    plan_ids = session.exec(select(Action.plan_id).where(Action.in_config).distinct()).all()
+    for plan_id in plan_ids:  # a plan at a time: two columns, never every action at once
+        refs = session.exec(select(Action.ref).where(Action.in_config, Action.plan_id == plan_id)).all()
         kept = {a.ref for a in config.plans[plan_id].actions} if plan_id in config.plans else set()
         gone = [r for r in refs if r not in kept]
         if gone and len(gone) > WITHDRAW_SHARE * len(refs):

@@ -125,3 +125,32 @@ def test_forecast_json_keeps_cc_as_an_empty_list(cli):
     assert {e["ref"] for e in escalations} == {"SG1", "SG2", "SG3", "LAC1", "LAC2"}
     assert len(escalations) == 10, "to each manager, and each owner's own copy"
     assert all(e["cc"] == [] for e in entries)
+
+
+@pytest.mark.parametrize("name", ["Plain Name", "Smith, Jo (Head of LAC)", "Zoë O'Brien-Ł", 'Quote "Q" Name'])
+def test_headers_kept_as_given_still_make_a_correct_message(name):
+    """Our own one-line ASCII headers are stored and read back as strings (no parsing per read);
+    names that need quoting or RFC 2047 still arrive intact, and the envelope comes from them."""
+    import datetime as dt
+    import email
+    import email.policy
+
+    from scheduler.engine.views import Recipient
+    from scheduler.mail.headers import alternative
+    from scheduler.mail.render import Renderer, address
+    from scheduler.mail.smtp_client import flatten
+
+    msg = Renderer().new_message("test", "Über [p] A1: a title", address(Recipient(name, "o1@example.org")),
+                                 dt.datetime(2010, 3, 1, 9, 0, tzinfo=dt.UTC))  # fmt: skip
+    msg["Cc"] = ", ".join([address(Recipient("Manager, Área", "m@example.org"))])
+    alternative(msg, "Dear " + name + ",\nline two", "<p>Dear " + name + "</p>")
+    flat = flatten(msg)
+    assert flat.sender == "reminders@example.org" and flat.recipients == ["o1@example.org", "m@example.org"]
+    back = email.message_from_bytes(flat.data.replace(b"\r\n", b"\n"), policy=email.policy.default)
+    assert back["To"].addresses[0].display_name == name and back["To"].addresses[0].addr_spec == "o1@example.org"
+    assert back["Cc"].addresses[0].display_name == "Manager, Área"
+    assert back["Subject"] == "Über [p] A1: a title"
+    assert back.get_body(("plain",)).get_content() == f"Dear {name},\nline two\n"
+    assert back.get_body(("html",)).get_content() == f"<p>Dear {name}</p>\n"
+    assert isinstance(msg["Message-ID"], str) and msg["Message-ID"] == back["Message-ID"]
+    assert all(len(line) <= 998 for line in flat.data.split(b"\r\n"))

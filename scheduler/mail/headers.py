@@ -4,8 +4,8 @@ Python's default policy parses every header value it is given into a structured 
 0.1 ms each; a reminder has a dozen headers and a run sends a thousand messages. The values
 below are ones we compose ourselves (addresses through `formataddr`, one line, ASCII or
 RFC 2047-encoded), so the policy stores such a value as given, and parses only what it must:
-anything with a non-ASCII character or a line break, and the MIME headers the email package
-reads back while building the message (parsed once, then reused).
+anything with a non-ASCII character or a line break. Such a value is also read back as the
+string it is, not parsed on every read (the generator reads Content-Type several times).
 """
 
 from __future__ import annotations
@@ -49,7 +49,10 @@ class MailPolicy(EmailPolicy):
         return super().header_store_parse(name, value)
 
     def header_fetch_parse(self, name, value):
-        if name.lower() == "message-id" and type(value) is str:  # read once per send: a plain string will do
+        # Read back as the plain string it was stored as: the generator reads Content-Type several
+        # times per message and the envelope needs From/To, and the string methods they use
+        # (get_content_type, get_boundary, getaddresses) need no parsed header object.
+        if type(value) is str and name.lower() in AS_GIVEN:
             return value
         return super().header_fetch_parse(name, value)
 

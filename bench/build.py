@@ -203,6 +203,8 @@ def write_config(folder: str, n: int) -> None:
     lines = ["owners:", "  - {id: boss, name: Director, email: boss@example.org}"]
     lines += [f"  - {{id: o{i}, name: Owner {i}, email: o{i}@example.org, manager: boss}}" for i in range(owners_for(n))]
     (root / "owners.yaml").write_text("\n".join(lines) + "\n")
+    # Send time 23:59: a daemon started for the idle measurement has no catch-up run to do.
+    (root / "policy.yaml").write_text('send_time: "23:59"\n')
     for p in range((n + PER_PLAN - 1) // PER_PLAN):
         text = [f"id: p{p}", f"title: Plan {p}", f"report_date: {REPORT}", "escalation_contact: boss", "actions:"]
         text += [f"  - {{ref: A{i}, title: Action {i} of the benchmark, owner: o{i % owners_for(n)}, "

@@ -108,7 +108,7 @@ def main() -> None:
         lines += ["| measure | " + " | ".join(f"{n:,} actions" for n in sizes) + " |",
                   "| --- | " + " | ".join("---" for _ in sizes) + " |"]  # fmt: skip
         rounds = 1 if a.quick else ROUNDS
-        results = {n: size_figures(n, port, rounds) for n in sizes}
+        results = {n: size_figures(n, port, a.quick) for n in sizes}
         keys = list(results[sizes[0]])
         lines += [row(k, *(results[n][k] for n in sizes)) for k in keys]
         notes.append("Raw smtplib: `send_message` of the same messages the product sends (built beforehand by a run "
@@ -120,16 +120,17 @@ def main() -> None:
     write(a.out, lines, notes, sizes, a)
 
 
-def size_figures(n: int, port: int, rounds: int) -> dict:
+def size_figures(n: int, port: int, quick: bool) -> dict:
     """Build the data for `n` actions and return {measure: figure} for the table."""
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
     try:
-        return _figures(n, port, rounds, tmp)
+        return _figures(n, port, quick, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _figures(n: int, port: int, rounds: int, tmp: Path) -> dict:
+def _figures(n: int, port: int, quick: bool, tmp: Path) -> dict:
+    rounds = 1 if quick else ROUNDS
     db_path = tmp / "bench.db"
     built, build_s, _ = measured(str(REPO / "bench" / "build.py"), str(db_path), str(n), str(DUE))
     sel, _, _ = measured(str(REPO / "bench" / "build.py"), "--select", str(db_path))
@@ -155,15 +156,17 @@ def _figures(n: int, port: int, rounds: int, tmp: Path) -> dict:
         "status --json, every action (streamed)": f"{st['seconds']:.1f} s, {st_rss:.0f} MB",
         "forecast of the run day (1,000 due)": f"{fc['seconds']:.1f} s, {fc_rss:.0f} MB ({fc['notices']:,} notices)",
     }
-    out.update(config_figures(n, tmp) if n <= 100_000 else {k: "not measured" for k in CONFIG_MEASURES})
+    out.update(config_figures(n, tmp, quick) if n <= 100_000 else {k: "not measured" for k in CONFIG_MEASURES})
     return out
 
 
 CONFIG_MEASURES = ("validate (config)", "first sync", "sync, config unchanged",
-                   "run --once, config unchanged (nothing due)", "status --json (CLI)")  # fmt: skip
+                   "run --once, config unchanged (nothing due)", "status --json (CLI)",
+                   "idle daemon (`reminders run`), CPU over 30 s")  # fmt: skip
+IDLE_SETTLE, IDLE_WINDOW = 10, 30  # seconds: let the daemon start, then measure
 
 
-def config_figures(n: int, tmp: Path) -> dict:
+def config_figures(n: int, tmp: Path, quick: bool) -> dict:
     """Measure the CLI on a generated config folder of `n` actions (YAML parsed, synced, cached)."""
     cfg = tmp / "config"
     measured(str(REPO / "bench" / "build.py"), "--config", str(cfg), str(n))
@@ -175,8 +178,30 @@ def config_figures(n: int, tmp: Path) -> dict:
     _, s2, _ = measured("-m", "scheduler", "sync", "--now", "2009-11-21T08:00", env=env)
     _, r_s, r_rss = measured("-m", "scheduler", "run", "--once", "--now", "2009-11-21T09:00", env=env)
     _, st_s, st_rss = measured("-m", "scheduler", "status", "--json", env=env)
+    idle = "not measured (--quick)" if quick else idle_daemon(env)
     return dict(zip(CONFIG_MEASURES, (f"{v_s:.1f} s, {v_rss:.0f} MB", f"{s1:.1f} s, {s_rss:.0f} MB", f"{s2:.1f} s",
-                                      f"{r_s:.2f} s, {r_rss:.0f} MB", f"{st_s:.1f} s, {st_rss:.0f} MB"), strict=True))  # fmt: skip
+                                      f"{r_s:.2f} s, {r_rss:.0f} MB", f"{st_s:.1f} s, {st_rss:.0f} MB", idle),
+                    strict=True))  # fmt: skip
+
+
+def idle_daemon(env: dict) -> str:
+    """Start `reminders run` (send time 23:59, so no catch-up), let it settle, and return the CPU
+    share and memory it used over IDLE_WINDOW seconds of ticks (heartbeat, config check)."""
+    proc = subprocess.Popen([PY, "-m", "scheduler", "run"], env={**os.environ, **env}, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    stat = Path(f"/proc/{proc.pid}/stat")
+    try:
+        time.sleep(IDLE_SETTLE)
+        ticks = os.sysconf("SC_CLK_TCK")
+        before = sum(int(x) for x in stat.read_text().split()[13:15])
+        time.sleep(IDLE_WINDOW)
+        used = (sum(int(x) for x in stat.read_text().split()[13:15]) - before) / ticks
+        rss = next(int(x.split()[1]) for x in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+                   if x.startswith("VmRSS")) / 1024  # fmt: skip
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    return f"{used / IDLE_WINDOW:.2%} of a core, {rss:.0f} MB"
 
 
 def write(path: str, lines: list[str], notes: list[str], sizes, args) -> None:

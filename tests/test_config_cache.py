@@ -91,3 +91,16 @@ def test_run_and_sync_use_the_cache_and_validate_parses_afresh(cli, env, tmp_pat
     assert result.exit_code == 0 and "12 notice(s) sent" in result.output
     checked = cli("validate")  # the admin asked for a check: always a fresh parse
     assert checked.exit_code != 0 and "parsed although" in checked.output
+
+
+def test_cached_actions_are_read_on_first_use_even_after_the_entry_is_replaced(config_dir, tmp_path, parses):
+    calls, parse = parses
+    load_cached(config_dir, tmp_path / "cache", parse)
+    cached = load_cached(config_dir, tmp_path / "cache", parse)
+    plan = cached.plans["ofsted-2009"]
+    assert "items" not in vars(plan.actions)  # nothing unpickled yet: an offset into the file
+    owners = config_dir / "owners.yaml"  # an edit: a new entry replaces the old file
+    owners.write_text(owners.read_text() + "\n# edited\n")
+    load_cached(config_dir, tmp_path / "cache", parse)
+    assert len(calls) == 2 and len(list((tmp_path / "cache").glob("config-*.pickle"))) == 1
+    assert tuple(plan.actions) == load_config(config_dir).plans["ofsted-2009"].actions  # read from the open file

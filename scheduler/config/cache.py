@@ -6,7 +6,8 @@ of the files' fingerprint, the folder's path and this code's version; the next l
 key unpickles it. A config with errors is never cached, so every error is still reported.
 
 Most commands never look at a plan's actions (a run reads them from the database), so each
-plan's actions are kept as one pickled blob and unpickled on first use (`LazyActions`).
+plan's actions stay in the file, pickled apart, and are read and unpickled on first use
+(`LazyActions`): a cached config of a million actions costs its owners and plans in memory.
 
 Pickle runs code when loaded, so the cache is only read from a file this user owns that nobody
 else can write, in a folder nobody else can write; anything else (or a damaged file) is ignored
@@ -32,14 +33,16 @@ _CODE = Path(__file__).resolve().parent
 
 
 class LazyActions(Sequence):
-    """A plan's actions, unpickled from `blob` when first read (iterated, indexed or counted)."""
+    """A plan's actions, unpickled from the cache file when first read (iterated, indexed or
+    counted); until then they cost a file offset, not memory."""
 
-    def __init__(self, blob: bytes):
-        self.blob = blob
+    def __init__(self, offset: int, length: int):
+        self.offset, self.length = offset, length
+        self.file = None  # the open cache file, attached by load_cached
 
     @cached_property
     def items(self) -> tuple:
-        return pickle.loads(self.blob)
+        return pickle.loads(os.pread(self.file.fileno(), self.length, self.offset))
 
     def __getitem__(self, i):
         return self.items[i]
@@ -54,7 +57,7 @@ class LazyActions(Sequence):
         return hash(self.items)
 
     def __getstate__(self) -> dict:
-        return {"blob": self.blob}
+        return {"offset": self.offset, "length": self.length, "file": None}
 
 
 def code_version() -> str:
@@ -83,9 +86,7 @@ def load_cached(directory: Path, cache_dir: Path | None, load: Callable[[Path], 
     path = cache_dir / f"config-{key.hexdigest()[:24]}.pickle"
     if _private(cache_dir) and _private(path):
         try:
-            config = pickle.loads(path.read_bytes())
-            if isinstance(config, Config):
-                return config
+            return _read(path)
         except Exception:  # noqa: BLE001 - damaged or stale: parse instead (and rewrite it)
             pass
     config = load(directory)
@@ -93,11 +94,39 @@ def load_cached(directory: Path, cache_dir: Path | None, load: Callable[[Path], 
     return config
 
 
-def _lazy(config: Config) -> Config:
-    """Return `config` with each plan's actions as one pickled blob."""
-    blobs = {pid: LazyActions(pickle.dumps(tuple(p.actions), protocol=pickle.HIGHEST_PROTOCOL))
-             for pid, p in config.plans.items()}  # fmt: skip
-    return replace(config, plans={pid: replace(p, actions=blobs[pid]) for pid, p in config.plans.items()})
+# The file: each plan's actions pickled one after another, then the config (its plans' actions
+# as LazyActions offsets into the file), then 8 bytes giving the config's length.
+_TRAILER = 8
+
+
+def _read(path: Path) -> Config:
+    """Return the cached config; its actions are read from the (kept open) file when first used,
+    so a newer cache entry replacing this file does not change them."""
+    fh = path.open("rb")
+    try:
+        size = os.fstat(fh.fileno()).st_size
+        length = int.from_bytes(os.pread(fh.fileno(), _TRAILER, size - _TRAILER), "big")
+        config = pickle.loads(os.pread(fh.fileno(), length, size - _TRAILER - length))
+        if not isinstance(config, Config):
+            raise ValueError("not a cached config")
+        for plan in config.plans.values():
+            plan.actions.file = fh
+        return config
+    except BaseException:
+        fh.close()
+        raise
+
+
+def _write(fh, config: Config) -> None:
+    """Write `config` in the layout `_read` reads."""
+    plans, offset = {}, 0
+    for pid, plan in config.plans.items():
+        blob = pickle.dumps(tuple(plan.actions), protocol=pickle.HIGHEST_PROTOCOL)
+        fh.write(blob)
+        plans[pid] = replace(plan, actions=LazyActions(offset, len(blob)))
+        offset += len(blob)
+    head = pickle.dumps(replace(config, plans=plans), protocol=pickle.HIGHEST_PROTOCOL)
+    fh.write(head + len(head).to_bytes(_TRAILER, "big"))
 
 
 def _store(cache_dir: Path, path: Path, config: Config) -> None:
@@ -109,7 +138,7 @@ def _store(cache_dir: Path, path: Path, config: Config) -> None:
             return
         fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".tmp-", suffix=".pickle")
         with os.fdopen(fd, "wb") as fh:
-            fh.write(pickle.dumps(_lazy(config), protocol=pickle.HIGHEST_PROTOCOL))
+            _write(fh, config)
         os.replace(tmp, path)
         for old in cache_dir.glob("config-*.pickle"):
             if old != path:

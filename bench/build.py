@@ -4,6 +4,8 @@
     build.py --select DB         time the raw indexed query and the product's selection
     build.py --run DB smtp PORT  time run_once on the run day (or: null 0 for an in-memory transport)
     build.py --messages DB OUT   write the messages that run would send (a list of bytes, pickled)
+    build.py --cached-run DB DIR time run_once (null transport) with the config of folder DIR, read
+                                 through the config cache as the CLI does (the first call fills it)
     build.py --status DB         time `status --json` (the CLI's streamed rows and writer; output discarded)
     build.py --forecast DB       time `forecast` of the run day (the CLI's throwaway copy and generator)
     build.py --config DIR N      write a config folder of N actions (owners.yaml, plans/*.yaml)
@@ -144,6 +146,28 @@ def run(db_path: str, kind: str, port: int) -> dict:
             "per_s": report.messages / seconds if seconds else 0}  # fmt: skip
 
 
+def cached_run(db_path: str, folder: str) -> dict:
+    """Load the config folder through the cache (as `run --once` does) and run the pipeline on a
+    copy of the database with a null transport; return the load and run seconds."""
+    import shutil
+
+    from scheduler.config.cache import load_cached
+    from scheduler.config.load import load_config
+    from scheduler.engine.pipeline import run_once
+    from scheduler.mail.render import Renderer
+    from scheduler.store import db
+
+    started = time.perf_counter()
+    config = load_cached(Path(folder), Path(folder).parent / "run-cache", load_config)  # not the CLI's
+    loaded = time.perf_counter() - started
+    copy = db_path + ".cached"
+    shutil.copy(db_path, copy)
+    started = time.perf_counter()
+    report = run_once(db.make_engine(f"sqlite:///{copy}"), config, Renderer(), NullTransport(),
+                      dt.datetime.combine(RUN_DAY, dt.time(9, 30), tzinfo=dt.UTC))  # fmt: skip
+    return {"load": loaded, "run": time.perf_counter() - started, "sent": report.count("sent")}
+
+
 def messages(db_path: str, out: str) -> dict:
     """Run the pipeline on a copy of the database into memory and save what it would send."""
     import pickle
@@ -220,6 +244,8 @@ if __name__ == "__main__":
         print(json.dumps(run(args[1], args[2], int(args[3]))))
     elif args[0] == "--messages":
         print(json.dumps(messages(args[1], args[2])))
+    elif args[0] == "--cached-run":
+        print(json.dumps(cached_run(args[1], args[2])))
     elif args[0] == "--status":
         print(json.dumps(status(args[1])))
     elif args[0] == "--forecast":

@@ -68,7 +68,8 @@ class Policy:
         return self.escalations[-1].after_days_overdue
 
 
-@dataclass(frozen=True)
+# slots: a config of 100,000 owners and a million actions is mostly these two
+@dataclass(frozen=True, slots=True)
 class Owner:
     id: str
     name: str
@@ -76,7 +77,7 @@ class Owner:
     manager: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActionConfig:
     ref: str
     title: str

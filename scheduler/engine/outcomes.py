@@ -60,13 +60,13 @@ def _pid_alive(pid: int) -> bool:
 
 def record_unknown(engine, rows, now, error: str, report) -> None:
     """Record a hand-over whose outcome is unknown: reported, never resent automatically."""
-    _record(engine, rows, now, report, lambda row: (Outcome.UNKNOWN, NoticeState.UNKNOWN, None), None, error)
+    _record(engine, rows, now, report, lambda row: (Outcome.UNKNOWN, NoticeState.UNKNOWN, None), error)
 
 
 def record_config_error(engine, rows, now, error: str, report) -> None:
     """Leave the rows waiting (no attempt counted) after a misconfiguration; retry in an hour."""
     later = now + dt.timedelta(hours=1)
-    _record(engine, rows, now, report, lambda row: (Outcome.RETRY, NoticeState.RETRY, later), None, error)
+    _record(engine, rows, now, report, lambda row: (Outcome.RETRY, NoticeState.RETRY, later), error)
 
 
 def retries_due(engine, now: dt.datetime, working_today: Callable[[str], bool]) -> list[int]:
@@ -110,21 +110,21 @@ def record_failure(engine, rows, now, error: str, permanent: bool, report) -> No
         state, next_at = rules.after_failure(row.attempts, permanent, now)
         return (Outcome.FAILED if state == NoticeState.FAILED else Outcome.RETRY), state, next_at
 
-    _record(engine, rows, now, report, decide, None, error)
+    _record(engine, rows, now, report, decide, error)
 
 
-def _record(engine, rows, now, report, decide, message_id, error) -> None:
-    """Write each row's outcome with one UPDATE per row (no reads) and log one line per notice."""
+def _record(engine, rows, now, report, decide, error) -> None:
+    """Write each row's outcome (not sent: handover.py records those) with one UPDATE per row and
+    log one line per notice."""
     with db.session(engine) as s:
         for row in rows:
             result, state, next_at = decide(row)
-            values = {"state": state, "last_error": error, "updated_at": now, "attempts": row.attempts}
-            values.update({"message_id": message_id, "sent_at": now} if result == Outcome.SENT
-                          else {"next_attempt_at": next_at})  # fmt: skip
+            values = {"state": state, "last_error": error, "updated_at": now, "attempts": row.attempts,
+                      "next_attempt_at": next_at}  # fmt: skip
             s.execute(sa.update(Notice).where(Notice.id == row.id).values(**values))
             row.state = state
             label = report.labels.get(row.action_id) or _label(s, row.action_id)
-            log_outcome(report, label, row, result, message_id, error)
+            log_outcome(report, label, row, result, None, error)
         s.commit()
 
 

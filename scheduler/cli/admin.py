@@ -69,7 +69,7 @@ def sync(app, allow_withdraw):
 def status(app, plan_id, fmt, as_json):
     """Show every action: owner, due date, days left or overdue, status and RAG.
 
-    RAG: complete / on track / due soon (14 days or less) / overdue.
+    RAG: complete / awaiting verification / on track / due soon (14 days or less) / overdue.
 
     \b
     Example:
@@ -127,22 +127,30 @@ def _in_doubt(app) -> None:
 @click.argument("new_status", metavar="STATUS", type=click.Choice([s.value for s in ActionStatus]))
 @click.option("--note", help="Why, e.g. the evidence of completion.")
 @click.option("--by", default=default_by, show_default="your user name", help="Who made the change.")
+@click.option("--evidence", multiple=True, metavar="FILE|URL",
+              help="With awaiting_verification: a file or link the owner gave as evidence (repeatable).")
 @config_option
 @now_option
 @with_app
 @input_errors
-def set_status(app, ref, new_status, note, by):
-    """Change an action's status (recorded in its history).
+def set_status(app, ref, new_status, note, by, evidence):
+    """Change an action's status (recorded in its history). `awaiting_verification` records an
+    owner's completion (a note is required; the administrator then verifies it).
 
     \b
     Example:
       reminders set-status ofsted-2009/SG1 complete --note "audit shows all allocated" --by pqa
+      reminders set-status SG1 awaiting_verification --by contact-centre-manager \\
+          --note "all referrals allocated" --evidence audit.pdf
     """
     from scheduler.store import operations
 
     with app.session() as session:
         action = operations.resolve_ref(session, ref)
-        changed = operations.set_status(session, action, new_status, note, by, app.now)
+        if new_status == ActionStatus.AWAITING_VERIFICATION:  # an owner's completion, as the web form records it
+            changed = _completion(app, session, action, note, by, evidence)
+        else:
+            changed = operations.set_status(session, action, new_status, note, by, app.now)
         _refresh(app, session, action)
         session.commit()
         key = f"{action.plan_id}/{action.ref}"
@@ -176,6 +184,31 @@ def extend(app, ref, to_date, reason, approved_by, by):
         session.commit()
         click.echo(f"{action.plan_id}/{action.ref}: due {rev.previous_due} -> {rev.revised_due} "
                    f"(original {action.config_due}), approved by {approved_by}")  # fmt: skip
+
+
+def _completion(app, session, action, note, by, evidence) -> bool:
+    """Record an owner's completion with its evidence (files read with bounded memory); return True."""
+    from pathlib import Path
+
+    from scheduler.store import evidence as ev
+    from scheduler.store.verification import complete
+
+    plan = app.config.plans.get(action.plan_id)
+    mode = plan.verification if plan else "administrator"
+    links = [e for e in evidence if e.startswith(("http://", "https://"))]
+    paths = [e for e in evidence if e not in links]
+    for p in paths:
+        if not Path(p).is_file():
+            raise BadInput(f"--evidence {p!r}: no such file (a link must start with https:// or http://)")
+    uploads = [ev.read_path(p, app.settings.evidence_max_mb * 2**20) for p in paths]
+    try:
+        if mode == "none":
+            raise BadInput(f"plan {action.plan_id} has `verification: none`: use `set-status REF complete`")
+        complete(session, action, note, by, app.now, mode, uploads, links, app.settings.evidence_max_files)
+    finally:
+        for u in uploads:
+            u.close()
+    return True
 
 
 def _refresh(app, session, action) -> None:

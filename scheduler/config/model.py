@@ -30,6 +30,7 @@ DEFAULT_POLICY: dict = {
     "digest": True,
     "summary": {"day": "mon", "time": "08:00"},
     "link_valid_days": 60,
+    "verification_repeat_days": 5,
 }
 REPEAT_UNTIL = ("final_escalation", "closed")
 
@@ -55,6 +56,7 @@ class Policy:
     summary_time: dt.time
     overdue_repeat_until: str = "final_escalation"  # or "closed"
     link_valid_days: int = 60
+    verification_repeat_days: int = 5  # working days between verify:N requests while one waits
 
     @property
     def tz(self) -> ZoneInfo:
@@ -107,6 +109,7 @@ class PlanConfig:
     summary_recipients: tuple[str, ...] = ()
     source: str = ""
     administrator: str | None = None  # owner id: named in every email, its Reply-To
+    verification: str = "administrator"  # or "none": a completion counts at once
 
     def action(self, ref: str) -> ActionConfig | None:
         return next((a for a in self.actions if a.ref == ref), None)

@@ -135,6 +135,7 @@ CHECKERS = {
     "summary": _summary,
     "overdue_repeat_until": _repeat_until,
     "link_valid_days": _link_days,
+    "verification_repeat_days": _link_days,
 }
 
 
@@ -153,7 +154,8 @@ def check_policy(raw: dict, f: Fields, prefix: str, source, owners) -> Policy | 
     return Policy(values["timezone"], values["send_time"], values["working_days"], values["holidays"],
                   tuple(sorted(set(values["reminders_before_days"]), reverse=True)), values["on_due_date"],
                   values["overdue_repeat_days"], values["escalations"], values["digest"], day, time,
-                  values["overdue_repeat_until"], values["link_valid_days"])  # fmt: skip
+                  values["overdue_repeat_until"], values["link_valid_days"],
+                  values["verification_repeat_days"])  # fmt: skip
 
 
 __all__ = ["check_policy", "CHECKERS", "WEEKDAYS"]

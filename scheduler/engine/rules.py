@@ -30,14 +30,20 @@ def after_failure(attempts: int, permanent: bool, now: dt.datetime) -> tuple[Not
     return NoticeState.RETRY, now + backoff(attempts)
 
 
-def cancel_reason(row_state: str, row_due: dt.date, action_status: str, action_due: dt.date) -> str | None:
+def cancel_reason(row_state: str, row_due: dt.date, action_status: str, action_due: dt.date,
+                  track: str | None = None) -> str | None:  # fmt: skip
     """Return why a claimed notice must not be sent now (None: send it).
 
-    A completion or an extension recorded after the claim stops the email.
+    A completion or an extension recorded after the claim stops the email. A verify request stops
+    once the action no longer awaits verification; an outcome notice (verified, returned) always goes.
     """
     if row_state not in WAITING:
         return f"already {row_state}"
-    if action_status in CLOSED or action_due != row_due:
+    if track == Track.OUTCOME:
+        return None
+    if track == Track.VERIFICATION:
+        return None if action_status == "awaiting_verification" else f"not sent: action is {action_status}"
+    if action_status in CLOSED or action_status == "awaiting_verification" or action_due != row_due:
         return f"not sent: action is {action_status}, due {action_due}"
     return None
 

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from scheduler.config.model import Config
+from scheduler.engine import verification_view
 from scheduler.engine.decide import escalation_stages, notice_for, owner_stages
 from scheduler.engine.facts import build_facts, calendar_for
 from scheduler.store.models import Action, Notice
 from scheduler.store.operations import InputError, revisions
 
-KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation", "escalated")
+KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation", "escalated", "verify", "verified",
+         "returned")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class NoticeView:
     escalated_to: Recipient | None = None  # on the owner's copy of an escalation: who got it
     next_escalation: tuple | None = None  # (send day, Recipient) of the next level still to come
     action_id: int | None = None  # for the signed "update this action" link
+    verification: dict | None = None  # verify / verified / returned: note, evidence, decision (verification_view)
 
     @property
     def days_left(self) -> int:
@@ -117,6 +120,7 @@ def notice_view(session: Session, config: Config, action: Action, notice: Notice
         escalated_to=Recipient(target.name, target.email) if copy else None,
         next_escalation=_next_escalation(facts, plan, today),
         action_id=action.id,
+        verification=verification_view.detail(session, config, action, notice, plan.policy.tz, today),
     )  # fmt: skip
 
 

@@ -59,12 +59,13 @@ def what(n: NoticeView) -> str:
     if n.kind == "reminder":
         return "due tomorrow" if n.days_left == 1 else f"due in {n.days_left} days"
     return {"assigned": "new", "extension": "re-dated", "due": "due today", "overdue": "overdue",
-            "escalation": "escalated to you", "escalated": "escalated"}[n.kind]  # fmt: skip
+            "escalation": "escalated to you", "escalated": "escalated", "verify": "to verify",
+            "verified": "verified", "returned": "returned"}[n.kind]  # fmt: skip
 
 
 def digest_counts(notices: list[NoticeView]) -> str:
     """Return e.g. '3 actions: 1 overdue, 1 due tomorrow, 1 new' (most urgent first)."""
-    order = ["escalated to you", "escalated", "overdue", "due today", "due tomorrow"]
+    order = ["returned", "to verify", "escalated to you", "escalated", "overdue", "due today", "due tomorrow"]
     counts: dict[str, int] = {}
     for n in notices:
         counts[what(n)] = counts.get(what(n), 0) + 1

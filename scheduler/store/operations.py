@@ -60,8 +60,8 @@ def set_status(session: Session, action: Action, status: str, note: str | None, 
 def extend(session: Session, action: Action, new_due: dt.date, reason: str, approved_by: str,
            by: str, now) -> DueRevision:  # fmt: skip
     """Record an agreed revised due date (the original is kept); return the revision row."""
-    if action.status in ("complete", "withdrawn"):
-        raise InputError(f"{action.plan_id}/{action.ref} is {action.status}; only open or "
+    if action.status in ("complete", "withdrawn", "awaiting_verification"):
+        raise InputError(f"{action.plan_id}/{action.ref} is {action.status.replace('_', ' ')}; only open or "
                          "in-progress actions can be extended (set-status it back first)")  # fmt: skip
     if not reason or not reason.strip():
         raise InputError("--reason is empty; say why the new date was agreed")

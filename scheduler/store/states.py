@@ -1,6 +1,6 @@
 """The state machines of the store, as enums (values are what the database holds).
 
-`ActionStatus`: open -> in_progress -> complete, or withdrawn. `NoticeState`: a ledger row is
+`ActionStatus`: open -> in_progress -> (awaiting_verification ->) complete, or withdrawn. `NoticeState`: a ledger row is
 claimed `pending`, marked `sending` just before the transport gets it, then `sent`, `retry`
 (undeliverable now), `failed` (permanent) or `superseded` (a later stage went instead).
 `unknown`: a connection lost after the end of DATA or a run killed mid-hand-over (never resent
@@ -15,6 +15,7 @@ from enum import StrEnum
 class ActionStatus(StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
+    AWAITING_VERIFICATION = "awaiting_verification"  # the owner says done; the administrator checks
     COMPLETE = "complete"
     WITHDRAWN = "withdrawn"
 
@@ -46,6 +47,8 @@ class Outcome(StrEnum):
 class Track(StrEnum):
     OWNER = "owner"
     ESCALATION = "escalation"
+    VERIFICATION = "verification"  # verify:N requests to the administrator
+    OUTCOME = "outcome"  # verified:N / returned:N notices to the owner
 
 
 class EventKind(StrEnum):

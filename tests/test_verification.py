@@ -182,3 +182,61 @@ def test_config_checks_verification_and_its_repeat_days(cli, config_dir):
     assert result.exit_code == 2
     assert "verification: unknown value 'sometimes'; use administrator" in result.output
     assert "policy.verification_repeat_days: expected a whole number of days from 1 to 366, got 0" in result.output
+
+
+def verify_days(first: str, until: str) -> list[str]:
+    """Every 5th working day from `first` (no bank holidays fall in January to March 2010)."""
+    import datetime as dt
+
+    day, out = dt.date.fromisoformat(first), []
+    while day.isoformat() <= until:
+        out.append(day.isoformat())
+        for _ in range(5):
+            day += dt.timedelta(days=1)
+            while day.weekday() >= 5:
+                day += dt.timedelta(days=1)
+    return out
+
+
+def test_forecast_and_simulate_show_the_verification_requests_and_agree(synced, tmp_path):
+    cli = synced
+    complete(cli, tmp_path)  # SG1, Tuesday 5 January 2010 10:00
+    complete(cli, tmp_path, ref="SG2", by="area-services-manager", now="2010-01-04T10:00")
+    cli("verify", "SG2", "--return", "--reason", "missing the audit", "--now", "2010-01-05T11:00")
+    result = cli("forecast", "--from", "2010-01-05", "--to", "2010-03-31", "--json")
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.output)
+    sg1 = [(e["date"], e["stage"], e["to"]) for e in got if e["ref"] == "SG1"]
+    # Reference timeline: while SG1 waits, only verify:N to the administrator, every 5 working days;
+    # its before:28 .. escalation:2 (27 January .. 17 March) never go.
+    assert sg1 == [(d, f"verify:{i}", ADMIN) for i, d in enumerate(verify_days("2010-01-06", "2010-03-31"), 1)]
+    assert len(sg1) == 13
+    sg2 = [(e["date"], e["stage"]) for e in got if e["ref"] == "SG2"]
+    assert sg2[0] == ("2010-01-06", "returned:1")  # queued by the return, sent by the next run
+    assert ("2010-01-27", "before:28") in sg2 and not any(s.startswith("verify") for _, s in sg2)
+    outbox = tmp_path / "sim"
+    sim = cli("simulate", "--from", "2010-01-05", "--to", "2010-03-31", "--outbox", str(outbox))
+    assert sim.exit_code == 0, sim.output
+    simulated = sorted((e["date"], e["ref"], e["stage"], e["to"]) for e in outbox_entries(outbox))
+    assert simulated == sorted((e["date"], e["ref"], e["stage"], e["to"]) for e in got)
+
+
+def test_summary_history_and_metrics_show_what_waits_and_for_how_long(synced, tmp_path, env):
+    cli = synced
+    complete(cli, tmp_path)
+    summary = cli("summary", "--plan", "ofsted-2009", "--now", "2010-01-13T08:00")
+    assert summary.exit_code == 0, summary.output
+    assert ", 1 awaiting verification" in summary.output
+    assert ("Awaiting verification by the administrator\n  - SG1: Ensure that new referrals are allocated when a "
+            "decision… (Contact Centre Manager), completed 05 Jan 2010, waiting 8 days") in summary.output  # fmt: skip
+    html = cli("summary", "--plan", "ofsted-2009", "--format", "html", "--now", "2010-01-13T08:00").output
+    assert "completed 05 Jan 2010, waiting 8 days</li>" in html
+    history = cli("history", "SG1").output
+    assert "open -> awaiting_verification  by contact-centre-manager  (all referrals allocated)" in history
+    assert ("evidence   file audit.pdf (application/pdf, 45 bytes, SHA-256 "
+            "5a838678058f6de375e8635b5f2fea47a4e5f07cb1a882a44b10f39abc6f34ff)  by contact-centre-manager") in history
+    from scheduler.app import App
+    from scheduler.web import metrics
+
+    text = metrics.render(metrics.registry_for(App.from_env(env["REMINDERS_CONFIG_DIR"]))).decode()
+    assert 'reminders_actions{plan="ofsted-2009",rag="awaiting verification"} 1.0' in text

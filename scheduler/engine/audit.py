@@ -34,12 +34,29 @@ def history(session: Session, action: Action, tz: ZoneInfo) -> list[HistoryEntry
         change = f"{e.from_value or ''} -> {e.to_value}" if e.from_value else (e.to_value or "")
         note = f"  ({e.note})" if e.note else ""
         out.append(HistoryEntry(e.at.astimezone(tz), e.kind, f"{change}  by {e.by}{note}"))
+    out += evidence_entries(session, action, tz)
     for n in session.exec(select(Notice).where(Notice.action_id == action.id).order_by(Notice.id)):
         at = n.sent_at or n.created_at
         detail = f"  {n.message_id}" if n.message_id else (f"  ({n.last_error})" if n.last_error else "")
         text = f"{n.stage} to {n.recipient}: {n.state} (due {n.due_date}){detail}"
         out.append(HistoryEntry(at.astimezone(tz), "notice", text))
     return sorted(out, key=lambda h: h.at)
+
+
+def evidence_entries(session: Session, action: Action, tz: ZoneInfo) -> list[HistoryEntry]:
+    """Return one entry per evidence file or link (who gave it, when, its size and SHA-256)."""
+    from scheduler.store.evidence import human_size, listing
+
+    out = []
+    for e in listing(session, action.id):
+        if e.kind == "link":
+            text = f"link {e.url}  by {e.submitted_by}"
+        else:
+            shown = e.file_name if e.given_name == e.file_name else f"{e.file_name} (given as {e.given_name!r})"
+            text = f"file {shown} ({e.content_type}, {human_size(e.size)}, SHA-256 {e.sha256})  by {e.submitted_by}"
+        out.append(HistoryEntry(e.submitted_at.astimezone(tz), "evidence",
+                                text + (f"  (superseded by evidence {e.superseded_by})" if e.superseded_by else "")))  # fmt: skip
+    return out
 
 
 def notices(session: Session, config, plan: str | None = None, recipient: str | None = None,

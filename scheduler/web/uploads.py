@@ -78,12 +78,14 @@ async def read_upload(request: Request, max_bytes: int, max_files: int) -> tuple
     try:
         form = await parser.parse()
     except _Limit as exc:
-        raise UploadProblem(str(exc), exc.status) from None
+        raise UploadProblem(exc.args[0], exc.status) from None
     except MultiPartException as exc:
         raise UploadProblem(f"the form could not be read ({exc})") from None
     fields, files = {}, []
     for key, value in form.multi_items():
         if isinstance(value, str):
+            if key == "files" and not value:  # a file input left empty, as some clients send it
+                continue
             fields[key] = value if key not in fields else f"{fields[key]}\n{value}"
         elif value.filename or (value.size or 0) > 0:
             files.append(value)

@@ -240,3 +240,15 @@ def test_summary_history_and_metrics_show_what_waits_and_for_how_long(synced, tm
 
     text = metrics.render(metrics.registry_for(App.from_env(env["REMINDERS_CONFIG_DIR"]))).decode()
     assert 'reminders_actions{plan="ofsted-2009",rag="awaiting verification"} 1.0' in text
+
+
+def test_the_request_goes_in_the_administrators_one_email_of_the_run(synced, tmp_path):
+    cli = synced
+    complete(cli, tmp_path, now="2010-01-26T10:00")
+    cli("run", "--once", "--now", "2010-01-27T09:00")  # pqa-manager owns SG3 and SG4 (before:28 today)
+    msg = last_message(tmp_path, ADMIN)
+    assert msg["X-Reminder-Notices"] == "ofsted-2009/SG1=verify:1, ofsted-2009/SG3=before:28"
+    assert msg["Subject"].startswith("[ofsted-2009] 2 actions: 1 to verify, 1 due in 28 days")
+    to = [email.message_from_bytes(m.read_bytes(), policy=policy.default)["To"]
+          for m in (tmp_path / "outbox").glob("20100127*.eml")]  # fmt: skip
+    assert len([t for t in to if ADMIN in t]) == 1

@@ -9,30 +9,38 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from freezegun import freeze_time
 
 from scheduler.app import App
-from scheduler.clock import FixedClock
+from scheduler.clock import ManualClock
 from scheduler.config.settings import load_settings
 from tests.conftest import snapshot
 
 BASE = "http://reminders.test"
+KEY = "test-secret-key-0123456789-abcdefghijklmnop"  # 32+ characters, in no shipped example
 OWNER = "contact-centre-manager@example.org"  # owns SG1
 MANAGER = "head-of-safeguarding@example.org"  # SG1's owner's manager: approves its extensions
+START = dt.datetime(2009, 11, 24, 10, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def web(env, cli, monkeypatch):
-    """(test client, App, db url) on the shipped plan synced on its report date, links on."""
+def make_site(env):
+    """(test client, App) over the environment's database, on a ManualClock at START."""
     from starlette.testclient import TestClient
 
     from scheduler.web.server import create
 
+    app = App(load_settings(None), None, ManualClock(START))
+    client = TestClient(create(app, config_check_seconds=0), base_url=BASE, raise_server_exceptions=False)
+    return client, app
+
+
+@pytest.fixture
+def web(env, cli, monkeypatch):
+    """(test client, App, db url) on the shipped plan synced on its report date, links on; the App's
+    clock is a ManualClock (app.clock) that the web app and its links follow."""
     monkeypatch.setenv("BASE_URL", BASE)
-    monkeypatch.setenv("SECRET_KEY", "test-secret-key-0123456789")
+    monkeypatch.setenv("SECRET_KEY", KEY)
     assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
-    app = App(load_settings(None), None, FixedClock(dt.datetime.now(dt.UTC)))
-    client = TestClient(create(app), base_url=BASE, raise_server_exceptions=False)
+    client, app = make_site(env)
     yield client, app, env["DATABASE_URL"]
     app.engine.dispose()
 
@@ -85,6 +93,7 @@ def test_complete_once_with_csrf_records_via_web_and_confirms(smtp_env, web):
     assert [tuple(e) for e in events] == [(f"{OWNER} (via web)", "status", "complete")]
     (rcpts, msg), = smtp_env.parsed()
     assert rcpts == [OWNER] and "recorded as complete" in msg["Subject"]
+    assert msg["Reply-To"] and msg["In-Reply-To"] == "<ofsted-2009.SG1@example.org>", "threads with the action's notices"
     ics = [p.get_content() for p in msg.iter_attachments()][0]
     assert "METHOD:CANCEL" in ics and "STATUS:CANCELLED" in ics and "UID:ofsted-2009.SG1.due@example.org" in ics
 
@@ -120,8 +129,9 @@ def test_bad_links_get_a_clear_page(web, make, status, text):
 
 def test_expired_link_offers_a_fresh_one_to_the_address_on_record_only(smtp_env, web):
     client, app, _ = web
-    with freeze_time(dt.datetime.now(dt.UTC) - dt.timedelta(days=61)):
-        old = link(app)
+    app.clock.set(START - dt.timedelta(days=61))
+    old = link(app)
+    app.clock.set(START)
     page = client.get(old)
     assert page.status_code == 410 and "Email me a fresh link" in page.text
     fields = form_of(page.text, "*")
@@ -143,7 +153,7 @@ def test_progress_then_extension_request_approved_by_the_manager(smtp_env, web, 
     assert status_of(app) == "in_progress"
     fields = form_of(client.get(link(app)).text, "extend")
     asked = client.post(link(app), data={**fields, "proposed_due": "2010-03-31", "reason": "exemplar late"})
-    assert f"{MANAGER} has been emailed to approve it" in asked.text
+    assert f"({MANAGER}) has been emailed to approve it" in asked.text
     rows = {r["ref"]: r for r in json.loads(cli("status", "--json").output)}
     assert rows["SG1"]["pending_extension"] == {"to": "2010-03-31", "approver": MANAGER, "reason": "exemplar late"}
     assert "(asked for 2010-03-31)" in cli("status").output
@@ -163,7 +173,7 @@ def test_progress_then_extension_request_approved_by_the_manager(smtp_env, web, 
         due, config_due = s.execute(sa.text("SELECT due, config_due FROM action WHERE ref = 'SG1'")).one()
     assert str(due) == "2010-03-31" and str(config_due) == "2010-02-24"
     told = smtp_env.parsed()[-1]
-    assert told[0] == [OWNER] and "extension approved" in told[1]["Subject"]
+    assert told[0] == [OWNER] and "Extension approved" in told[1]["Subject"]
 
 
 def test_a_reassigned_owner_s_link_stops_working(web, cli, config_dir):
@@ -192,7 +202,7 @@ def test_dashboard_healthz_and_metrics(web, cli):
 def test_emails_carry_signed_links_only_with_base_url(cli, monkeypatch, env, tmp_path):
     cli("sync", "--now", "2009-11-24T08:00")
     monkeypatch.setenv("BASE_URL", BASE)
-    monkeypatch.setenv("SECRET_KEY", "test-secret-key-0123456789")
+    monkeypatch.setenv("SECRET_KEY", KEY)
     assert cli("run", "--once", "--now", "2009-11-24T09:00").exit_code == 0
     texts = [p.read_text() for p in (tmp_path / "outbox").glob("*.eml")]
     assert texts and all(f"{BASE}/a/" in t for t in texts)

@@ -49,6 +49,9 @@ def checked(web, token: str, purpose: str, csrf: str):
     except LinkProblem as exc:
         if exc.expired and purpose == "action":
             return expired_page(web, token, csrf)
+        if exc.expired:
+            return message("This link has expired", "Links in emails work for a limited time; use the one in "
+                           "your most recent email, or ask the plan administrator for a new one.", 410)  # fmt: skip
         return message("This link cannot be used", f"{exc}. Use the link in your most recent email.", 400)
 
 

@@ -167,3 +167,10 @@ def test_a_manager_can_record_a_follow_up_and_decide_a_pending_request_and_nothi
     with app.session() as s:
         notes = s.execute(sa.text("SELECT by, note FROM action_event WHERE kind = 'note'")).all()
     assert [tuple(n) for n in notes] == [(f"{MANAGER} (via web)", "chased on 3 March")]
+
+
+def test_the_cli_s_set_status_closing_an_action_withdraws_its_pending_request(web, cli):
+    client, app, _ = web
+    assert _ask(client, app).status_code == 200
+    assert cli("set-status", "SG1", "complete", "--by", "pqa").exit_code == 0
+    assert _requests(app) == [(OWNER, MANAGER, "withdrawn")]

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from scheduler.store.states import CLOSED, ActionStatus, ExtensionState, NoticeState  # noqa: F401 - re-exported
+from scheduler.store.states import CLOSED, ActionStatus, ExtensionState, NoticeState, Track  # noqa: F401 - re-exported
 
 STATUSES = tuple(s.value for s in ActionStatus)
 
@@ -147,7 +147,7 @@ class Notice(SQLModel, table=True):
     action_id: int = Field(foreign_key="action.id", index=True)
     due_date: dt.date
     stage: str
-    track: str  # owner | escalation
+    track: Track = enum_field(Track)  # owner | escalation | web
     recipient: str
     cc: str | None = None  # comma-separated
     send_day: dt.date

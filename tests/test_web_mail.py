@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from tests import web_helpers
 from tests.conftest import free_port
-from tests.web_helpers import MANAGER, OWNER, form_of, link
+from tests.web_helpers import MANAGER, OWNER, form_of, link, make_site
 
 web = web_helpers.web  # the fixture
 
@@ -69,10 +69,11 @@ def test_a_fresh_link_and_a_confirmation_are_notices_too(smtp_env, web):
     assert "METHOD:CANCEL" in ics and msg["Subject"].startswith("[ofsted-2009] SG1 recorded as complete")
 
 
-def test_a_slow_mail_server_does_not_hold_up_healthz(smtp_env, web):
+def test_a_slow_mail_server_does_not_hold_up_healthz(smtp_env, web, env, monkeypatch):
     import uvicorn
 
-    client, app, _ = web
+    monkeypatch.setenv("SMTP_TIMEOUT", "60")  # the mail server holds the message until released
+    client, app = make_site(env)
     entered, release = threading.Event(), threading.Event()
     original = smtp_env.handle_DATA
 
@@ -106,6 +107,7 @@ def test_a_slow_mail_server_does_not_hold_up_healthz(smtp_env, web):
         release.set()
         server.should_exit = True
         runner.join(10)
+        app.engine.dispose()
 
 
 def _wait_for(condition, tries: int = 200) -> bool:

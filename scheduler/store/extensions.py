@@ -21,6 +21,10 @@ from scheduler.store.operations import InputError
 from scheduler.store.states import CLOSED, EventKind, ExtensionState
 
 
+class Lapsed(InputError):
+    """The request no longer holds and was withdrawn just now: the caller commits that, nothing else."""
+
+
 def pending_for(session: Session, action_id: int) -> ExtensionRequest | None:
     """Return the action's pending extension request, if any."""
     stmt = select(ExtensionRequest).where(ExtensionRequest.action_id == action_id,
@@ -87,7 +91,7 @@ def decide_extension(session: Session, config, req: ExtensionRequest, decider: s
     why = lapsed(config, action, req)
     if why:
         operations.withdraw_pending(session, action.id, why, now)
-        raise InputError(f"this request was withdrawn: {why}; nothing else changed")
+        raise Lapsed(f"this request was withdrawn: {why}; nothing else changed")
     if decider.lower() != req.approver.lower():
         raise InputError(f"only {req.approver} can decide this request")
     approver_id = next((o.id for o in config.owners.values() if o.email.lower() == req.approver), req.approver)

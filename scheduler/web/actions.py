@@ -100,8 +100,11 @@ def _apply(web, claims: Claims, token: str, csrf: str, request: Request, form: d
         try:
             said = handler(web, s, action, claims.recipient, form, now, outbox)
         except InputError as exc:
-            s.rollback()
-            return show(_sentence(str(exc)), "error", 400)
+            if isinstance(exc, extensions.Lapsed):
+                s.commit()  # the lapsed request stays withdrawn; nothing else was changed
+            else:
+                s.rollback()
+            return show(_sentence(str(exc)), "error", 409 if isinstance(exc, extensions.Lapsed) else 400)
         refresh_next_notice(s, web.config, now, [action])
         s.commit()
         return show(f"{said} {outbox.send()}".strip())

@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from scheduler.engine.facts import refresh_next_notice
 from scheduler.engine.links import Claims
-from scheduler.store import throttle
+from scheduler.store import extensions, throttle
 from scheduler.store.models import Action, ExtensionRequest
 from scheduler.store.operations import InputError
 from scheduler.store.states import ExtensionState
@@ -77,7 +77,10 @@ def _apply(web, claims: Claims, csrf: str, request: Request, form: dict):
         try:
             said = forms.decide(web, s, req, claims.recipient, decision == "approve", forms.text(form), now, outbox)
         except InputError as exc:
-            s.commit()  # a request found lapsed is recorded withdrawn; nothing else was changed
+            if isinstance(exc, extensions.Lapsed):
+                s.commit()  # the lapsed request stays withdrawn; nothing else was changed
+            else:
+                s.rollback()
             return _render(web, csrf, req, action, str(exc)[:1].upper() + str(exc)[1:], "error", 409)
         refresh_next_notice(s, web.config, now, [action])
         s.commit()

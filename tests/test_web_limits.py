@@ -89,8 +89,9 @@ def test_a_form_with_too_many_or_too_long_fields_is_refused(web):
 
 
 def test_no_handler_runs_database_or_mail_work_on_the_event_loop():
-    gets = [actions.action_page, approvals.approval_page, dashboard.dashboard, server.healthz]
+    gets = [actions.action_page, approvals.approval_page, dashboard.dashboard]
     assert not [f.__name__ for f in gets if inspect.iscoroutinefunction(f)], "GET handlers run in the thread pool"
+    assert "to_thread.run_sync(ping, limiter=_HEALTH_THREADS)" in inspect.getsource(server.healthz)
     for post in (actions.action_post, actions.renew, approvals.approval_post, server.metrics_endpoint):
         source = inspect.getsource(post)
         assert "run_in_threadpool" in source and "session" not in source and "send" not in source, post.__name__

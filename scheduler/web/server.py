@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 
+import anyio
+import anyio.to_thread
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -28,12 +30,21 @@ from scheduler.web.state import CONFIG_CHECK_SECONDS, Web
 log = logging.getLogger("scheduler.web")
 
 
-def healthz(request: Request):
-    """GET: 200 when the database answers (in the thread pool: a slow request never delays it)."""
+# healthz has threads of its own: with every worker of the shared pool waiting on a slow mail
+# server, the container's HEALTHCHECK must still get its answer.
+_HEALTH_THREADS = anyio.CapacityLimiter(2)
+
+
+async def healthz(request: Request):
+    """GET: 200 when the database answers (checked in a thread of its own, off the event loop)."""
     web = request.app.state.web
-    try:
+
+    def ping():
         with web.app.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
+
+    try:
+        await anyio.to_thread.run_sync(ping, limiter=_HEALTH_THREADS)
     except Exception as exc:  # the reason, never a stack
         return JSONResponse({"ok": False, "database": type(exc).__name__}, status_code=503)
     return JSONResponse({"ok": True, "database": "reachable"})

@@ -117,3 +117,16 @@ def _wait_for(condition, tries: int = 200) -> bool:
             return True
         event.wait(0.05)
     return False
+
+
+def test_a_queued_confirmation_is_still_sent_once_the_action_is_complete(smtp_env, web, cli):
+    client, app, _ = web
+    smtp_env.refuse[OWNER] = [451]
+    fields = form_of(client.get(link(app)).text, "complete")
+    done = client.post(link(app), data={**fields, "note": "All allocated"})
+    assert "The confirmation email: the mail server did not answer, so it is queued" in done.text
+    assert [n[2] for n in _notices(app, "confirmed:%")] == ["retry"]
+    assert cli("run", "--once", "--now", "2009-11-24T12:00").exit_code == 0
+    assert [n[2] for n in _notices(app, "confirmed:%")] == ["sent"], "a web notice is not cancelled by the completion"
+    sent = [m["X-Reminder-Notices"] for r, m in smtp_env.parsed() if r == [OWNER]]
+    assert any("ofsted-2009/SG1=confirmed:" in s for s in sent) and not any("SG1=assigned" in s for s in sent)

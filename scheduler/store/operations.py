@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from scheduler.store.models import STATUSES, Action, ActionEvent, DueRevision, ExtensionRequest, Notice, Owner
-from scheduler.store.states import CLOSED, ActionStatus, EventKind, ExtensionState
+from scheduler.store.states import CLOSED, ActionStatus, EventKind, ExtensionState, NoticeState
 
 
 class InputError(Exception):
@@ -49,7 +49,7 @@ def set_status(session: Session, action: Action, status: str, note: str | None, 
         raise InputError(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
     if action.status == status:
         return False
-    if action.status == "withdrawn" and not action.in_config:
+    if action.status == ActionStatus.WITHDRAWN and not action.in_config:
         raise InputError(f"{action.plan_id}/{action.ref} was removed from the config; "
                          "put it back in its plan file and run `reminders sync` to reopen it")  # fmt: skip
     session.add(ActionEvent(action_id=action.id, at=now, by=by, kind=EventKind.STATUS,
@@ -137,11 +137,11 @@ def resend(session: Session, notice_id: int, by: str, now) -> Notice:
     row = session.get(Notice, notice_id)
     if row is None:
         raise InputError(f"no notice {notice_id}; find its id with `reminders notices --format csv`")
-    if row.state not in ("unknown", "failed"):
+    if row.state not in (NoticeState.UNKNOWN, NoticeState.FAILED):
         raise InputError(f"notice {notice_id} is {row.state}; only an unknown or failed notice can be resent")
     session.add(ActionEvent(action_id=row.action_id, at=now, by=by, kind="resend", from_value=row.state,
-                            to_value="retry", note=f"{row.stage} to {row.recipient}"))  # fmt: skip
-    row.state, row.next_attempt_at, row.updated_at = "retry", now, now
+                            to_value=NoticeState.RETRY, note=f"{row.stage} to {row.recipient}"))  # fmt: skip
+    row.state, row.next_attempt_at, row.updated_at = NoticeState.RETRY, now, now
     row.last_error = f"resend requested by {by} (was {row.last_error or row.state})"
     return row
 

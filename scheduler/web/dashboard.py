@@ -14,7 +14,7 @@ from scheduler.engine.links import Claims
 from scheduler.engine.status import status_rows
 from scheduler.engine.summary import RAG_ORDER
 from scheduler.store.models import Action, ActionEvent, ExtensionRequest
-from scheduler.store.states import ExtensionState
+from scheduler.store.states import ActionStatus, EventKind, ExtensionState
 from scheduler.web.access import checked, csrf_token, too_old
 from scheduler.web.pages import message, page
 
@@ -37,8 +37,8 @@ def dashboard(request: Request):
         rows = status_rows(s, lambda _p: today, plan.id)
         actions = {a.id: a for a in s.exec(select(Action).where(Action.plan_id == plan.id))}
         since = now - dt.timedelta(days=30)
-        done = s.exec(select(ActionEvent).where(ActionEvent.action_id.in_(list(actions)), ActionEvent.kind == "status",
-                                                ActionEvent.to_value == "complete", ActionEvent.at >= since))  # fmt: skip
+        done = s.exec(select(ActionEvent).where(ActionEvent.action_id.in_(list(actions)), ActionEvent.kind == EventKind.STATUS,
+                                                ActionEvent.to_value == ActionStatus.COMPLETE, ActionEvent.at >= since))  # fmt: skip
         names = {r.ref: r.owner_name for r in rows}
         completed = [{"ref": actions[e.action_id].ref, "title": actions[e.action_id].title, "at": e.at,
                       "owner_name": names.get(actions[e.action_id].ref, "")} for e in done]  # fmt: skip

@@ -235,10 +235,15 @@ def test_summary_history_and_metrics_show_what_waits_and_for_how_long(synced, tm
     assert "open -> awaiting_verification  by contact-centre-manager  (all referrals allocated)" in history
     assert ("evidence   file audit.pdf (application/pdf, 45 bytes, SHA-256 "
             "5a838678058f6de375e8635b5f2fea47a4e5f07cb1a882a44b10f39abc6f34ff)  by contact-centre-manager") in history
-    from scheduler.app import App
-    from scheduler.web import metrics
+    import datetime as dt
+    from types import SimpleNamespace
 
-    text = metrics.render(metrics.registry_for(App.from_env(env["REMINDERS_CONFIG_DIR"]))).decode()
+    from scheduler.app import App
+    from scheduler.web.metrics import Metrics
+
+    app = App.from_env(env["REMINDERS_CONFIG_DIR"])
+    web = SimpleNamespace(now=lambda: dt.datetime(2010, 1, 13, 8, tzinfo=dt.UTC), session=app.session, config=app.config)
+    text = Metrics(web).render().decode()
     assert 'reminders_actions{plan="ofsted-2009",rag="awaiting verification"} 1.0' in text
 
 

@@ -17,6 +17,7 @@ from scheduler.cli.common import (
     parse_date,
     with_app,
 )
+from scheduler.config.text import strip_unsafe
 from scheduler.store.states import ActionStatus
 
 
@@ -148,9 +149,11 @@ def set_status(app, ref, new_status, note, by, evidence):
     with app.session() as session:
         action = operations.resolve_ref(session, ref)
         if new_status == ActionStatus.AWAITING_VERIFICATION:  # an owner's completion, as the web form records it
-            changed = _completion(app, session, action, note, by, evidence)
+            changed = _completion(app, session, action, strip_unsafe(note) if note else note, strip_unsafe(by),
+                                  evidence)  # fmt: skip
         else:
-            changed = operations.set_status(session, action, new_status, note, by, app.now)
+            changed = operations.set_status(session, action, new_status, strip_unsafe(note) if note else note,
+                                            strip_unsafe(by), app.now)  # fmt: skip
         _refresh(app, session, action)
         session.commit()
         key = f"{action.plan_id}/{action.ref}"
@@ -179,7 +182,7 @@ def extend(app, ref, to_date, reason, approved_by, by):
 
     with app.session() as session:
         action = operations.resolve_ref(session, ref)
-        rev = operations.extend(session, action, new_due, reason, approved_by, by, app.now)
+        rev = operations.extend(session, action, new_due, strip_unsafe(reason), approved_by, strip_unsafe(by), app.now)
         _refresh(app, session, action)
         session.commit()
         click.echo(f"{action.plan_id}/{action.ref}: due {rev.previous_due} -> {rev.revised_due} "
@@ -242,8 +245,8 @@ def history(app, ref):
         click.echo(f"{action.plan_id}/{action.ref}: {action.title}")
         click.echo(f"owner {action.owner_id}; status {action.status}; due {action.due} "
                    f"(original {action.config_due}); times are {tz.key}")  # fmt: skip
-        for h in entries:
-            click.echo(f"{h.at:%Y-%m-%d %H:%M}  {h.kind:<10} {h.text}")
+        for h in entries:  # notes typed before cleaning existed may still hold control characters
+            click.echo(strip_unsafe(f"{h.at:%Y-%m-%d %H:%M}  {h.kind:<10} {h.text}"))
 
 
 @click.group("db")

@@ -31,15 +31,17 @@ def after_failure(attempts: int, permanent: bool, now: dt.datetime) -> tuple[Not
 
 
 def cancel_reason(row_state: str, row_due: dt.date, action_status: str, action_due: dt.date,
-                  track: str | None = None) -> str | None:  # fmt: skip
+                  track: str = Track.OWNER) -> str | None:  # fmt: skip
     """Return why a claimed notice must not be sent now (None: send it).
 
-    A completion or an extension recorded after the claim stops the email. A verify request stops
-    once the action no longer awaits verification; an outcome notice (verified, returned) always goes.
+    A completion or an extension recorded after the claim stops a calendar notice; a web-track
+    notice answers a person's request (a confirmation, a decision) and an outcome notice (verified,
+    returned) the administrator's decision: they go whatever happened since. A verify request stops
+    once the action no longer awaits verification.
     """
     if row_state not in WAITING:
         return f"already {row_state}"
-    if track == Track.OUTCOME:
+    if track in (Track.WEB, Track.OUTCOME):
         return None
     if track == Track.VERIFICATION:
         return None if action_status == "awaiting_verification" else f"not sent: action is {action_status}"

@@ -45,7 +45,7 @@ def complete(session: Session, action: Action, note: str | None, by: str, now: d
     if action.status in ("complete", "withdrawn"):
         raise InputError(f"{_key(action)} is {action.status}; set-status it back to in_progress first")
     if not note:
-        raise InputError(f"{_key(action)}: the note is required: say what was done (--note TEXT)")
+        raise InputError(f"{_key(action)}: the note is required: say what was done")
     if verification not in MODES:
         raise InputError(f"verification {verification!r}: use administrator or none")
     attach(session, action, list(uploads), list(links), by, now, note, max_files)

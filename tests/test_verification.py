@@ -118,9 +118,11 @@ def test_return_sends_the_reason_and_the_owner_track_resumes_without_repeats_and
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--return"], "Error: --reason is required with --return: say what is missing, so the owner can put it right"),
+        (["--return"], "Error: a reason is required to return a completion: say what is missing, so the owner can "
+         "put it right (--reason TEXT)"),
         (["--return", "--reason", "   "],
-         "Error: --reason is required with --return: say what is missing, so the owner can put it right"),
+         "Error: a reason is required to return a completion: say what is missing, so the owner can put it right "
+         "(--reason TEXT)"),
         (["--reason", "x"], "Error: --reason goes with --return; to verify, leave --reason out"),
         (["--by", "head-of-safeguarding"],
          "Error: 'head-of-safeguarding' is not the plan's administrator (pqa-manager, Performance and Quality "

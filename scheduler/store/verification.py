@@ -94,7 +94,8 @@ def return_(session: Session, action: Action, reason: str | None, actor: str, ad
     _check_waiting(session, action)
     reason = " ".join((reason or "").split())
     if not reason:
-        raise InputError("--reason is required with --return: say what is missing, so the owner can put it right")
+        raise InputError("a reason is required to return a completion: say what is missing, so the owner can put "
+                         "it right (--reason TEXT)")  # fmt: skip
     _check_administrator(session, action, actor, administrator)
     set_status(session, action, ActionStatus.IN_PROGRESS, f"returned: {reason}", by or actor, now)
     _queue_outcome(session, action, "returned", now, today)

@@ -41,7 +41,8 @@ def context(web, s, action, recipient: str, token: str) -> dict:
     settings = web.app.settings
     return {"evidence": evidence.listing(s, action.id), "token": token, "human_size": evidence.human_size,
             "is_admin": is_admin, "can_verify": is_admin and action.status == ActionStatus.AWAITING_VERIFICATION,
-            "submission": sent[-1] if sent else None, "verification_on": bool(plan and plan.verification != "none"),
+            "submission": sent[-1] if sent else None,
+            "submitted_by": forms.name_of(web.config, sent[-1].by.replace(" (via web)", "")) if sent else "", "verification_on": bool(plan and plan.verification != "none"),
             "max_mb": settings.evidence_max_mb, "max_files": settings.evidence_max_files,
             "admin_name": admin.name if admin else "the plan administrator"}  # fmt: skip
 

@@ -185,7 +185,7 @@ def test_too_many_files_an_upload_on_a_closed_action_and_a_bad_link_change_nothi
                                   "progress update") and exc.value.status == 413  # fmt: skip
         with pytest.raises(EvidenceProblem) as exc:
             evidence.attach(s, action, [], ["javascript:alert(1)"], "o1", NOW, "n", 10)
-        assert str(exc.value) == "evidence link 'javascript:alert(1)': write a web address starting with https:// or http://"
+        assert str(exc.value) == "evidence link 'javascript:alert(1)': a link must start with https:// or http://"
         action.status = "complete"
         with pytest.raises(EvidenceProblem) as exc:
             evidence.attach(s, action, uploads[:1], [], "o1", NOW, "n", 10)

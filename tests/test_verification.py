@@ -118,9 +118,11 @@ def test_return_sends_the_reason_and_the_owner_track_resumes_without_repeats_and
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--return"], "Error: --reason is required with --return: say what is missing, so the owner can put it right"),
+        (["--return"], "Error: a reason is required to return a completion: say what is missing, so the owner can "
+         "put it right (--reason TEXT)"),
         (["--return", "--reason", "   "],
-         "Error: --reason is required with --return: say what is missing, so the owner can put it right"),
+         "Error: a reason is required to return a completion: say what is missing, so the owner can put it right "
+         "(--reason TEXT)"),
         (["--reason", "x"], "Error: --reason goes with --return; to verify, leave --reason out"),
         (["--by", "head-of-safeguarding"],
          "Error: 'head-of-safeguarding' is not the plan's administrator (pqa-manager, Performance and Quality "
@@ -154,7 +156,7 @@ def test_a_completion_needs_a_note_and_a_second_one_while_waiting_is_refused(syn
     cli = synced
     no_note = cli("set-status", "SG1", "awaiting_verification", "--by", "x", "--now", "2010-01-05T10:00")
     assert no_note.exit_code == 2
-    assert no_note.output.strip() == "Error: ofsted-2009/SG1: the note is required: say what was done (--note TEXT)"
+    assert no_note.output.strip() == "Error: ofsted-2009/SG1: the note is required: say what was done"
     assert complete(cli, tmp_path).exit_code == 0
     twice = complete(cli, tmp_path)
     assert twice.exit_code == 2
@@ -235,10 +237,15 @@ def test_summary_history_and_metrics_show_what_waits_and_for_how_long(synced, tm
     assert "open -> awaiting_verification  by contact-centre-manager  (all referrals allocated)" in history
     assert ("evidence   file audit.pdf (application/pdf, 45 bytes, SHA-256 "
             "5a838678058f6de375e8635b5f2fea47a4e5f07cb1a882a44b10f39abc6f34ff)  by contact-centre-manager") in history
-    from scheduler.app import App
-    from scheduler.web import metrics
+    import datetime as dt
+    from types import SimpleNamespace
 
-    text = metrics.render(metrics.registry_for(App.from_env(env["REMINDERS_CONFIG_DIR"]))).decode()
+    from scheduler.app import App
+    from scheduler.web.metrics import Metrics
+
+    app = App.from_env(env["REMINDERS_CONFIG_DIR"])
+    web = SimpleNamespace(now=lambda: dt.datetime(2010, 1, 13, 8, tzinfo=dt.UTC), session=app.session, config=app.config)
+    text = Metrics(web).render().decode()
     assert 'reminders_actions{plan="ofsted-2009",rag="awaiting verification"} 1.0' in text
 
 

@@ -183,3 +183,15 @@ class Fields:
             self.error(obj, key, prefix, f"not a day of the week: {obj.get(key)!r}",
                        "use one of: " + ", ".join(WEEKDAYS))  # fmt: skip
         return index
+
+    def verification(self, doc, administrator) -> str:
+        """Return a plan's `verification`: administrator (the default: it needs one) or none."""
+        value = doc.get("verification", "administrator")
+        if value not in ("administrator", "none"):
+            self.error(doc, "verification", "", f"unknown value {value!r}",
+                       "use administrator (completions count once the administrator verifies them) or none")  # fmt: skip
+        elif value == "administrator" and administrator is None:
+            self.error_at(doc.line if isinstance(doc, LineDict) else None, "verification",
+                          "completions are verified by the administrator, but the plan names none",
+                          "add `administrator: OWNER_ID` (or escalation_contact), or write `verification: none`")  # fmt: skip
+        return value

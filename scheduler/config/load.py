@@ -156,7 +156,7 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
     if admin is not None and admin not in owners:
         f.error(doc, "administrator", "", f"no such owner {admin!r}", _known(owners))
     recipients = _summary_recipients(f, doc, owners)
-    verification = _verification(f, doc, admin or contact)
+    verification = f.verification(doc, admin or contact)
     policy_raw = dict(base_policy)
     if "policy" in doc and f.mapping(doc["policy"], "policy", set(DEFAULT_POLICY)):
         policy_raw.update(doc["policy"])
@@ -169,17 +169,6 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
     return PlanConfig(plan_id, title, report_date, policy, tuple(actions), contact, tuple(recipients), rel,
                       admin or contact, verification)  # fmt: skip
 
-
-def _verification(f: Fields, doc, administrator) -> str:
-    value = doc.get("verification", "administrator")  # administrator needs one to verify completions
-    if value not in ("administrator", "none"):
-        f.error(doc, "verification", "", f"unknown value {value!r}",
-                "use administrator (completions count once the administrator verifies them) or none")  # fmt: skip
-    elif value == "administrator" and administrator is None:
-        f.error_at(doc.line if isinstance(doc, LineDict) else None, "verification",
-                   "completions are verified by the administrator, but the plan names none",
-                   "add `administrator: OWNER_ID` (or escalation_contact), or write `verification: none`")  # fmt: skip
-    return value
 
 
 def _summary_recipients(f: Fields, doc, owners) -> list[str]:

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from scheduler.store.evidence import human_size, listing
 from scheduler.store.models import Action, ActionEvent, Notice
+from scheduler.store.stages import StageName
 from scheduler.store.verification import AWAITING, submissions
 
 HEADS = ("verify", "verified", "returned")
@@ -34,7 +35,7 @@ def _decision(session: Session, action: Action, notice: Notice) -> ActionEvent |
 
 def detail(session: Session, config, action: Action, notice: Notice, tz, today: dt.date) -> dict | None:
     """Return the verification facts a verify or outcome notice shows (None for other stages)."""
-    head = notice.stage.split(":", 1)[0]
+    head = StageName.parse(notice.stage).kind
     if head not in HEADS:
         return None
     sent = submissions(session, action.id)

@@ -81,8 +81,8 @@ def check_links(links: Iterable[str]) -> list[str]:
         if not link:
             continue
         if len(link) > 2000 or not URL.match(link):
-            raise EvidenceProblem(f"evidence link {shown_name(link[:80])!r}: write a web address starting "
-                                  "with https:// or http://")  # fmt: skip
+            raise EvidenceProblem(f"evidence link {shown_name(link[:80])!r}: a link must start with https:// or "
+                                  "http://")  # fmt: skip
         out.append(link)
     return out
 

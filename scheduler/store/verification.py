@@ -45,7 +45,7 @@ def complete(session: Session, action: Action, note: str | None, by: str, now: d
     if action.status in ("complete", "withdrawn"):
         raise InputError(f"{_key(action)} is {action.status}; set-status it back to in_progress first")
     if not note:
-        raise InputError(f"{_key(action)}: the note is required: say what was done (--note TEXT)")
+        raise InputError(f"{_key(action)}: the note is required: say what was done")
     if verification not in MODES:
         raise InputError(f"verification {verification!r}: use administrator or none")
     attach(session, action, list(uploads), list(links), by, now, note, max_files)
@@ -94,7 +94,8 @@ def return_(session: Session, action: Action, reason: str | None, actor: str, ad
     _check_waiting(session, action)
     reason = " ".join((reason or "").split())
     if not reason:
-        raise InputError("--reason is required with --return: say what is missing, so the owner can put it right")
+        raise InputError("a reason is required to return a completion: say what is missing, so the owner can put "
+                         "it right (--reason TEXT)")  # fmt: skip
     _check_administrator(session, action, actor, administrator)
     set_status(session, action, ActionStatus.IN_PROGRESS, f"returned: {reason}", by or actor, now)
     _queue_outcome(session, action, "returned", now, today)

@@ -21,9 +21,15 @@ FIELD_BYTES = 4096
 _ROUTE_LIMITS: dict[str, int] = {}  # path prefix -> bytes, for routes that take more (file uploads)
 
 
-def body_limit(prefix: str, max_bytes: int) -> None:
-    """Let requests under `prefix` (e.g. "/evidence/") carry up to `max_bytes` (an upload route)."""
+_STREAMED: set[str] = set()  # upload routes: their bodies are passed on as they arrive, never buffered
+
+
+def body_limit(prefix: str, max_bytes: int, streamed: bool = False) -> None:
+    """Let requests under `prefix` (e.g. "/e/") carry up to `max_bytes` (an upload route); `streamed`:
+    hand the body on as it arrives (the handler spools it) instead of buffering it here."""
     _ROUTE_LIMITS[prefix] = max_bytes
+    if streamed:
+        _STREAMED.add(prefix)
 
 
 def limit_for(path: str) -> int:
@@ -45,6 +51,8 @@ class BodyLimit:
         length = dict(scope["headers"]).get(b"content-length", b"0")
         if not length.isdigit() or int(length) > cap:
             return await _too_large(cap)(scope, receive, send)
+        if any(scope["path"].startswith(p) for p in _STREAMED):
+            return await self.app(scope, _counted(receive, int(length)), send)
         chunks, total = [], 0
         while True:
             event = await receive()
@@ -68,7 +76,28 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+def _counted(receive, declared: int):
+    """Return `receive` passing the body on as it arrives, cut at the declared Content-Length (which
+    was checked against the cap), so a client cannot send more than it announced."""
+    seen = 0
+
+    async def wrapped():
+        nonlocal seen
+        event = await receive()
+        if event["type"] == "http.request":
+            body = event.get("body", b"")
+            if seen + len(body) > declared:
+                return {"type": "http.disconnect"}
+            seen += len(body)
+        return event
+
+    return wrapped
+
+
 def _too_large(cap: int):
+    if cap >= 2**20:  # an upload route
+        return message("Too much was sent", f"A submission here takes at most {cap // 2**20} MB in all. Nothing "
+                       "was saved; go back and send fewer or smaller files.", 413)  # fmt: skip
     return message("Too much was sent", f"A form here takes at most {cap // 1024} KB. Nothing was saved; go back, "
                    "shorten what you typed and try again.", 413)  # fmt: skip
 

@@ -4,14 +4,14 @@ The new status `awaiting_verification` needs no schema change (status is text); 
 `complete` stay complete (they were closed before verification existed).
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

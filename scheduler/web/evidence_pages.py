@@ -44,7 +44,8 @@ def context(web, s, action, recipient: str, token: str) -> dict:
             "submission": sent[-1] if sent else None,
             "submitted_by": forms.name_of(web.config, sent[-1].by.replace(" (via web)", "")) if sent else "", "verification_on": bool(plan and plan.verification != "none"),
             "max_mb": settings.evidence_max_mb, "max_files": settings.evidence_max_files,
-            "admin_name": admin.name if admin else "the plan administrator"}  # fmt: skip
+            "admin_name": admin.name if admin else "the plan administrator",
+            "who": lambda by: forms.name_of(web.config, by.replace(" (via web)", ""))}  # fmt: skip
 
 
 async def evidence_post(request: Request):

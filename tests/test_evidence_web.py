@@ -172,3 +172,57 @@ def test_managers_download_the_evidence_pack_from_the_dashboard(web):
     with zipfile.ZipFile(io.BytesIO(got.content)) as z:
         (path,) = [n for n in z.namelist() if n.startswith("evidence/SG1/")]
         assert z.read(path) == PDF
+
+
+def test_a_20_mb_upload_streams_through_a_real_server_with_bounded_memory(web, env, monkeypatch):
+    """uvicorn in a thread, the body sent a chunk at a time: the request is never held whole in memory
+    (tracemalloc counts Python's allocations: client, server and database writes together)."""
+    import os
+    import threading
+    import tracemalloc
+
+    import httpx
+    import uvicorn
+
+    from tests.conftest import free_port
+
+    client, app, _ = web
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            threading.Event().wait(0.05)
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=60) as browser:
+            url = link(app)
+            fields = {**form_of(browser.get(url).text, "complete"), "note": "big audit"}
+            piece = os.urandom(2**16)
+            head = b"".join(f'--B\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                            for k, v in fields.items())  # fmt: skip
+            head += b'--B\r\nContent-Disposition: form-data; name="files"; filename="big.pdf"\r\n' \
+                    b"Content-Type: application/pdf\r\n\r\n%PDF-1.7\n"
+            tail = b"\r\n--B--\r\n"
+            size = len(head) + 319 * len(piece) + len(tail)
+
+            def body():
+                yield head
+                for _ in range(319):  # 20 MB, less the PDF header
+                    yield piece
+                yield tail
+
+            tracemalloc.start()
+            got = browser.post(url.replace("/a/", "/e/"), content=body(),
+                               headers={"content-type": "multipart/form-data; boundary=B", "content-length": str(size)})  # fmt: skip
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert got.status_code == 200, got.text
+    (row,) = evidence_rows(app)
+    assert row.size == 9 + 319 * len(piece)
+    assert peak < 16 * 2**20, f"peak {peak / 2**20:.1f} MB for a 20 MB upload"

@@ -226,3 +226,11 @@ def test_a_20_mb_upload_streams_through_a_real_server_with_bounded_memory(web, e
     (row,) = evidence_rows(app)
     assert row.size == 9 + 319 * len(piece)
     assert peak < 16 * 2**20, f"peak {peak / 2**20:.1f} MB for a 20 MB upload"
+
+
+def test_progress_can_carry_evidence(web):
+    client, app, _ = web
+    page = upload(client, app, [("interim.pdf", PDF)], note="Half the teams audited", do="progress")
+    assert page.status_code == 200 and "Progress recorded with 1 piece(s) of evidence." in page.text
+    assert status_of(app) == "in_progress"
+    assert [r.file_name for r in evidence_rows(app)] == ["interim.pdf"]

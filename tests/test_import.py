@@ -4,6 +4,7 @@ and the errors (unknown format, unreadable, scanned PDF, nothing found, existing
 from __future__ import annotations
 
 import html
+import re
 import shutil
 from pathlib import Path
 
@@ -20,7 +21,7 @@ ARGS = ("--plan-id", "ofsted-2009", "--report-date", "2009-11-24")
 def draft(cli, path: Path, *extra) -> dict:
     result = cli("import", str(path), *ARGS, *extra)
     assert result.exit_code == 0, result.output
-    return yaml.safe_load(result.output.split("found ")[0] if "found " in result.output else result.output)
+    return yaml.safe_load(result.stdout)
 
 
 def draft_file(cli, path: Path, out: Path, *extra):
@@ -40,7 +41,10 @@ def test_seed_report_gives_the_shipped_plans_twelve_actions(cli, tmp_path):
     assert all(a["owner"] == "to-assign" for a in plan["actions"])
     assert plan["actions"][4]["response"].startswith("A Social Care Performance and Quality Assurance was")
     assert "<p>" not in text and "<ul" not in text  # the response's HTML turned into plain text
-    summary = "12 recommendations; within 3 months: 5, within 6 months: 7; Safeguarding: 7, Looked after children: 5"
+    assert plan["title"] == ("Office for Standards in Education, Children's Services and Skills inspection of "
+                             "safeguarding and services for looked after children 2009")
+    summary = ("12 recommendations: Safeguarding within 3 months 3, within 6 months 4; Looked after children "
+               "within 3 months 2, within 6 months 3; skipped 0 that looked like recommendations")
     assert f"# found: {summary}" in text and f"found {summary}" in output
     assert "# sha256 4924e52ab2eddc8494f2d8dcd860f4a3619ee032dec19bb62f05ab4886f7daf2" in text
 
@@ -58,9 +62,14 @@ def test_draft_validates_once_owners_are_set_and_syncs_to_the_same_due_dates(cli
     assert "actions[0].owner: SG1 has no owner yet (the import placeholder 'to-assign'); set it to an owner id" in (
         refused.output)  # fmt: skip
     assert refused.output.count("has no owner yet") == 12
-    text = shipped.read_text().replace("actions:\n", "escalation_contact: executive-director\nactions:\n", 1)
+    assert "escalation_contact" in refused.output and "administrator" in refused.output
+    assert "goes to the escalation_contact, but the plan has none" not in refused.output
+    text = shipped.read_text()
+    for key, owner in (("escalation_contact", "executive-director"), ("administrator", "pqa-manager"),
+                       ("summary_recipients", "pqa-manager")):  # fmt: skip
+        text = text.replace(f"\n{key}: to-assign", f"\n{key}: {owner}").replace(f"\n{key}: [to-assign]", f"\n{key}: [{owner}]")
     for owner in owners.values():  # the draft lists the actions in the shipped plan's order
-        text = text.replace("\n  owner: to-assign", f"\n  owner: {owner}", 1)
+        text = re.sub(r"\n  owner: to-assign[^\n]*", f"\n  owner: {owner}", text, count=1)
     shipped.write_text(text)
     assert cli("validate").exit_code == 0, cli("validate").output
     assert cli("sync", "--now", "2009-11-25T08:00").exit_code == 0
@@ -169,10 +178,10 @@ def test_a_table_layout_and_a_warning_for_a_recommendation_without_timescale(cli
     )
     result = cli("import", str(report), *ARGS)
     assert result.exit_code == 0, result.output
-    assert "warning: line 3: looks like a recommendation but no timescale heading comes before it: " \
-           "'Ensure carers receive supervision'" in result.output  # fmt: skip
-    plan = yaml.safe_load(result.output.split("\nfound ")[0].split("warning:")[0] or "{}") or yaml.safe_load(
-        "\n".join(x for x in result.output.splitlines() if not x.startswith(("warning:", "found "))))
+    assert "warning: table 1, row 2: looks like a recommendation but no timescale heading or column for it: " \
+           "'Ensure carers receive supervision'" in result.stderr  # fmt: skip
+    assert "skipped 1 that looked like a recommendation" in result.stderr
+    plan = yaml.safe_load(result.stdout)
     assert [(a["ref"], a["title"], a["response"], a["timescale_months"]) for a in plan["actions"]] == [
         ("FOS1", "Develop a sufficiency strategy", "Draft by June", 12)
     ]
@@ -183,7 +192,7 @@ def test_a_table_layout_and_a_warning_for_a_recommendation_without_timescale(cli
     [
         ("plain.txt", "A report with findings but no timescales.\n\n- Ensure things improve\n",
          "plain.txt: no recommendations found. Looked for timescale headings ('Within 3 months:'"),
-        ("report.odt", "x", "report.odt: unknown format .odt; use one of .txt, .md, .html, .htm, .docx, .pdf"),
+        ("report.odt", "x", "report.odt: unknown format .odt; use one of .txt, .md, .html, .htm, .docx, .pdf, .xlsx, .csv"),
         ("broken.docx", "not a zip", "broken.docx: cannot read it as .docx"),
         ("missing.txt", None, "cannot read"),
     ],

@@ -1,0 +1,7 @@
+"""The importer: draft a plan file from an inspection report or an action-plan spreadsheet.
+
+Every format is read into one block model (`blocks.Block`: headings, paragraphs, list items and
+table rows), one parser (`parse.parse`) finds the recommendations in it, and `draft.draft_yaml`
+writes the plan file. Readers: `textread` (.txt/.md), `markup` (.html/.docx), `pdfread` (PDFs,
+with their tables and columns), `sheets` (.xlsx/.csv). `read.read_document(path)` picks one.
+"""

@@ -170,8 +170,9 @@ class _Parser:
             return
         ts = timescale_cell(cell.get("timescale", ""), self.report_date) or self.timescale
         if ts is None or (self.timescale is None and self.columns is None) or not title:
-            self.last = None
-            return self._unplaced(block, title or cells[0], "no timescale heading or column for it")
+            self.last, said = None, cell.get("timescale", "")
+            why = f"its timescale {said!r} is neither a date nor 'within N months'" if said else ""
+            return self._unplaced(block, title or cells[0], why or "no timescale heading or column for it")
         self.style = ROW
         area = named_area(cell["area"]) if cell.get("area") else None
         self._new(block.where, title, cell.get("response", ""), ts, area, cell.get("ref", ""), cell.get("lead", ""))

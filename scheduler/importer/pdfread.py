@@ -144,7 +144,7 @@ def _paragraphs(lines: list[dict]) -> list[list[dict]]:
     paras: list[list[dict]] = []
     for line in lines:
         prev = paras[-1][-1] if paras else None
-        starts = (prev is None or line["key"][:2] != prev["key"][:2] or line["top"] - prev["bottom"] > 0.45 * line["size"]
+        starts = (prev is None or line["key"][1] != prev["key"][1] or line["top"] < prev["top"] or line["top"] - prev["bottom"] > 0.45 * line["size"]
                   or (line["size"], line["bold"]) != (prev["size"], prev["bold"]) or line["bullet"]
                   or _STARTS.match(line["text"]) is not None)  # fmt: skip
         if starts:

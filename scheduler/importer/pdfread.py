@@ -31,13 +31,34 @@ def pdf_blocks(path: Path) -> list[Block]:
         sizes = Counter(round(c["size"] * 2) / 2 for page in pdf.pages for c in page.chars if c["text"].strip())
         body = sizes.most_common(1)[0][0]
         larger = sorted((s for s in sizes if s > body + 0.4), reverse=True)
-        pieces: list[tuple[int, tuple, object]] = []
-        for number, page in enumerate(pdf.pages, start=1):
+        pages = []
+        for page in pdf.pages:
             tables = page_tables(page)
-            lines, key = _lines(page, tables)
-            pieces += [(number, key(t.top, t.x0, t.x1), t) for t in tables]
-            pieces += [(number, para[0]["key"], para) for para in _paragraphs(lines)]
+            pages.append((tables, *_lines(page, tables), page.height))
+    running = _running(pages)
+    pieces: list[tuple[int, tuple, object]] = []
+    for number, (tables, lines, key, height) in enumerate(pages, start=1):
+        lines = [line for line in lines if not (_in_margin(line, height) and _shape(line["text"]) in running)]
+        pieces += [(number, key(t.top, t.x0, t.x1), t) for t in tables]
+        pieces += [(number, para[0]["key"], para) for para in _paragraphs(lines)]
     return _assemble(pieces, body, larger)
+
+
+def _shape(text: str) -> str:
+    return re.sub(r"\d+", "#", text.strip().lower())
+
+
+def _in_margin(line: dict, height: float) -> bool:
+    return line["bottom"] < height * 0.1 or line["top"] > height * 0.9
+
+
+def _running(pages) -> set[str]:
+    """Return the shapes (digits as #) of lines in the top or bottom margin of at least half the pages:
+    a running header or footer ("Cabinet, 24 November 2009", "Page 3 of 9"), which is not the report's text."""
+    seen: Counter = Counter()
+    for _, lines, _, height in pages:
+        seen.update({_shape(line["text"]) for line in lines if _in_margin(line, height)})
+    return {shape for shape, n in seen.items() if n >= 2 and n >= len(pages) / 2}
 
 
 def _assemble(pieces, body: float, larger: list[float]) -> list[Block]:

@@ -156,7 +156,8 @@ class _Parser:
         cells = block.cells
         header = header_columns(cells)
         if header is not None:
-            self.columns, self.last = header, None
+            if header != self.columns:  # a header repeated at the top of a page keeps the row it cut
+                self.columns, self.last = header, None
             self.style = self.style or ROW
             return
         if re.fullmatch(r"[-\s]*", "".join(cells)):

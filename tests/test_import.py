@@ -232,3 +232,55 @@ def test_out_is_never_overwritten_without_force_and_bad_options(cli, tmp_path):
     assert bad.exit_code == 2 and "--plan-id 'a b': use letters, digits" in bad.output
     bad = cli("import", str(report), "--plan-id", "p", "--report-date", "24/11/2009")
     assert bad.exit_code == 2 and "--report-date '24/11/2009': not a date" in bad.output
+
+
+def test_a_word_action_plan_table_in_a_report_maps_lead_officers_and_its_title_is_the_documents(cli, tmp_path):
+    import docx
+
+    doc = docx.Document()
+    doc.add_paragraph("Agenda item 7")
+    doc.add_paragraph("CHILDREN'S SERVICES IMPROVEMENT PLAN", style="Title")
+    doc.add_paragraph("The plan answers the Children's Services inspection of 2009.")
+    doc.add_heading("Action plan", 1)
+    table = doc.add_table(rows=1, cols=4)
+    for cell, text in zip(table.rows[0].cells, ("Ref", "Recommendation", "Lead officer", "Target date"), strict=True):
+        cell.text = text
+    for row in (("A1", "Ensure that plans are reviewed", "Head of Safeguarding", "31/03/2010"),
+                ("A2", "Improve supervision", "pqa-manager@example.org", "Within 6 months")):  # fmt: skip
+        for cell, text in zip(table.add_row().cells, row, strict=True):
+            cell.text = text
+    doc.add_heading("Financial implications", 1)
+    doc.add_paragraph("Ensure that the budget is monitored monthly.")
+    path = tmp_path / "plan.docx"
+    doc.save(str(path))
+    plan = draft(cli, path)
+    assert [(a["ref"], a["owner"], a.get("timescale_months"), str(a.get("due"))) for a in plan["actions"]] == [
+        ("A1", "head-of-safeguarding", None, "2010-03-31"), ("A2", "pqa-manager", 6, "None")]
+    assert plan["title"] == "Children's Services improvement plan"
+
+
+def test_sections_numbered_by_word_end_the_list_and_numbered_paragraphs_are_recommendations(cli, tmp_path):
+    import docx
+
+    doc = docx.Document()
+    doc.add_heading("Inspection of youth offending services", 1)
+    doc.add_paragraph("Within six months:")
+    doc.add_paragraph("Ensure that every young person has a plan", style="List Number")
+    doc.add_paragraph("Review the use of custody", style="List Number")
+    doc.add_paragraph("Financial implications", style="List Number")  # Word's numbering is not in the text
+    doc.add_paragraph("The actions are met from existing budgets.")
+    doc.add_paragraph("Within 3 months:")
+    doc.add_paragraph("3.2 Ensure that referrals are screened within a day")
+    doc.add_paragraph("Lead officer: Head of Safeguarding")
+    doc.add_paragraph("3.3 Improve the recording of decisions")
+    doc.add_paragraph("Response: a new template is in use.")
+    path = tmp_path / "report.docx"
+    doc.save(str(path))
+    plan = draft(cli, path)
+    assert [(a["ref"], a["title"], a["owner"], a["timescale_months"]) for a in plan["actions"]] == [
+        ("YOT1", "Ensure that every young person has a plan", "to-assign", 6),
+        ("YOT2", "Review the use of custody", "to-assign", 6),
+        ("YOT3", "Ensure that referrals are screened within a day", "head-of-safeguarding", 3),
+        ("YOT4", "Improve the recording of decisions", "to-assign", 3),
+    ]
+    assert plan["actions"][3]["response"] == "a new template is in use."

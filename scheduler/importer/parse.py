@@ -19,11 +19,12 @@ from scheduler.importer.vocab import (
     ADVISORY,
     MENTION,
     NUMBERS,
+    SECTION_TITLE,
     SECTION_WORDS,
     SIGNATURE,
     Timescale,
     area_of,
-    header_columns,  # fmt: skip
+    header_columns,
     named_area,
     timescale_cell,
     timescale_of,
@@ -31,6 +32,7 @@ from scheduler.importer.vocab import (
 
 _NUMBERED = re.compile(r"^(?P<n>\d+)\.(?P<sub>\d+)(?:\.\d+)*\.?\s+(?P<text>.+)$")
 _RESPONSE = re.compile(r"^(?:(?:the\s+)?council'?s?\s+)?response\s*:\s*(?P<r>.*)$", re.I)
+_LEAD = re.compile(r"^(?:lead(?:\s+officer)?|owner|responsible(?:\s+officer)?)\s*:\s*(?P<v>.+)$", re.I)
 
 
 @dataclass
@@ -66,8 +68,6 @@ class _Parser:
         self.section = 0  # the last top-level section number seen ("3. Recommendations")
 
     def feed(self, block: Block) -> None:
-        if not self.found.title and block.kind != ROW and (block.kind != HEADING or block.level <= 1):
-            self.found.title = block.text
         if block.kind == ROW:
             return self._row(block)
         text = block.text
@@ -76,9 +76,11 @@ class _Parser:
             self.timescale, self.last, self.style, self.columns = ts, None, "", None
             return
         self._mentions(block)
+        if block.kind != HEADING and self.timescale is not None and self._labelled(block):
+            return self._text(block)  # "Lead officer: Head of Safeguarding" is not a heading naming an area
         if block.kind == HEADING or self._heading_like(block):
             return self._heading(block)
-        if self.timescale is None or (self.style and self.style != block.kind and not self._response(block)):
+        if self.timescale is None or (self.style and self.style != block.kind and not self._labelled(block)):
             self._close()
             return self._unplaced(block)
         self._text(block)
@@ -91,10 +93,10 @@ class _Parser:
         text = block.text
         words = len(text.split())
         ends = text.rstrip().endswith((".", ";", ","))
-        if SIGNATURE.match(text):
+        if SIGNATURE.match(text) or SECTION_TITLE.match(text):
             return True
         if m := _NUMBERED.match(text):
-            return (len(m["text"].split()) <= 10 and not ends) or _caps(m["text"])
+            return (len(m["text"].split()) <= 10 and not ends and not ADVISORY.search(m["text"])) or _caps(m["text"])
         if _caps(text) and not ADVISORY.search(text):
             return True
         if block.kind == ITEM and block.marker[:1].isdigit() and words <= 6 and not ends and not ADVISORY.search(text):
@@ -127,18 +129,22 @@ class _Parser:
             if count >= 2:
                 self.found.mentions.append((self.area[0] if self.area else None, count, block.where))
 
-    def _response(self, block: Block) -> bool:
-        return bool(_RESPONSE.match(block.text)) and self.last is not None
+    def _labelled(self, block: Block) -> bool:
+        """Return True for a "Response: ..." or "Lead officer: ..." paragraph about the last recommendation."""
+        return self.last is not None and bool(_RESPONSE.match(block.text) or _LEAD.match(block.text))
 
     def _text(self, block: Block) -> None:
         text = block.text
-        response = _RESPONSE.match(text)
+        bare = _NUMBERED.sub(r"\g<text>", text)  # "3.2 Ensure that ..." is a recommendation too
+        response, lead = _RESPONSE.match(text), _LEAD.match(text)
         if response and self.last is not None:
             self.last.response = f"{self.last.response} {response['r']}".strip()
             self.in_response = True
-        elif block.kind == ITEM or ADVISORY.search(text):
+        elif lead and self.last is not None:
+            self.last.lead = lead["v"].strip()
+        elif block.kind == ITEM or ADVISORY.search(bare):
             self.style = self.style or block.kind
-            self._new(block.where, text)
+            self._new(block.where, bare)
         elif self.last is not None and self.in_response and not _NUMBERED.match(text):
             self.last.response = f"{self.last.response} {text}"  # the response's next paragraph
         else:
@@ -185,6 +191,12 @@ class _Parser:
             self.found.skipped.append((block.where, one_line(bare), why))
 
 
+def document_title(blocks: list[Block]) -> str:
+    """Return the document's title: its first top heading when one opens it, else its first text."""
+    head = next((b.text for b in blocks[:6] if b.kind == HEADING and b.level <= 1), "")
+    return head or next((b.text for b in blocks if b.kind != ROW), "")
+
+
 def _caps(text: str) -> bool:
     return text.upper() == text and bool(re.search(r"[A-Z]{3}", text)) and len(text) < 150
 
@@ -195,6 +207,7 @@ def parse(blocks: list[Block], report_date: dt.date) -> Found:
     for block in blocks:
         parser.feed(block)
     found = parser.found
+    found.title = document_title(blocks)
     kept: set[str] = set()
     for rec in found.items:
         rec.title, rec.response = one_line(rec.title), one_line(rec.response)

@@ -39,7 +39,12 @@ SECTION_WORDS = re.compile(r"\b(implications?|recommendations?|background|purpos
                            r"appendi(?:x|ces)|consultation|risks?|equalit(?:y|ies)|legal|financial|resources|"
                            r"options|reasons|next steps|summary|contacts?|monitoring|decisions?|glossary)\b", re.I)  # fmt: skip
 SIGNATURE = re.compile(r"^(?:signed|signature|contact officers?|report authors?|author|background papers|"
-                       r"source documents|appendi(?:x|ces)|lead officer|name\s*:|tel(?:ephone)?\s*:)\b", re.I)  # fmt: skip
+                       r"source documents|appendi(?:x|ces)|name\s*:|tel(?:ephone)?\s*:)\b", re.I)  # fmt: skip
+# A committee report's own section names, however they are marked (a Word list number is not in the text).
+SECTION_TITLE = re.compile(r"^(?:(?:financial|legal|risk|resource|staffing|equalit(?:y|ies)|equality and diversity|"
+                           r"climate change|significant|other)\s+implications?|implications|recommendations?|"
+                           r"background(?: papers)?|conclusions?|appendi(?:x|ces)|consultation|next steps|"
+                           r"reasons? for (?:the )?recommendations?|alternative options(?: considered)?)\s*:?$", re.I)  # fmt: skip
 HEADERS = {  # column -> what its header says (normalised: lower case, no punctuation)
     "ref": r"ref|reference|ref no|no|number|item|id",
     "title": r"recommendations?|area for improvement|areas for improvement|what needs to improve|issue|finding",

@@ -215,7 +215,30 @@ def test_a_scanned_pdf_with_no_text_layer_is_a_clear_error(cli, tmp_path):
     c.save()
     result = cli("import", str(path), *ARGS)
     assert result.exit_code == 2
-    assert "scan.pdf: the PDF has no text layer (a scan?); run OCR on it first" in result.output
+    assert "scan.pdf: the PDF has no text layer (a scan?): 0 characters on 1 page(s); run OCR on it first" in (
+        result.output)  # fmt: skip
+
+
+def test_a_scanned_pdf_with_only_page_numbers_as_text_is_the_same_clear_error(cli, tmp_path):
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "scan.pdf"
+    c = canvas.Canvas(str(path))
+    for number in (1, 2):
+        c.rect(50, 100, 400, 600, fill=1)  # the scanned page
+        c.drawString(290, 40, f"Page {number}")  # a stamp added by the scanner
+        c.showPage()
+    c.save()
+    result = cli("import", str(path), *ARGS)
+    assert result.exit_code == 2
+    assert "scan.pdf: the PDF has no text layer (a scan?): 10 characters on 2 page(s)" in result.output
+
+
+def test_the_real_entry_point_imports_a_chromium_pdf(cli_subprocess):
+    result = cli_subprocess("import", str(REPO / "tests" / "fixtures" / "import" / "seed-tables.pdf"), *ARGS)
+    assert result.returncode == 0, result.stderr
+    assert len(yaml.safe_load(result.stdout)["actions"]) == 12
+    assert "found 12 recommendations: Safeguarding within 3 months 3" in result.stderr
 
 
 def test_out_is_never_overwritten_without_force_and_bad_options(cli, tmp_path):

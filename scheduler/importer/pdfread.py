@@ -25,9 +25,11 @@ def pdf_blocks(path: Path) -> list[Block]:
     import pdfplumber
 
     with pdfplumber.open(str(path)) as pdf:
-        if not any(page.chars for page in pdf.pages):
-            raise ReportError(f"{path.name}: the PDF has no text layer (a scan?); run OCR on it first, or "
-                              "save the report as Word, HTML or text")  # fmt: skip
+        letters = sum(1 for page in pdf.pages for c in page.chars if c["text"].strip())
+        if letters < 40 * len(pdf.pages):  # a scan with at most a page number or a stamp as text
+            raise ReportError(f"{path.name}: the PDF has no text layer (a scan?): {letters} characters on "
+                              f"{len(pdf.pages)} page(s); run OCR on it first, or save the report as Word, HTML "
+                              "or text")  # fmt: skip
         sizes = Counter(round(c["size"] * 2) / 2 for page in pdf.pages for c in page.chars if c["text"].strip())
         body = sizes.most_common(1)[0][0]
         larger = sorted((s for s in sizes if s > body + 0.4), reverse=True)

@@ -211,3 +211,23 @@ def test_a_row_whose_timescale_cannot_be_read_is_skipped_with_a_warning(cli, tmp
     assert "warning: row 2: looks like a recommendation but its timescale 'soon' is neither a date nor 'within N " \
            "months': 'Ensure plans are reviewed'" in result.stderr  # fmt: skip
     assert [(a["ref"], str(a["due"])) for a in yaml.safe_load(result.stdout)["actions"]] == [("A2", "2010-03-31")]
+
+
+def test_a_csv_saved_by_excel_in_the_windows_code_page_keeps_its_pound_signs_and_quotes(cli, tmp_path):
+    sheet = tmp_path / "plan.csv"
+    sheet.write_bytes("Ref;Action;Owner;Due\nF1;Ensure the £12,000 budget is the council’s;Head of Safeguarding;"
+                      "within 3 months\n".encode("cp1252"))  # fmt: skip
+    plan, _ = imported(cli, str(sheet))
+    assert [(a["ref"], a["title"], a["owner"]) for a in plan["actions"]] == [
+        ("F1", "Ensure the £12,000 budget is the council’s", "head-of-safeguarding")]
+
+
+def test_short_recommendations_naming_an_area_in_a_paragraph_layout_are_not_headings(cli, tmp_path):
+    report = tmp_path / "report.txt"
+    report.write_text("Fostering inspection\n\nWithin 3 months:\n\nImprove safeguarding training\n\n"
+                      "Response: a course starts in May.\n\nReview fostering panels\n\n5. Financial implications\n\n"
+                      "Ensure that costs are met.\n")  # fmt: skip
+    plan, result = imported(cli, str(report))
+    assert [(a["ref"], a["title"], a.get("response")) for a in plan["actions"]] == [
+        ("FOS1", "Improve safeguarding training", "a course starts in May."), ("FOS2", "Review fostering panels", None)]
+    assert "'Ensure that costs are met.'" in result.stderr  # after the group: skipped, and said so

@@ -102,7 +102,8 @@ class _Parser:
         if block.kind == ITEM and block.marker[:1].isdigit() and words <= 6 and not ends and not ADVISORY.search(text):
             n = int(block.marker.rstrip(".)"))
             return bool(SECTION_WORDS.search(text)) or n == self.section + 1
-        return block.kind != ITEM and words <= 6 and not ends and area_of(text) is not None
+        return (block.kind != ITEM and words <= 6 and not ends and area_of(text) is not None
+                and not ADVISORY.search(text))  # fmt: skip
 
     def _heading(self, block: Block) -> None:
         """A heading ends the group; a top-level one sets the area (or none), a sub-heading names one."""

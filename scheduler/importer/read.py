@@ -51,7 +51,10 @@ def _read(path: Path, suffix: str, data: bytes) -> list[Block]:
         return pdf_blocks(path)
     if suffix == ".xlsx":
         return sheet_blocks(_xlsx_rows(path))
-    text = data.decode("utf-8-sig", errors="replace")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:  # Excel on Windows saves CSV in the Windows code page
+        text = data.decode("cp1252", errors="replace")
     if suffix == ".csv":
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
         return sheet_blocks(list(csv.reader(io.StringIO(text), dialect)))

@@ -287,23 +287,61 @@ def test_sections_numbered_by_word_end_the_list_and_numbered_paragraphs_are_reco
 
     doc = docx.Document()
     doc.add_heading("Inspection of youth offending services", 1)
-    doc.add_paragraph("Within six months:")
-    doc.add_paragraph("Ensure that every young person has a plan", style="List Number")
-    doc.add_paragraph("Review the use of custody", style="List Number")
-    doc.add_paragraph("Financial implications", style="List Number")  # Word's numbering is not in the text
-    doc.add_paragraph("The actions are met from existing budgets.")
     doc.add_paragraph("Within 3 months:")
     doc.add_paragraph("3.2 Ensure that referrals are screened within a day")
     doc.add_paragraph("Lead officer: Head of Safeguarding")
     doc.add_paragraph("3.3 Improve the recording of decisions")
     doc.add_paragraph("Response: a new template is in use.")
+    doc.add_paragraph("Within six months:")
+    doc.add_paragraph("Ensure that every young person has a plan", style="List Number")
+    doc.add_paragraph("Review the use of custody", style="List Number")
+    doc.add_paragraph("Financial implications", style="List Number")  # Word's numbering is not in the text
+    doc.add_paragraph("The actions are met from existing budgets.")
     path = tmp_path / "report.docx"
     doc.save(str(path))
     plan = draft(cli, path)
     assert [(a["ref"], a["title"], a["owner"], a["timescale_months"]) for a in plan["actions"]] == [
-        ("YOT1", "Ensure that every young person has a plan", "to-assign", 6),
-        ("YOT2", "Review the use of custody", "to-assign", 6),
-        ("YOT3", "Ensure that referrals are screened within a day", "head-of-safeguarding", 3),
-        ("YOT4", "Improve the recording of decisions", "to-assign", 3),
+        ("YOT1", "Ensure that referrals are screened within a day", "head-of-safeguarding", 3),
+        ("YOT2", "Improve the recording of decisions", "to-assign", 3),
+        ("YOT3", "Ensure that every young person has a plan", "to-assign", 6),
+        ("YOT4", "Review the use of custody", "to-assign", 6),
     ]
-    assert plan["actions"][3]["response"] == "a new template is in use."
+    assert plan["actions"][1]["response"] == "a new template is in use."
+
+
+def test_word_sub_headings_keep_the_area_of_the_section_above_them(cli, tmp_path):
+    import docx
+
+    doc = docx.Document()
+    doc.add_heading("Inspection report", 0)
+    for section, rec in (("Key findings for safeguarding", "Ensure that strategy meetings are held"),
+                         ("Key findings for looked after children", "Improve the stability of placements")):  # fmt: skip
+        doc.add_heading(section, 1)
+        doc.add_heading("Areas for improvement", 2)  # names no area, and is below the section: keeps it
+        doc.add_paragraph("Within 3 months:")
+        doc.add_paragraph(rec, style="List Bullet")
+    doc.add_heading("Monitoring", 1)  # as high as the areas' headings: ends the area
+    doc.add_paragraph("Within 6 months:")
+    doc.add_paragraph("Review the improvement plan", style="List Bullet")
+    path = tmp_path / "report.docx"
+    doc.save(str(path))
+    plan = draft(cli, path)
+    assert [(a["ref"], a.get("area")) for a in plan["actions"]] == [
+        ("SG1", "Safeguarding"), ("LAC1", "Looked after children"), ("R1", None)]
+
+
+def test_recommendations_printed_in_bold_in_a_pdf_are_not_headings(cli, tmp_path):
+    import weasyprint
+
+    page = ("<h1>Adoption inspection</h1><p><b>Within 3 months:</b></p>"
+            "<p><b>Ensure that adopters are matched within six months of approval</b></p>"
+            "<p>Response: a matching panel meets monthly.</p>"
+            "<p><b>Improve the support offered to adoptive families after an order</b></p>"
+            "<p>Response: a support worker is in post.</p><h2>Financial implications</h2><p>None.</p>")  # fmt: skip
+    path = tmp_path / "report.pdf"
+    weasyprint.HTML(string=page).write_pdf(str(path))
+    plan = draft(cli, path)
+    assert [(a["ref"], a["title"], a["response"]) for a in plan["actions"]] == [
+        ("AD1", "Ensure that adopters are matched within six months of approval", "a matching panel meets monthly."),
+        ("AD2", "Improve the support offered to adoptive families after an order", "a support worker is in post."),
+    ]

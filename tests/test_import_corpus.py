@@ -231,3 +231,12 @@ def test_short_recommendations_naming_an_area_in_a_paragraph_layout_are_not_head
     assert [(a["ref"], a["title"], a.get("response")) for a in plan["actions"]] == [
         ("FOS1", "Improve safeguarding training", "a course starts in May."), ("FOS2", "Review fostering panels", None)]
     assert "'Ensure that costs are met.'" in result.stderr  # after the group: skipped, and said so
+
+
+def test_a_spreadsheet_row_starting_in_lower_case_is_its_own_action_when_it_has_a_ref(cli, tmp_path):
+    sheet = tmp_path / "plan.csv"
+    sheet.write_text("Ref,Action,Due\nA1,Ensure plans are reviewed,within 3 months\n"
+                     "A2,review the threshold document,within 6 months\n,and publish it,\n")  # fmt: skip
+    plan, _ = imported(cli, str(sheet))
+    assert [(a["ref"], a["title"]) for a in plan["actions"]] == [
+        ("A1", "Ensure plans are reviewed"), ("A2", "review the threshold document and publish it")]

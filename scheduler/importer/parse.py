@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from scheduler.importer.blocks import HEADING, ITEM, ROW, Block, one_line
+from scheduler.importer.blocks import HEADING, ITEM, PARA, ROW, Block, one_line
 from scheduler.importer.vocab import (
     ADVISORY,
     MENTION,
@@ -66,6 +66,7 @@ class _Parser:
         self.columns: dict[str, int] | None = None
         self.in_response = False
         self.section = 0  # the last top-level section number seen ("3. Recommendations")
+        self.area_level = 0  # the level of the heading that named the area
 
     def feed(self, block: Block) -> None:
         if block.kind == ROW:
@@ -76,6 +77,8 @@ class _Parser:
             self.timescale, self.last, self.style, self.columns = ts, None, "", None
             return
         self._mentions(block)
+        if block.kind == HEADING and block.bold and self.timescale is not None and ADVISORY.search(text):
+            block = Block(PARA, text, where=block.where, bold=True)  # a recommendation printed in bold
         if block.kind != HEADING and self.timescale is not None and self._labelled(block):
             return self._text(block)  # "Lead officer: Head of Safeguarding" is not a heading naming an area
         if block.kind == HEADING or self._heading_like(block):
@@ -106,7 +109,18 @@ class _Parser:
                 and not ADVISORY.search(text))  # fmt: skip
 
     def _heading(self, block: Block) -> None:
-        """A heading ends the group; a top-level one sets the area (or none), a sub-heading names one."""
+        """A heading ends the group. One naming an area sets it; one as high as the area's heading, or
+        higher, that names none ends it ("6.0 MONITORING" after "5.0 ... LOOKED AFTER CHILDREN")."""
+        level = self._level(block)
+        self._close()
+        area = area_of(block.text) if not SIGNATURE.match(block.text) else None
+        if area is not None:
+            self.area, self.area_level = area, level
+        elif level <= self.area_level:
+            self.area = None
+
+    def _level(self, block: Block) -> int:
+        """Return a heading's level: its number's depth ("4.2" is 2, "4.0" and "4." are 1), else its style's."""
         text = block.text
         numbered = _NUMBERED.match(text)
         top_number = re.match(r"^(\d+)(?:\.0)?\.?\s", text) if not numbered or numbered["sub"] == "0" else None
@@ -114,14 +128,12 @@ class _Parser:
             top_number = re.match(r"(\d+)", block.marker)
         if top_number:
             self.section = int(top_number[1])
-        if numbered and numbered["sub"] != "0":
-            top = False  # "4.2 Areas of strength" is inside section 4, whatever its style
-        else:
-            top = (block.kind == HEADING and block.level <= 2) or bool(top_number) or _caps(text) or bool(
-                SIGNATURE.match(text)) or (block.kind != HEADING and area_of(text) is not None)
-        self._close()
-        area = area_of(text) if not SIGNATURE.match(text) else None
-        self.area = area if top else area or self.area
+            return 1
+        if numbered:
+            return text.split()[0].rstrip(".").count(".") + 1
+        if block.kind == HEADING:
+            return block.level
+        return 1 if _caps(text) or SIGNATURE.match(text) or SECTION_TITLE.match(text) else 2
 
     def _mentions(self, block: Block) -> None:
         for m in MENTION.finditer(block.text):
@@ -172,7 +184,9 @@ class _Parser:
         cols = self.columns or {"title": 0, "response": 1}
         cell = {name: cells[i] if i < len(cells) else "" for name, i in cols.items()}
         title = cell["title"]
-        if self.last is not None and self.style == ROW and (block.continued or not title or title[0].islower()):
+        own = cell.get("ref") or timescale_cell(cell.get("timescale", ""), self.report_date)
+        cut = block.continued or (not own and (not title or title[0].islower()))
+        if self.last is not None and self.style == ROW and cut:
             self.last.title = f"{self.last.title} {title}".strip()  # the rest of a row cut by a page break
             self.last.response = f"{self.last.response} {cell.get('response', '')}".strip()
             return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import textwrap
 from collections import Counter
 from dataclasses import dataclass
 
@@ -75,9 +76,11 @@ def draft_yaml(found: Found, draft: Draft, owners: dict[str, tuple[str, str]]) -
     head = [f"# Draft plan made by `reminders import` from {draft.source}", f"# sha256 {draft.sha256}",
             f"# found: {counts_line(found)}"]  # fmt: skip
     head += [f"# skipped ({where}): {text[:90]!r}: {why}" for where, text, why in found.skipped]
-    known = ", ".join(list(owners)[:12]) + (", ..." if len(owners) > 12 else "")
-    head.append(f"# Next: replace every `{PLACEHOLDER_OWNER}` with an owner id from owners.yaml"
-                + (f" ({known})" if owners else "") + ", then run `reminders validate`.")  # fmt: skip
+    head.append(f"# Next: replace every `{PLACEHOLDER_OWNER}` with an owner id from owners.yaml, then run "
+                "`reminders validate`.")  # fmt: skip
+    known = ", ".join(list(owners)[:40]) + (", ..." if len(owners) > 40 else "")
+    head += textwrap.wrap(f"owner ids: {known}", 98, initial_indent="# ", subsequent_indent="#   ",
+                          break_on_hyphens=False) if owners else []  # fmt: skip
     plan = {"id": draft.plan_id, "title": draft.title, "report_date": draft.report_date}
     body = [_dump(plan),
             f"escalation_contact: {PLACEHOLDER_OWNER}  # the owner overdue actions escalate to in the end",

@@ -1,5 +1,5 @@
 """`reminders import` on the corpus in tests/fixtures/import/ (made by make_corpus.py): real PDFs printed
-by Chromium (tables, plain paragraphs, two columns), a Word-like PDF (WeasyPrint), DOCX, HTML, a
+by Chromium (ruled and borderless tables, plain paragraphs, two columns), a Word-like PDF (WeasyPrint), DOCX, HTML, a
 numbered committee report, and action plans in Excel and CSV. Each drafts the right actions, and the
 draft validates, syncs and forecasts once its placeholders are filled."""
 
@@ -17,8 +17,8 @@ from tests.conftest import SHIPPED_CONFIG
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "import"
 ARGS = ("--plan-id", "imported", "--report-date", "2009-11-24")
-SEED_LAYOUTS = ["seed-tables.pdf", "seed-paragraphs.pdf", "seed-two-columns.pdf", "seed-word-like.pdf",
-                "seed-tables.docx", "seed-tables.html", "seed-paragraphs.html"]  # fmt: skip
+SEED_LAYOUTS = ["seed-tables.pdf", "seed-borderless.pdf", "seed-paragraphs.pdf", "seed-two-columns.pdf",
+                "seed-word-like.pdf", "seed-tables.docx", "seed-tables.html", "seed-paragraphs.html"]  # fmt: skip
 COMMITTEE = ["committee-report.txt", "committee-report.pdf"]
 PLANS = ["action-plan.xlsx", "action-plan.csv"]
 SEED_TITLE = ("Office for Standards in Education, Children's Services and Skills inspection of safeguarding and "

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from scheduler.importer.blocks import HEADING, ITEM, PARA, ROW, Block, ReportError, item_or_para, one_line
 from scheduler.importer.pdftables import PageTable, page_tables
+from scheduler.importer.pdfunruled import unruled_header, unruled_tables
 
 # A line that starts a paragraph even without a gap: a list number, a bullet, a "Response:" label.
 _STARTS = re.compile(r"^(?:\d{1,2}[.)]|[•◦▪\uf0b7-])\s|^(?:(?:the\s+)?council'?s?\s+)?response\s*:", re.I)
@@ -36,30 +37,36 @@ def pdf_blocks(path: Path) -> list[Block]:
         pages = []
         for page in pdf.pages:
             tables = page_tables(page)
-            pages.append((tables, *_lines(page, tables), page.height))
+            words = [w for w in page.extract_words(extra_attrs=["size", "fontname"], x_tolerance=1.5)
+                     if not any(t.contains(w) for t in tables)]  # fmt: skip
+            bullets = [o for o in page.curves + page.rects if o["x1"] - o["x0"] <= 7 and o["bottom"] - o["top"] <= 7]
+            pages.append((tables, _rows(words), bullets, page.width, page.height))
     running = _running(pages)
     pieces: list[tuple[int, tuple, object]] = []
-    for number, (tables, lines, key, height) in enumerate(pages, start=1):
-        lines = [line for line in lines if not (_in_margin(line, height) and _shape(line["text"]) in running)]
-        pieces += [(number, key(t.top, t.x0, t.x1), t) for t in tables]
+    carry = None  # the columns of a borderless table running over the foot of the page before
+    for number, (tables, rows, bullets, width, height) in enumerate(pages, start=1):
+        rows = [ws for ws in rows if not (_in_margin(ws, height) and _shape(ws) in running)]
+        lines, key = _lines(rows, bullets, width, one_column=carry is not None)
+        lines, unruled, carry = unruled_tables(lines, carry)
+        pieces += [(number, key(t.top, t.x0, t.x1), t) for t in tables + unruled]
         pieces += [(number, para[0]["key"], para) for para in _paragraphs(lines)]
     return _assemble(pieces, body, larger)
 
 
-def _shape(text: str) -> str:
-    return re.sub(r"\d+", "#", text.strip().lower())
+def _shape(words: list[dict]) -> str:
+    return re.sub(r"\d+", "#", " ".join(w["text"] for w in words).lower())
 
 
-def _in_margin(line: dict, height: float) -> bool:
-    return line["bottom"] < height * 0.1 or line["top"] > height * 0.9
+def _in_margin(words: list[dict], height: float) -> bool:
+    return words[-1]["bottom"] < height * 0.1 or words[0]["top"] > height * 0.9
 
 
 def _running(pages) -> set[str]:
     """Return the shapes (digits as #) of lines in the top or bottom margin of at least half the pages:
     a running header or footer ("Cabinet, 24 November 2009", "Page 3 of 9"), which is not the report's text."""
     seen: Counter = Counter()
-    for _, lines, _, height in pages:
-        seen.update({_shape(line["text"]) for line in lines if _in_margin(line, height)})
+    for _, rows, _, _, height in pages:
+        seen.update({_shape(ws) for ws in rows if _in_margin(ws, height)})
     return {shape for shape, n in seen.items() if n >= 2 and n >= len(pages) / 2}
 
 
@@ -90,20 +97,18 @@ def _assemble(pieces, body: float, larger: list[float]) -> list[Block]:
     return blocks
 
 
-def _lines(page, tables: list[PageTable]) -> tuple[list[dict], object]:
-    """Return the text lines outside `tables` in reading order, and the page's order key for a box.
+def _lines(rows: list[list[dict]], bullets: list[dict], width: float, one_column: bool):
+    """Return the text lines in reading order, and the page's order key for a box (a table).
 
     On a page in two columns a line is read with its column, the left one before the right one,
-    between two lines that span the page (a title, a heading set across both columns).
+    between two lines that span the page (a title, a heading set across both columns). A page with
+    a borderless table's header row, or going on with one, is read as one column.
     """
-    words = [w for w in page.extract_words(extra_attrs=["size", "fontname"], x_tolerance=1.5)
-             if not any(t.contains(w) for t in tables)]  # fmt: skip
-    bullets = [o for o in page.curves + page.rects if o["x1"] - o["x0"] <= 7 and o["bottom"] - o["top"] <= 7]
-    gutter = _gutter(words, page.width)
-    rows = _rows(words)
+    flat = [_line(ws, bullets) for ws in rows]
+    words = [w for ws in rows for w in ws]
+    gutter = None if one_column or any(unruled_header(line) for line in flat) else _gutter(words, width)
     if gutter is None:
-        lines = [_line(ws, bullets) for ws in rows]
-        return [dict(line, key=(0, 0, line["top"])) for line in lines], lambda top, x0, x1: (0, 0, top)
+        return [dict(line, key=(0, 0, line["top"])) for line in flat], lambda top, x0, x1: (0, 0, top)
     parts, full_tops = [], []
     for ws in rows:
         left = [w for w in ws if w["x0"] < gutter]
@@ -157,7 +162,8 @@ def _line(ws: list[dict], bullets: list[dict]) -> dict:
     top, bottom, x0 = min(w["top"] for w in ws), max(w["bottom"] for w in ws), ws[0]["x0"]
     bullet = any(b["x1"] <= x0 + 1 and x0 - b["x0"] < 30 and top - 2 <= (b["top"] + b["bottom"]) / 2 <= bottom + 2
                  for b in bullets)  # fmt: skip
-    return {"text": " ".join(w["text"] for w in ws), "top": top, "bottom": bottom, "x0": x0,
+    return {"text": " ".join(w["text"] for w in ws), "top": top, "bottom": bottom, "x0": x0, "x1": ws[-1]["x1"],
+            "words": ws,
             "size": round(Counter(w["size"] for w in ws).most_common(1)[0][0] * 2) / 2,
             "bold": all(re.search(r"bold|black|heavy", w["fontname"], re.I) for w in ws), "bullet": bullet}  # fmt: skip
 

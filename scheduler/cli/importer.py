@@ -31,7 +31,7 @@ def import_report(report, plan_id, report_date, title, owner, out, force, config
     whose header names a timescale or target date column, one per row, lead officers matched to
     owners.yaml by name or email. Prints what it found per group and what it skipped. When the text
     mentions more recommendations than were found, or a title is over 400 characters, it warns and
-    exits 1 without writing: check the draft, then add --force.
+    exits 1 without writing: check the report, then add --force.
 
     \b
     Examples:

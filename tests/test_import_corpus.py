@@ -240,3 +240,11 @@ def test_a_spreadsheet_row_starting_in_lower_case_is_its_own_action_when_it_has_
     plan, _ = imported(cli, str(sheet))
     assert [(a["ref"], a["title"]) for a in plan["actions"]] == [
         ("A1", "Ensure plans are reviewed"), ("A2", "review the threshold document and publish it")]
+
+
+def test_responses_without_a_label_in_a_paragraph_layout_are_the_responses(cli, tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text((CORPUS / "seed-paragraphs.html").read_text().replace("<p>Response: ", "<p>"))
+    plan, _ = imported(cli, str(page))
+    assert [(a["ref"], a["title"], a["response"]) for a in plan["actions"]] == [
+        (a["ref"], a["title"], " ".join(a["response"].split())) for a in shipped_actions()]

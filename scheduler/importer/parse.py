@@ -158,8 +158,9 @@ class _Parser:
         elif block.kind == ITEM or ADVISORY.search(bare):
             self.style = self.style or block.kind
             self._new(block.where, bare)
-        elif self.last is not None and self.in_response and not _NUMBERED.match(text):
-            self.last.response = f"{self.last.response} {text}"  # the response's next paragraph
+        elif self.last is not None and (self.in_response or self.style == PARA) and not _NUMBERED.match(text):
+            self.last.response = f"{self.last.response} {text}".strip()  # the response, with or without a label
+            self.in_response = True
         else:
             self._close()
             self._unplaced(block)

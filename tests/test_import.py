@@ -345,3 +345,13 @@ def test_recommendations_printed_in_bold_in_a_pdf_are_not_headings(cli, tmp_path
         ("AD1", "Ensure that adopters are matched within six months of approval", "a matching panel meets monthly."),
         ("AD2", "Improve the support offered to adoptive families after an order", "a support worker is in post."),
     ]
+
+
+def test_timescale_headings_in_weeks_by_a_date_and_within_the_next_months(cli, tmp_path):
+    report = tmp_path / "report.md"
+    report.write_text("# Adoption inspection\n\nWithin 12 weeks:\n\n- Ensure that panels are quorate\n\n"
+                      "By 31 March 2010:\n\n- Review the matching policy\n\nWithin the next six months\n\n"
+                      "- Improve life-story work\n\nBefore 30/06/2010\n\n- Develop a support offer\n")  # fmt: skip
+    plan = draft(cli, report)
+    assert [(a["ref"], a.get("timescale_months"), str(a.get("due"))) for a in plan["actions"]] == [
+        ("AD1", None, "2010-02-16"), ("AD2", None, "2010-03-31"), ("AD3", 6, "None"), ("AD4", None, "2010-06-30")]

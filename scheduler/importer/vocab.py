@@ -27,10 +27,12 @@ AREAS = [
     ("leadership", "Leadership and management", "LM"),
     ("youth offending", "Youth offending", "YOT"),
 ]
-_WITHIN = r"(?:within\s+)?(?P<n>\d+|[a-z]+(?:-[a-z]+)?)\s+months?"
+_WITHIN = r"(?:within\s+)?(?:the\s+)?(?:next\s+)?(?P<n>\d+|[a-z]+(?:-[a-z]+)?)\s+(?P<unit>months?|weeks?)"
 _BY = r"(?:by\s+)?(?:the\s+)?(?:end\s+of\s+)?(?P<month>[a-z]+)\.?\s+(?P<year>\d{4})"
-TIMESCALE = re.compile(r"^(?:[-*•]\s*)?(?:(?P<within>within\s+(?P<n>\d+|[a-z-]+)\s+months?)|(?P<now>immediately)"
-                       r"|(?P<by>by\s+(?:the\s+end\s+of\s+)?(?P<month>[a-z]+)\s+(?P<year>\d{4})))\s*:?\s*$", re.I)  # fmt: skip
+# A timescale heading: "Within 3 months:", "Within the next six months", "Within 12 weeks", "Immediately",
+# "By March 2010", "By the end of March 2010", "By 31 March 2010", "Before 31/03/2010".
+TIMESCALE = re.compile(r"^(?:[-*•]\s*)?(?P<body>immediately|within\s+\S+(?:\s+\S+){0,2}?\s+(?:months?|weeks?)"
+                       r"|(?:by|before|no later than)\s+.{4,30}?)\s*:?\s*$", re.I)  # fmt: skip
 ADVISORY = re.compile(r"^(?:ensure|improve|develop|review|establish|strengthen|increase|reduce|implement|provide|"
                       r"embed|monitor|make)\b|^the\s[\w\s,'’-]{3,80}?\sshould\s", re.I)  # fmt: skip
 MENTION = re.compile(r"\b(?P<n>\d{1,2}|" + "|".join(NUMBERS) + r")\s+(?:formal\s+|new\s+|key\s+|main\s+)?"
@@ -67,13 +69,7 @@ class Timescale:
 def timescale_of(text: str, report_date: dt.date) -> Timescale | None:
     """Return the timescale a heading line names, or None when it is not a timescale heading."""
     m = TIMESCALE.match(text.strip().strip("*_ "))
-    if not m:
-        return None
-    if m["now"]:
-        return Timescale("immediately", due=report_date)
-    if m["by"]:
-        return _month_end(m["month"], m["year"])
-    return _months(m["n"])
+    return timescale_cell(m["body"], report_date) if m else None
 
 
 def timescale_cell(text: str, report_date: dt.date) -> Timescale | None:
@@ -84,7 +80,8 @@ def timescale_cell(text: str, report_date: dt.date) -> Timescale | None:
     if re.match(r"^(immediately|immediate|now|with immediate effect)\b", text):
         return Timescale("immediately", due=report_date)
     if m := re.match(r"^" + _WITHIN + r"\b", text):
-        return _months(m["n"])
+        return _months(m["n"]) if m["unit"].startswith("month") else _weeks(m["n"], report_date)
+    text = re.sub(r"^(?:by|before|no later than)\s+", "", text)
     if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):
         return _date(int(m[1]), int(m[2]), int(m[3]))
     if m := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})", text):  # UK order: day/month/year
@@ -102,6 +99,11 @@ def _months(word: str) -> Timescale | None:
     n = word.lower()
     months = int(n) if n.isdigit() else NUMBERS.get(n)
     return Timescale(f"within {months} months", months=months) if months else None
+
+
+def _weeks(word: str, report_date: dt.date) -> Timescale | None:
+    n = int(word) if word.isdigit() else NUMBERS.get(word.lower())
+    return Timescale(f"within {n} weeks", due=report_date + dt.timedelta(weeks=n)) if n else None
 
 
 def _month_end(month_name: str, year_text: str) -> Timescale | None:

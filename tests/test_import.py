@@ -1,5 +1,7 @@
-"""`reminders import`: the seed report, the same content as HTML, DOCX and PDF, other report shapes,
-and the errors (unknown format, unreadable, scanned PDF, nothing found, existing --out)."""
+"""`reminders import`: the seed report, the same content as HTML, DOCX and PDF, other report shapes
+(lists, tables, action-plan tables in Word, sections numbered by Word, bold recommendations in a
+PDF, timescales in weeks or by a date), and the errors (unknown format, unreadable, scanned PDF,
+nothing found, existing --out). The corpus of real PDFs and spreadsheets: test_import_corpus.py."""
 
 from __future__ import annotations
 

@@ -13,8 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from scheduler.importer.blocks import HEADING, ITEM, PARA, ROW, Block, ReportError, item_or_para, one_line
-from scheduler.importer.pdftables import PageTable, page_tables
-from scheduler.importer.pdfunruled import unruled_header, unruled_tables
+from scheduler.importer.pdftables import PageTable, page_tables, unruled_header, unruled_tables
 
 # A line that starts a paragraph even without a gap: a list number, a bullet, a "Response:" label.
 _STARTS = re.compile(r"^(?:\d{1,2}[.)]|[•◦▪\uf0b7-])\s|^(?:(?:the\s+)?council'?s?\s+)?response\s*:", re.I)

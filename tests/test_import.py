@@ -357,3 +357,21 @@ def test_timescale_headings_in_weeks_by_a_date_and_within_the_next_months(cli, t
     plan = draft(cli, report)
     assert [(a["ref"], a.get("timescale_months"), str(a.get("due"))) for a in plan["actions"]] == [
         ("AD1", None, "2010-02-16"), ("AD2", None, "2010-03-31"), ("AD3", 6, "None"), ("AD4", None, "2010-06-30")]
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "want"),
+    [
+        ("JOINT TARGETED AREA INSPECTION OF CAMBRIDGESHIRE", "The Cambridgeshire partnership met. Cambridgeshire has",
+         "Joint targeted area inspection of Cambridgeshire"),  # a name the text only writes with a capital
+        ("Inspection Of Services For Looked After Children", "the Looked After Children Council and looked after "
+         "children", "Inspection of services for looked after children"),
+        ("Ofsted inspection of safeguarding 2009", "", "Ofsted inspection of safeguarding 2009"),  # already fine
+        ("INSPECTION OF LOCAL AUTHORITY CHILDREN'S SERVICES (ILACS): " + "FOCUSED VISIT ON CARE LEAVERS " * 8,
+         "", "Inspection of local authority children's services (ILACS)"),  # cut at a phrase, never mid-phrase
+    ],
+)
+def test_the_plan_title_is_in_sentence_case_and_cut_only_between_phrases(title, body, want):
+    from scheduler.importer.title import plan_title
+
+    assert plan_title(title, body + " The ILACS framework.") == want

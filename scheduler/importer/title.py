@@ -49,7 +49,7 @@ def _sentence_case(title: str, body: str) -> str:
 
 def _longest(norm: list[str], i: int, body_words: list[str], body_norm: list[str]) -> tuple[int, int]:
     """Return (length, body position) of the longest run of title words from `i` the body writes in mixed case."""
-    best = (0, 0)
+    best, fewest = (0, 0), 0
     for at, word in enumerate(body_norm):
         if word != norm[i]:
             continue
@@ -57,8 +57,9 @@ def _longest(norm: list[str], i: int, body_words: list[str], body_norm: list[str
         while i + n < len(norm) and at + n < len(body_norm) and body_norm[at + n] == norm[i + n]:
             n += 1
         run = body_words[at:at + n]
-        if n > best[0] and any(w != w.upper() for w in run):
-            best = (n, at)
+        capitals = sum(1 for w in run if w[0].isupper())
+        if any(w != w.upper() for w in run) and (n > best[0] or (n == best[0] and capitals < fewest)):
+            best, fewest = (n, at), capitals  # of two writings, the one with fewer capitals
     return best
 
 

@@ -248,3 +248,11 @@ def test_responses_without_a_label_in_a_paragraph_layout_are_the_responses(cli, 
     plan, _ = imported(cli, str(page))
     assert [(a["ref"], a["title"], a["response"]) for a in plan["actions"]] == [
         (a["ref"], a["title"], " ".join(a["response"].split())) for a in shipped_actions()]
+
+
+def test_without_an_owners_file_lead_officers_stay_in_comments_and_say_why(cli, tmp_path):
+    result = cli("import", str(CORPUS / "action-plan.csv"), *ARGS, "--config", str(tmp_path / "nowhere"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("owner: to-assign") == 12
+    assert ("owner: to-assign  # lead officer in the source: 'Contact Centre Manager', no owners.yaml was read to "
+            "match it (see --config)") in result.stdout  # fmt: skip

@@ -113,8 +113,11 @@ def _action(r: Recommendation, owner: str | None, owners: dict[str, tuple[str, s
     text = _dump([action])
     if matched:
         return text
-    note = (f"lead officer in the source: {r.lead!r}, not found in owners.yaml" if r.lead
-            else "who owns this action? an owner id from owners.yaml")  # fmt: skip
+    if r.lead:
+        where = "not found in owners.yaml" if owners else "no owners.yaml was read to match it (see --config)"
+        note = f"lead officer in the source: {r.lead!r}, {where}"
+    else:
+        note = "who owns this action? an owner id from owners.yaml"
     return re.sub(rf"(?m)^  owner: {PLACEHOLDER_OWNER}$", f"  owner: {PLACEHOLDER_OWNER}  # {note}", text, count=1)
 
 

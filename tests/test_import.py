@@ -194,7 +194,8 @@ def test_a_table_layout_and_a_warning_for_a_recommendation_without_timescale(cli
     [
         ("plain.txt", "A report with findings but no timescales.\n\n- Ensure things improve\n",
          "plain.txt: no recommendations found. Looked for timescale headings ('Within 3 months:'"),
-        ("report.odt", "x", "report.odt: unknown format .odt; use one of .txt, .md, .html, .htm, .docx, .pdf, .xlsx, .csv"),
+        ("report.odt", "x", "report.odt: unknown format .odt; use one of .txt, .md, .html, .htm, .docx, .pdf, .xlsx, .csv (save it "
+         "from Word or LibreOffice as .docx or PDF)"),
         ("broken.docx", "not a zip", "broken.docx: cannot read it as .docx"),
         ("missing.txt", None, "cannot read"),
     ],

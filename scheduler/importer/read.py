@@ -22,7 +22,9 @@ def read_document(path: Path) -> tuple[list[Block], str]:
     """Return (blocks, SHA-256 of the file) of the report or action plan at `path`."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise ReportError(f"{path.name}: unknown format {suffix or '(none)'}; use one of {', '.join(FORMATS)}")
+        hint = (" (save it from Word or LibreOffice as .docx or PDF)" if suffix in (".doc", ".odt", ".rtf", ".pages")
+                else " (save it as .xlsx or .csv)" if suffix in (".xls", ".ods", ".numbers") else "")
+        raise ReportError(f"{path.name}: unknown format {suffix or '(none)'}; use one of {', '.join(FORMATS)}{hint}")
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -44,10 +44,11 @@ def first_run_after(instant: dt.datetime) -> dt.datetime:
 def last_working_morning() -> dt.datetime:
     """10:00 London on the latest working day up to now (links are signed with the wall clock, so the
     story happens now: the shipped plan is moved to a report date 30 days ago)."""
-    day = dt.datetime.now(dt.UTC).date()
-    while day.weekday() >= 5:
-        day -= dt.timedelta(days=1)
     from zoneinfo import ZoneInfo
+
+    from scheduler.config.dates import WorkingCalendar
+
+    day = WorkingCalendar((0, 1, 2, 3, 4), "GB-ENG").on_or_before(dt.datetime.now(dt.UTC).date())
 
     return dt.datetime.combine(day, dt.time(10, 0), tzinfo=ZoneInfo("Europe/London")).astimezone(dt.UTC)
 

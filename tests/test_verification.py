@@ -259,3 +259,10 @@ def test_the_request_goes_in_the_administrators_one_email_of_the_run(synced, tmp
     to = [email.message_from_bytes(m.read_bytes(), policy=policy.default)["To"]
           for m in (tmp_path / "outbox").glob("20100127*.eml")]  # fmt: skip
     assert len([t for t in to if ADMIN in t]) == 1
+
+
+def test_verify_and_evidence_pack_have_help_with_an_example(cli):
+    for command in ("verify", "evidence-pack", "set-status"):
+        result = cli(command, "--help")
+        assert result.exit_code == 0 and "Example" in result.output, command
+    assert "reminders verify SG2 --return --reason" in cli("verify", "--help").output

@@ -234,3 +234,18 @@ def test_progress_can_carry_evidence(web):
     assert page.status_code == 200 and "Progress recorded with 1 piece(s) of evidence." in page.text
     assert status_of(app) == "in_progress"
     assert [r.file_name for r in evidence_rows(app)] == ["interim.pdf"]
+
+
+def test_while_it_waits_the_owner_cannot_ask_for_more_time_or_complete_again(web):
+    client, app, _ = web
+    url = link(app)
+    extend, complete = form_of(client.get(url).text, "extend"), form_of(client.get(url).text, "complete")
+    upload(client, app, [("audit.pdf", PDF)])
+    twice = client.post(url.replace("/a/", "/e/"), data={**complete, "note": "again"},
+                        files=[("files", ("b.pdf", PDF, "application/pdf"))])  # fmt: skip
+    assert twice.status_code == 400 and "already awaiting verification" in twice.text
+    assert len(evidence_rows(app)) == 1
+    asked = client.post(url, data={**extend, "proposed_due": "2010-03-31", "reason": "late"})
+    assert asked.status_code == 400 and "awaiting verification, so its date cannot move" in asked.text
+    with app.session() as s:
+        assert s.execute(sa.text("SELECT count(*) FROM extension_request")).scalar() == 0

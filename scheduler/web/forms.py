@@ -65,6 +65,9 @@ def progress(web, s, action, recipient, form, now, outbox) -> str:
 
 
 def extend(web, s, action, recipient, form, now, outbox) -> str:
+    if action.status == ActionStatus.AWAITING_VERIFICATION:
+        raise InputError("it is awaiting verification, so its date cannot move; if the administrator returns it, "
+                         "ask then")  # fmt: skip
     try:
         proposed = dt.date.fromisoformat(str(form.get("proposed_due", "")).strip())
     except ValueError:

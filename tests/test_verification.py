@@ -9,7 +9,7 @@ from email import policy
 
 import pytest
 
-from tests.conftest import snapshot
+from tests.conftest import both_databases, snapshot
 from tests.test_end_to_end import outbox_entries
 
 ADMIN = "pqa-manager@example.org"
@@ -48,6 +48,7 @@ def last_message(tmp_path, to: str):
     raise AssertionError(f"no message to {to}")
 
 
+@both_databases
 def test_a_completion_waits_for_the_administrator_who_is_asked_at_the_next_run_then_every_5_working_days(
     synced, tmp_path
 ):

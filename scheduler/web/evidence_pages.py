@@ -45,7 +45,8 @@ def context(web, s, action, recipient: str, token: str) -> dict:
             "submitted_by": forms.name_of(web.config, sent[-1].by.replace(" (via web)", "")) if sent else "", "verification_on": bool(plan and plan.verification != "none"),
             "max_mb": settings.evidence_max_mb, "max_files": settings.evidence_max_files,
             "admin_name": admin.name if admin else "the plan administrator",
-            "who": lambda by: forms.name_of(web.config, by.replace(" (via web)", ""))}  # fmt: skip
+            "who": lambda by: forms.name_of(web.config, by.replace(" (via web)", "")),
+            "local": lambda at: at.astimezone((plan.policy if plan else web.config.default_policy).tz)}  # fmt: skip
 
 
 async def evidence_post(request: Request):

@@ -154,7 +154,7 @@ def test_preview_renders_as_of_the_stage_send_day_and_lists_every_stage(cli):
     cli("sync", "--now", "2009-11-24T08:00")
     result = cli("preview", "SG1", "--stage", "overdue:2", "--now", "2009-12-01")
     assert result.exit_code == 0, result.output
-    assert "(would be sent on Thu 04 Mar 2010 at 09:00)" in result.output
+    assert "(would be sent Thu 4 Mar 2010 09:00 GMT)" in result.output
     assert "is 8 days overdue" in " ".join(result.output.split())  # as the owner will read it then
     bad = cli("preview", "SG1", "--stage", "overdue:9")
     assert bad.exit_code == 2

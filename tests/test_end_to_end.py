@@ -47,7 +47,7 @@ def test_forecast_equals_what_simulate_sends(cli_subprocess, tmp_path, db_url):
     outbox = tmp_path / "sim-outbox"
     sim = cli_subprocess("simulate", "--from", "2009-11-24", "--to", "2010-08-31", "--outbox", str(outbox))
     assert sim.returncode == 0, sim.stderr
-    assert "149 notice(s) sent from 2009-11-24 to 2010-08-31; 128 message file(s)" in sim.stdout
+    assert "149 notice(s) sent from Tue 24 Nov 2009 to Tue 31 Aug 2010; 128 message file(s)" in sim.stdout
     forecast = json.loads(fc.stdout)
     assert len(forecast) == 149
     assert canon(outbox_entries(outbox)) == canon(forecast)

@@ -15,8 +15,10 @@ from scheduler.cli.common import (
     input_errors,
     now_option,
     parse_date,
+    people_tz,
     with_app,
 )
+from scheduler.config.humandates import shortdate, when
 
 
 def run_one(app) -> int:
@@ -28,7 +30,7 @@ def run_one(app) -> int:
     do_sync(app, quiet=True)
     report = run_once(app.engine, app.config, app.renderer, app.transport(), app.now,
                       deadline_seconds=app.settings.run_deadline)
-    click.echo(f"run {report.run_id} at {app.now:%Y-%m-%d %H:%M}Z: {report.describe()}")
+    click.echo(f"run {report.run_id} at {when(app.now, people_tz(app))}: {report.describe()}")
     return 1 if report.undelivered else 0
 
 
@@ -91,7 +93,8 @@ def forecast(app, start, end, as_json):
         count = 0
         for e in entries:
             cc = f" (cc {', '.join(e['cc'])})" if e["cc"] else ""
-            click.echo(f"{e['date']}  {e['plan']}/{e['ref']:<6} {e['stage']:<13} -> {e['to']}{cc}")
+            day = shortdate(dt.date.fromisoformat(e["date"]))
+            click.echo(f"{day:<15} {e['plan']}/{e['ref']:<6} {e['stage']:<13} -> {e['to']}{cc}")
             count += 1
     click.echo(f"{count} notice(s)")
 
@@ -121,12 +124,12 @@ def simulate(app, start, end, outbox):
     with throwaway_copy(app.engine, app.config, start_d) as copy:
         outcomes = do_simulate(copy, app.config, app.renderer, app.transport(out), start_d, end_d)
     for o in outcomes:
-        day = dt.date.fromisoformat(o["date"])
-        click.echo(f"{o['date']} {day:%a}  {o['plan']}/{o['ref']:<6} {o['stage']:<13} -> {o['recipient']}  "
-                   f"{o['outcome']}")  # fmt: skip
+        day = shortdate(dt.date.fromisoformat(o["date"]))
+        click.echo(f"{day:<15} {o['plan']}/{o['ref']:<6} {o['stage']:<13} -> {o['recipient']}  {o['outcome']}")
     sent = sum(1 for o in outcomes if o["outcome"] == "sent")
     n_files = len(list(out.glob("*.eml")))
-    click.echo(f"{sent} notice(s) sent from {start_d} to {end_d}; {n_files} message file(s) in {out}/")
+    click.echo(f"{sent} notice(s) sent from {shortdate(start_d)} to {shortdate(end_d)}; {n_files} message file(s) "
+               f"in {out}/")  # fmt: skip
 
 
 @click.command()
@@ -158,7 +161,8 @@ def preview(app, ref, stage, html_file):
     for header in ("From", "To", "Cc", "Subject", "X-Reminder-Notices", "References"):
         if msg[header]:
             click.echo(f"{header}: {msg[header]}")
-    click.echo(f"(would be sent on {send_day:%a %d %b %Y} at {send_time:%H:%M})\n")
+    tz = people_tz(app, view.plan)
+    click.echo(f"(would be sent {when(dt.datetime.combine(send_day, send_time, tzinfo=tz), tz)})\n")
     click.echo(msg.get_body(("plain",)).get_content())
     if html_file:
         Path(html_file).write_text(msg.get_body(("html",)).get_content(), encoding="utf-8")

@@ -29,6 +29,8 @@ def zone(tz) -> dt.tzinfo:
 
 
 def _date(value) -> dt.date:
+    if isinstance(value, str):  # an ISO date, as JSON-shaped rows carry them
+        return dt.date.fromisoformat(value)
     return value.date() if isinstance(value, dt.datetime) else value
 
 

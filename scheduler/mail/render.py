@@ -21,7 +21,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from markupsafe import Markup
 
 from scheduler.config.files import shipped_templates
-from scheduler.config.humandates import daydate, longdate, shortdate
+from scheduler.config.humandates import daydate, longdate, shortdate, when
 from scheduler.config.text import one_line, shorten
 from scheduler.engine.ports import TemplateProblem
 from scheduler.engine.views import NoticeView, Recipient
@@ -117,6 +117,7 @@ class Renderer:
             env.filters["longdate"] = longdate
             env.filters["shortdate"] = shortdate
             env.filters["daydate"] = daydate
+            env.filters["when"] = when
             env.filters["plural"] = plural
             env.filters["short"] = shorten
         self.sender = sender

@@ -249,7 +249,7 @@ def history(app, ref, wide):
     width = terminal_width()
     for i, line in enumerate(lines):
         indent = " " * (4 if i < len(head) else 31)
-        click.echo(line if wide else textwrap.fill(line, width, subsequent_indent=indent, break_long_words=False,
+        click.echo(line if wide else textwrap.fill(line, width, subsequent_indent=indent, break_long_words=True,
                                                    break_on_hyphens=False))  # fmt: skip
 
 

@@ -43,6 +43,8 @@ def notices(app, plan_id, owner_id, since, until, fmt, wide):
     from scheduler.engine.audit import NOTICE_FIELDS
     from scheduler.engine.audit import notices as notice_records
 
+    if no_database_yet(app):
+        return
     cfg = app.config
     if plan_id and plan_id not in cfg.plans:
         raise BadInput(f"--plan {plan_id!r}: no such plan{did_you_mean(plan_id, cfg.plans)}")
@@ -56,8 +58,6 @@ def notices(app, plan_id, owner_id, since, until, fmt, wide):
     if bounds[0] and bounds[1] and bounds[1] <= bounds[0]:
         raise BadInput(f"--until {until} is before --since {since}")
     recipient = cfg.owners[owner_id].email if owner_id else None
-    if no_database_yet(app):
-        return
     with app.session() as s:
         rows = notice_records(s, cfg, plan_id, recipient, bounds[0], bounds[1])
         if fmt != "table":

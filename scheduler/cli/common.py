@@ -110,16 +110,11 @@ def input_errors(f):
 
 
 def did_you_mean(value: str, known) -> str:
-    """Return '; did you mean 'x'?' for the closest of `known` (difflib), else '; known: a, b, …'
-    (the first ten), to end an error about an unknown id."""
-    import difflib
+    """Return '; did you mean 'x'?' for the closest of `known` (difflib), else '; known: a, b, …',
+    to end an error about an unknown id."""
+    from scheduler.config.hints import suggest
 
-    names = sorted(known)
-    close = difflib.get_close_matches(value, names, n=3, cutoff=0.6)
-    if close:
-        return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
-    listed = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
-    return f"; known: {listed}" if names else ""
+    return suggest(value, known)
 
 
 def no_database_yet(app) -> bool:

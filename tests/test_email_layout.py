@@ -1,0 +1,105 @@
+"""Every kind of email as a phone shows it: rendered in a real browser (Debian's chromium, driven
+by Playwright) at 375 px, nothing may be wider than the screen (no sideways scrolling), and at
+800 px the message stays within its 640-px column (PRODUCT.md §4).
+
+The messages are the real ones: the shipped campaign simulated with links on and one extension,
+one message of each kind picked from the outbox (and the weekly summary). Set
+REMINDERS_EMAIL_SCREENSHOTS=docs to write the screenshots the README shows.
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import re
+import shutil
+from email import policy
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)"),
+]
+
+# The heading each kind's HTML section starts with (templates/emails/KIND.html).
+HEADINGS = {"assigned": "New action for you:", "extension": "Due date revised:", "reminder": "Reminder:",
+            "due": "Due today:", "overdue": "Overdue:", "escalation": "Escalated to you:", "escalated": "Escalated:"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def emails(tmp_path_factory) -> dict[str, str]:
+    """kind -> the HTML part of one real message of that kind (and 'digest', 'summary')."""
+    from click.testing import CliRunner
+
+    from scheduler.cli import main
+    from tests.conftest import SHIPPED_CONFIG
+
+    tmp = tmp_path_factory.mktemp("layout")
+    env = {"DATABASE_URL": f"sqlite:///{tmp / 'r.db'}", "REMINDERS_CONFIG_DIR": str(SHIPPED_CONFIG),
+           "EMAIL_BACKEND": "file", "OUTBOX_DIR": str(tmp / "outbox"), "BASE_URL": "https://reminders.example.org",
+           "SECRET_KEY": "layout-test-secret-0123456789abcdef"}  # fmt: skip
+    runner = CliRunner(env=env)
+    for args in (["sync", "--now", "2009-11-24T08:00"],
+                 ["extend", "SG2", "--to", "2010-03-31", "--reason", "exemplar launch moved to March",
+                  "--approved-by", "head-of-safeguarding", "--now", "2010-02-01T10:00"],
+                 ["simulate", "--from", "2009-11-24", "--to", "2010-07-31", "--outbox", str(tmp / "sim")]):  # fmt: skip
+        result = runner.invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    found: dict[str, str] = {}
+    for path in sorted((tmp / "sim").glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        html = msg.get_body(("html",)).get_content()
+        many = len(msg["X-Reminder-Notices"].split(",")) > 1
+        if many and "escalated to you" in msg["Subject"]:  # the richest: escalated to them and by them
+            found["digest"] = html if "of yours escalated" in msg["Subject"] else found.get("digest", html)
+        if not many:
+            heading = re.search(r"<h2[^>]*>([^<]*)</h2>", html).group(1)
+            kind = next(k for k, h in HEADINGS.items() if heading.startswith(h))
+            found.setdefault(kind, html)
+    summary = runner.invoke(main, ["summary", "--now", "2010-03-15T08:00", "--format", "html"])
+    assert summary.exit_code == 0, summary.output
+    found["summary"] = summary.output
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser():
+    pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python (pip install playwright)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def test_one_email_of_every_kind_was_found(emails):
+    assert set(emails) == {*HEADINGS, "digest", "summary"}
+
+
+@pytest.mark.parametrize("kind", [*HEADINGS, "digest", "summary"])
+def test_email_fits_a_375_px_phone_without_sideways_scrolling(emails, browser, kind, tmp_path):
+    page = browser.new_page(viewport={"width": 375, "height": 700})
+    page.set_content(emails[kind])
+    width = page.evaluate("document.documentElement.scrollWidth")
+    widest = page.evaluate("""() => Math.max(...[...document.querySelectorAll('body *')]
+                                   .map(e => e.getBoundingClientRect().right))""")  # fmt: skip
+    shot = tmp_path / f"email-{kind}-375.png"
+    page.screenshot(path=str(shot), full_page=True)
+    _keep(shot, kind)
+    page.set_viewport_size({"width": 800, "height": 700})
+    card = page.evaluate("document.querySelector('body > table table').getBoundingClientRect().width")
+    page.close()
+    assert width <= 375, f"{kind}: {width} px wide on a 375-px screen (see {shot})"
+    assert widest <= 375.5, f"{kind}: an element ends at {widest} px"
+    assert card <= 640, f"{kind}: the message is {card} px wide at 800 px (max 640)"
+
+
+def _keep(shot: Path, kind: str) -> None:
+    """Copy the screenshots the README shows into REMINDERS_EMAIL_SCREENSHOTS (e.g. docs)."""
+    target = os.environ.get("REMINDERS_EMAIL_SCREENSHOTS")
+    if target and kind in ("digest", "reminder"):
+        shutil.copy(shot, Path(target) / shot.name)

@@ -113,3 +113,30 @@ def test_read_only_commands_create_no_database(cli, env, tmp_path, monkeypatch):
     result = cli("sync")
     assert result.exit_code == 2
     assert "config folder not found" in result.output and "Fix the config in" not in result.output
+
+
+def test_web_says_where_it_listens_and_what_links_it_signs(cli, env, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import free_port
+
+    assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
+    port = free_port()
+    extra = {"BASE_URL": "https://reminders.example.org", "SECRET_KEY": "cli-output-test-secret-0123456789"}
+    log = tmp_path / "web.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "scheduler", "web", "--port", str(port)], cwd=tmp_path,
+                                env={**os.environ, **env, **extra}, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        try:
+            for _ in range(200):
+                if "listening on" in log.read_text() or proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    text = log.read_text()
+    assert f"listening on http://127.0.0.1:{port}; links in emails are signed for BASE_URL=https://reminders.example.org" in text

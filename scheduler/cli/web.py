@@ -34,7 +34,28 @@ def web(app, host, port):
     app.config  # a bad config is exit 2 before the server starts  # noqa: B018
     app.engine  # noqa: B018
     configure(app.settings.log_format)
-    uvicorn.run(create(app), host=host, port=port, log_level="warning", server_header=False, proxy_headers=True)
+    config = uvicorn.Config(create(app), host=host, port=port, log_level="warning", server_header=False,
+                            proxy_headers=True)  # fmt: skip
+    _announcing_server(config, app.settings.base_url).run()
+
+
+def _announcing_server(config, base_url: str):
+    """Return uvicorn's Server for `config`, which logs once it is listening where it listens and
+    what links it signs (a silent start leaves the person wondering whether it is up)."""
+    import logging
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None):
+            await super().startup(sockets=sockets)
+            if self.started:
+                host = f"[{config.host}]" if ":" in config.host else config.host
+                logging.getLogger("scheduler.web").info(
+                    "listening on http://%s:%s; links in emails are signed for BASE_URL=%s",
+                    host, config.port, base_url)  # fmt: skip
+
+    return Server(config)
 
 
 @click.command("web-link")

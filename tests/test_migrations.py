@@ -17,7 +17,7 @@ NOW = dt.datetime(2010, 1, 4, 9, 0)
 def test_upgrade_from_empty(db_url):
     engine = db.make_engine(db_url)
     db.upgrade(engine)
-    assert db.current_revision(engine) == db.head_revision() == db.HEAD == "0005"  # HEAD: the fast path
+    assert db.current_revision(engine) == db.head_revision() == db.HEAD == "0006"  # HEAD: the fast path
     tables = set(sa.inspect(engine).get_table_names())
     assert {
         "owner",
@@ -74,6 +74,7 @@ def test_upgrade_from_0001_keeps_data(db_url):
         )
         assert conn.execute(sa.text("SELECT stage FROM notice")).scalar() == "before:28"
         assert conn.execute(sa.text("SELECT count(*) FROM heartbeat")).scalar() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM rate_event")).scalar() == 0  # 0006 on data from 0005
     engine.dispose()
 
 

@@ -90,9 +90,9 @@ def test_owner_change_is_recorded_with_its_date(cli, config_dir):
     assert (
         "owner reassigned: ofsted-2009/SG1 contact-centre-manager -> area-services-manager" in result.output
     )
-    hist = cli("history", "SG1").output
+    hist = cli("history", "SG1", "--wide").output
     assert (
-        "owner      contact-centre-manager -> area-services-manager  by sync  (assigned on 2010-01-12)"
+        "owner      contact-centre-manager -> area-services-manager  by sync  (assigned on 12 Jan 2010)"
         in hist
     )
     assert status_json(cli)["SG1"]["owner"] == "area-services-manager"

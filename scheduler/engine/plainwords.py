@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from scheduler.config.humandates import daydate
+from scheduler.store.stages import StageName
 
 STATUS_WORDS = {"open": "open", "in_progress": "in progress", "awaiting_verification": "waiting for verification",
                 "complete": "complete", "withdrawn": "withdrawn"}  # fmt: skip
@@ -49,7 +50,13 @@ def event_words(kind: str, from_value: str | None, to_value: str | None, note: s
     if kind == "owner":
         return f"Owner changed from {names.get(from_value or '', from_value)} to {names.get(to_value or '', to_value)}"
     if kind == "extension":
-        return f"Due date moved from {_day(from_value)} to {_day(to_value)}" + (f": {note}" if note else "")
+        said = re.sub(r"\(approved by ([^()]+)\)$", lambda m: f"(approved by {names.get(m.group(1), m.group(1))})",
+                      note or "")  # fmt: skip
+        return f"Due date moved from {_day(from_value)} to {_day(to_value)}" + (f": {said}" if said else "")
+    if kind == "extension_decided":
+        return f"Request for more time {to_value or 'decided'} by {person}" + (f": {note}" if note else "")
+    if kind == "note":
+        return f"Follow-up noted by {person}" + (f": {note}" if note else "")
     if kind == "extension_request":
         return f"Asked for more time until {_day(to_value)} by {person}" + (f": {note}" if note else "")
     if kind == "progress":
@@ -82,9 +89,13 @@ def notice_words(stage: str, state: str, due: dt.date, send_day: dt.date, recipi
     own copy of an escalation: the escalation itself says it). `recipient` is the person's name."""
     if state == "superseded" or copy:
         return None
-    head, _, arg = stage.partition(":")
+    try:
+        name = StageName.parse(stage)
+    except ValueError:  # a kind this version does not know: still an email that went out
+        name = None
+    head = name.kind if name else ""
     if head == "before":
-        days = int(arg) if arg.isdigit() else (due - send_day).days
+        days = name.number
         text = "Reminder sent: due " + ("tomorrow" if days == 1 else f"in {days} days")
     elif head == "due":
         text = "Reminder sent: due today"
@@ -98,8 +109,9 @@ def notice_words(stage: str, state: str, due: dt.date, send_day: dt.date, recipi
     elif head == "verify":
         text = f"{recipient} asked to verify the completion"
     elif head == "progress":
-        review = _day(arg.split(":")[0])
-        text = f"Asked for a progress update before the review on {review}"
+        text = f"Asked for a progress update before the review on {daydate(name.day)}"
+    elif head in ("approval", "decision", "confirmed", "link"):
+        return None  # what the owner did on the page says it; these emails only confirm it
     else:
         text = f"Email sent to {recipient}"
     return text + _state_words(state)

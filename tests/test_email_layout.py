@@ -3,7 +3,8 @@ by Playwright) at 375 px, nothing may be wider than the screen (no sideways scro
 800 px the message stays within its 640-px column (PRODUCT.md §4).
 
 The messages are the real ones: the shipped campaign simulated with links on and one extension,
-one message of each kind picked from the outbox (and the weekly summary). Set
+one message of each kind picked from the outbox (and the weekly summary), and the four emails the
+web app triggers (approval request, decision, confirmation, fresh link) from the same Renderer. Set
 REMINDERS_EMAIL_SCREENSHOTS=docs to write the screenshots the README shows.
 """
 
@@ -62,7 +63,47 @@ def emails(tmp_path_factory) -> dict[str, str]:
     summary = runner.invoke(main, ["summary", "--now", "2010-03-15T08:00", "--format", "html"])
     assert summary.exit_code == 0, summary.output
     found["summary"] = summary.output
+    found.update(_web_emails())
     return found
+
+
+WEB_KINDS = ("approval", "decision", "confirmed", "link")
+
+
+def _web_emails() -> dict[str, str]:
+    """The emails the web app triggers, rendered by the same Renderer from a notice view of SG1 (the
+    web tests send them for real; here only their layout matters)."""
+    import dataclasses
+    import datetime as dt
+
+    from scheduler.engine.links import Links
+    from scheduler.engine.views import NoticeView, Recipient, RequestView
+    from scheduler.mail.render import Renderer
+
+    owner = Recipient("Independent Reviewing Officer Service Manager", "iro-service-manager@example.org")
+    manager = Recipient("Head of Looked After Children's Services", "head-of-lac@example.org")
+    request = RequestView(7, owner, manager, dt.date(2010, 2, 24), dt.date(2010, 3, 31),
+                          "The case planning audit moved to March because two team managers left", "approved",
+                          "Agreed; please send the audit to the administrator when done")  # fmt: skip
+    base = NoticeView(plan="ofsted-2009", plan_title="Ofsted inspection of safeguarding and looked after children 2009",
+                      ref="LAC1", title="Ensure that the initial case planning processes within contact referral and "
+                      "assessment teams and transfer arrangements to area teams appropriately meet the needs of "
+                      "children and young people newly looked after", response=None, area="Looked after children",
+                      stage="", kind="", to=owner, cc=(), owner=owner, owner_id="iro-service-manager",
+                      due=dt.date(2010, 3, 31), original_due=dt.date(2010, 2, 24),
+                      revisions=((dt.date(2010, 2, 24), dt.date(2010, 3, 31), request.reason, manager.name),),
+                      today=dt.date(2010, 2, 20), status="in_progress", owner_since=dt.date(2009, 11, 24),
+                      escalation_level=None, overdue_number=None, before_days=None, action_id=9, request=request,
+                      administrator=Recipient("Performance and Quality Assurance Manager", "pqa-manager@example.org"),
+                      tz=dt.UTC)  # fmt: skip
+    renderer = Renderer(links=Links("https://reminders.example.org", "layout-test-secret-0123456789abcdef"))
+    views = {"approval": dataclasses.replace(base, stage="approval:7", kind="approval", to=manager,
+                                             due=dt.date(2010, 2, 24), revisions=()),
+             "decision": dataclasses.replace(base, stage="decision:7", kind="decision"),
+             "confirmed": dataclasses.replace(base, stage="confirmed:12", kind="confirmed", status="complete"),
+             "link": dataclasses.replace(base, stage="link:1", kind="link")}  # fmt: skip
+    now = dt.datetime(2010, 2, 20, 10, 0, tzinfo=dt.UTC)
+    return {k: renderer.render([v], now).get_body(("html",)).get_content() for k, v in views.items()}
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +118,10 @@ def browser():
 
 
 def test_one_email_of_every_kind_was_found(emails):
-    assert set(emails) == {*HEADINGS, "digest", "summary"}
+    assert set(emails) == {*HEADINGS, "digest", "summary", *WEB_KINDS}
 
 
-@pytest.mark.parametrize("kind", [*HEADINGS, "digest", "summary"])
+@pytest.mark.parametrize("kind", [*HEADINGS, "digest", "summary", *WEB_KINDS])
 def test_email_fits_a_375_px_phone_without_sideways_scrolling(emails, browser, kind, tmp_path):
     page = browser.new_page(viewport={"width": 375, "height": 700})
     page.set_content(emails[kind])
@@ -101,5 +142,5 @@ def test_email_fits_a_375_px_phone_without_sideways_scrolling(emails, browser, k
 def _keep(shot: Path, kind: str) -> None:
     """Copy the screenshots the README shows into REMINDERS_EMAIL_SCREENSHOTS (e.g. docs)."""
     target = os.environ.get("REMINDERS_EMAIL_SCREENSHOTS")
-    if target and kind in ("digest", "reminder"):
+    if target and kind in ("digest", "reminder", "approval"):
         shutil.copy(shot, Path(target) / shot.name)

@@ -125,7 +125,7 @@ def test_progress_then_extension_request_approved_by_the_manager(smtp_env, web, 
         due, config_due = s.execute(sa.text("SELECT due, config_due FROM action WHERE ref = 'SG1'")).one()
     assert str(due) == "2010-03-31" and str(config_due) == "2010-02-24"
     told = smtp_env.parsed()[-1]
-    assert told[0] == [OWNER] and "Extension approved" in told[1]["Subject"]
+    assert told[0] == [OWNER] and "More time agreed" in told[1]["Subject"]
 
 
 def test_a_reassigned_owner_s_link_stops_working(web, cli, config_dir):

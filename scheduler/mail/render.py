@@ -102,7 +102,11 @@ def happened(n: NoticeView) -> str:
         return f"due date moved to {shortdate(n.due)}"
     if n.kind == "assigned":
         return "new action for you"
-    return what(n)
+    if n.kind in ("approval", "decision") and n.request is not None:
+        if n.kind == "approval":
+            return f"{n.request.requested_by.name} asks for more time, until {shortdate(n.request.proposed_due)}"
+        return "more time agreed" if n.request.state == "approved" else f"more time {n.request.state}"
+    return {"confirmed": "recorded as complete", "link": "your new link"}.get(n.kind, what(n))
 
 
 def address(r: Recipient) -> str:

@@ -92,7 +92,7 @@ def test_owner_completes_and_manager_approves_from_the_email(site, smtp_env, cli
         page.screenshot(path=str(tmp_path / "3-approve.png"), full_page=True)
         page.click("button[value=approve]")
         page.wait_for_selector(".notice")
-        assert "Approved: ofsted-2009/SG2 is now due 31 March 2010" in page.inner_text(".notice")
+        assert "Approved: ofsted-2009/SG2 is now due Wednesday 31 March 2010" in page.inner_text(".notice")
         page.screenshot(path=str(tmp_path / "4-approved.png"), full_page=True)
         browser.close()
     assert errors == [], errors

@@ -119,7 +119,7 @@ def test_progress_then_extension_request_approved_by_the_manager(smtp_env, web, 
     assert snapshot(url) == before, "the approval page's GET changes nothing"
     fields = form_of(page.text, "*")
     done = client.post(approve, data={**fields, "decision": "approve", "note": "fine"})
-    assert "Approved: ofsted-2009/SG1 is now due 31 March 2010" in done.text
+    assert "Approved: ofsted-2009/SG1 is now due Wednesday 31 March 2010" in done.text
     assert "Already decided" in client.post(approve, data={**fields, "decision": "decline"}).text
     with app.session() as s:
         due, config_due = s.execute(sa.text("SELECT due, config_due FROM action WHERE ref = 'SG1'")).one()

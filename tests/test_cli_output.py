@@ -69,6 +69,8 @@ def test_no_utc_or_z_times_in_what_people_read(worked, tmp_path):
         found = UTC_TIME.search(body)
         assert not found, f"{name}: {found.group(0)!r} in {body[max(0, found.start() - 80):found.end() + 20]!r}"
     assert " at Wed 2 Jun 2010 09:30 BST: " in outputs["run"].output
+    names = sorted(p.name for p in (tmp_path / "o").glob("*.eml"))
+    assert names and all(n[8:13] == "T0900" for n in names), f"outbox files named in local time (BST): {names}"
     assert "Tue 1 Jun 2010 09:00 BST" in outputs["notices"].output
     # machine formats keep ISO 8601 with the offset
     assert "2010-06-01T09:00:00+01:00" in worked("notices", "--format", "csv").output

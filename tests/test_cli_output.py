@@ -109,6 +109,12 @@ def test_read_only_commands_create_no_database(cli, env, tmp_path, monkeypatch):
         assert result.exit_code == 0, result.output
         assert "no database yet at" in result.output and "run `reminders sync`" in result.output
     assert not db_file.exists() and not db_file.parent.exists()
+    for args in (("summary",), ("preview", "SG1")):
+        result = cli(*args)
+        assert result.exit_code == 0 and "no database yet at" in result.output, (args, result.output)
+    forecast = cli("forecast", "--from", "2009-11-24", "--to", "2009-11-24", "--json")
+    assert forecast.exit_code == 0 and '"stage": "assigned"' in forecast.output, "from the config alone"
+    assert not db_file.exists()
     monkeypatch.setenv("REMINDERS_CONFIG_DIR", str(tmp_path / "nowhere"))
     result = cli("status")
     assert "there is no config folder at" in result.output and not db_file.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ from scheduler.cli.common import (
     config_option,
     do_sync,
     input_errors,
+    no_database_yet,
     now_option,
     parse_date,
     people_tz,
@@ -68,6 +70,29 @@ def _range(start, end):
     return start_d, end_d
 
 
+@contextmanager
+def _source(app):
+    """Yield the engine forecast and simulate copy from: the database, or, when its SQLite file does
+    not exist yet, an empty one in a temporary folder (they only read it: nothing is created)."""
+    import tempfile
+
+    from sqlalchemy.engine import make_url
+
+    from scheduler.store import db
+
+    url = make_url(app.settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or Path(url.database).exists():
+        yield app.engine
+        return
+    with tempfile.TemporaryDirectory(prefix="reminders-empty-") as tmp:
+        engine = db.make_engine(f"sqlite:///{Path(tmp) / 'empty.db'}")
+        db.upgrade(engine)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
 @click.command()
 @click.option("--from", "start", required=True, metavar="DATE", help="First day, YYYY-MM-DD.")
 @click.option("--to", "end", required=True, metavar="DATE", help="Last day, YYYY-MM-DD.")
@@ -88,7 +113,7 @@ def forecast(app, start, end, as_json):
     from scheduler.engine.campaign import throwaway_copy
 
     start_d, end_d = _range(start, end)
-    with throwaway_copy(app.engine, app.config, start_d) as copy:
+    with _source(app) as source, throwaway_copy(source, app.config, start_d) as copy:
         entries = do_forecast(copy, app.config, start_d, end_d)
         if as_json:  # streamed: the notices of a million actions are printed as they are decided
             write_json(entries)
@@ -124,7 +149,7 @@ def simulate(app, start, end, outbox):
 
     start_d, end_d = _range(start, end)
     out = Path(outbox) if outbox else app.settings.outbox_dir
-    with throwaway_copy(app.engine, app.config, start_d) as copy:
+    with _source(app) as source, throwaway_copy(source, app.config, start_d) as copy:
         outcomes = do_simulate(copy, app.config, app.renderer, app.transport(out), start_d, end_d)
     for o in outcomes:
         day = shortdate(dt.date.fromisoformat(o["date"]))
@@ -154,6 +179,8 @@ def preview(app, ref, stage, html_file):
     from scheduler.mail.render import TemplateProblem
     from scheduler.store import operations
 
+    if no_database_yet(app):
+        return
     with app.session() as s:
         action = operations.resolve_ref(s, ref)
         view, send_day, send_time = preview_view(s, app.config, action, stage, app.now)

@@ -6,7 +6,15 @@ import datetime as dt
 
 import click
 
-from scheduler.cli.common import BadInput, config_option, now_option, parse_date, with_app
+from scheduler.cli.common import (
+    BadInput,
+    config_option,
+    did_you_mean,
+    no_database_yet,
+    now_option,
+    parse_date,
+    with_app,
+)
 
 
 @click.command()
@@ -32,8 +40,10 @@ def summary(app, plan_id, fmt, since, send):
     from scheduler.engine.summary import build_summaries
     from scheduler.mail.summary_mail import render
 
+    if no_database_yet(app):
+        return
     if plan_id and plan_id not in app.config.plans:
-        raise BadInput(f"--plan {plan_id!r}: no such plan; known: {', '.join(sorted(app.config.plans))}")
+        raise BadInput(f"--plan {plan_id!r}: no such plan{did_you_mean(plan_id, app.config.plans)}")
     since_at = None
     if since:
         tz = app.config.default_policy.tz

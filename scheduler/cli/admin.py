@@ -236,8 +236,7 @@ def history(app, ref, wide):
     from scheduler.engine.audit import history as action_history
     from scheduler.store import operations
 
-    if no_database_yet(app):
-        return
+    no_database_yet(app, ref)
     with app.session() as session:
         action = operations.resolve_ref(session, ref)
         plan = app.config.plans.get(action.plan_id)

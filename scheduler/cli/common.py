@@ -117,9 +117,10 @@ def did_you_mean(value: str, known) -> str:
     return suggest(value, known)
 
 
-def no_database_yet(app) -> bool:
+def no_database_yet(app, ref: str | None = None) -> bool:
     """For a read-only command: when the database is a SQLite file that does not exist yet, say
-    how to create it and return True, without creating it (or its folder)."""
+    how to create it and return True, without creating it (or its folder). With `ref` (a command
+    about one action) that is bad input: BadInput, exit 2."""
     from pathlib import Path
 
     from sqlalchemy.engine import make_url
@@ -132,6 +133,9 @@ def no_database_yet(app) -> bool:
         return False
     if Path(url.database).exists():
         return False
+    if ref is not None:
+        raise BadInput(f"no action {ref!r}; the database has no actions yet: run `reminders sync` first "
+                       f"(no database at {url.database})")  # fmt: skip
     where = app.config_dir if app.config_dir.is_dir() else None
     hint = "run `reminders sync` to create it from the config" if where else (
         f"there is no config folder at {app.config_dir} either: pass --config DIR or set REMINDERS_CONFIG_DIR, "

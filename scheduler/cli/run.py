@@ -179,8 +179,7 @@ def preview(app, ref, stage, html_file):
     from scheduler.mail.render import TemplateProblem
     from scheduler.store import operations
 
-    if no_database_yet(app):
-        return
+    no_database_yet(app, ref)
     with app.session() as s:
         action = operations.resolve_ref(s, ref)
         view, send_day, send_time = preview_view(s, app.config, action, stage, app.now)

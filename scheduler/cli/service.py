@@ -40,8 +40,6 @@ def summary(app, plan_id, fmt, since, send):
     from scheduler.engine.summary import build_summaries
     from scheduler.mail.summary_mail import render
 
-    if no_database_yet(app):
-        return
     if plan_id and plan_id not in app.config.plans:
         raise BadInput(f"--plan {plan_id!r}: no such plan{did_you_mean(plan_id, app.config.plans)}")
     since_at = None
@@ -50,6 +48,8 @@ def summary(app, plan_id, fmt, since, send):
         since_at = dt.datetime.combine(parse_date(since, "--since"), dt.time(0), tzinfo=tz).astimezone(dt.UTC)
     if send:
         raise SystemExit(_send(app, plan_id, since_at))
+    if no_database_yet(app):
+        return
     with app.session() as s:
         summaries = build_summaries(s, app.config, app.now, since_at, plan_id)
     click.echo(render(summaries, fmt, app.renderer), nl=False)

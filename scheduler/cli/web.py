@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from scheduler.cli.common import BadInput, config_option, with_app
+from scheduler.cli.common import BadInput, config_option, did_you_mean, with_app
 
 
 def _needs_links(app):
@@ -84,7 +84,7 @@ def web_link(app, plan_id, email):
     """
     _needs_links(app)
     if plan_id not in app.config.plans:
-        raise BadInput(f"--plan {plan_id!r}: no such plan; known: {', '.join(sorted(app.config.plans))}")
+        raise BadInput(f"--plan {plan_id!r}: no such plan{did_you_mean(plan_id, app.config.plans)}")
     if "@" not in email or any(c.isspace() for c in email):
         raise BadInput(f"--for {email!r}: not an email address")
     days = app.config.plans[plan_id].policy.link_valid_days

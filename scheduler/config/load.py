@@ -24,9 +24,10 @@ from scheduler.config.model import (
     Problem,
 )
 from scheduler.config.policy import check_policy
-from scheduler.config.report_parse import PLACEHOLDER_OWNER
 from scheduler.config.yamlload import LineDict, YamlProblem, load_yaml
 
+# What `reminders import` writes where an owner id is still to be chosen (validate refuses it).
+PLACEHOLDER_OWNER = "to-assign"
 OWNER_KEYS = {"id", "name", "email", "manager"}
 PLAN_KEYS = {
     "id", "title", "report_date", "escalation_contact", "administrator", "summary_recipients", "policy",

@@ -61,7 +61,7 @@ def test_draft_validates_once_owners_are_set_and_syncs_to_the_same_due_dates(cli
     draft_file(cli, SEED, shipped)
     refused = cli("validate")
     assert refused.exit_code == 2
-    assert "actions[0].owner: SG1 has no owner yet (the import placeholder 'to-assign'); set it to an owner id" in (
+    assert "actions[0] (SG1).owner: SG1 has no owner yet (the import placeholder 'to-assign'); set it to an owner id" in (
         refused.output)  # fmt: skip
     assert refused.output.count("has no owner yet") == 12
     assert "escalation_contact" in refused.output and "administrator" in refused.output

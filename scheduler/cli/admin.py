@@ -13,6 +13,7 @@ from scheduler.cli.common import (
     default_by,
     do_sync,
     input_errors,
+    no_database_yet,
     now_option,
     parse_date,
     with_app,
@@ -64,13 +65,15 @@ def sync(app, allow_withdraw):
 @click.option("--plan", "plan_id", metavar="PLAN", help="Only this plan.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json (ISO dates).")
+@click.option("--wide", is_flag=True, help="Print the table in full, however wide (default: fit the terminal).")
 @config_option
 @now_option
 @with_app
-def status(app, plan_id, fmt, as_json):
+def status(app, plan_id, fmt, as_json, wide):
     """Show every action: owner, due date, days left or overdue, status and RAG.
 
-    RAG: complete / awaiting verification / on track / due soon (14 days or less) / overdue.
+    RAG: complete / awaiting verification / on track / due soon (14 days or less) / overdue. The table
+    fits the terminal ($COLUMNS): long titles and names are shortened; --wide shows them in full.
 
     \b
     Example:
@@ -78,20 +81,18 @@ def status(app, plan_id, fmt, as_json):
       reminders status --format csv > status.csv
     """
     from scheduler.cli.tables import emit, write_json
-    from scheduler.engine.status import CSV_FIELDS, days_text, iter_status
 
     fmt = "json" if as_json else fmt
+    if no_database_yet(app):
+        return
     with app.session() as session:
-        rows = iter_status(session, app.today_for, plan_id)
-        first = next(rows, None)
-        if plan_id and first is None:
-            raise BadInput(f"--plan {plan_id!r}: no such plan in the database; run `reminders sync`, "
-                           "or check the plan id with `reminders status`")  # fmt: skip
-        rows = itertools.chain([first] if first else [], rows)
+        rows = _status_rows(app, session, plan_id)
         if fmt == "json":  # streamed: a million actions cost a page of memory
             write_json(r.as_json() for r in rows)
             return
         if fmt == "csv":
+            from scheduler.engine.status import CSV_FIELDS
+
             emit(({**r.as_json(), "pending_extension": (r.pending_extension or {}).get("to", "")} for r in rows),
                  "csv", CSV_FIELDS, CSV_FIELDS)  # fmt: skip
             return
@@ -99,14 +100,41 @@ def status(app, plan_id, fmt, as_json):
     if not rows:
         click.echo("no actions in the database yet: run `reminders sync`")
         return
-    cells = [{"action": f"{r.plan}/{r.ref}", "title": r.title, "owner": r.owner_name, "days": days_text(r),
-              "due": r.due.isoformat() + ("*" if r.revisions else ""), "rag": r.rag,
-              "status": r.status + (f" (asked for {r.pending_extension['to']})" if r.pending_extension else "")}
-             for r in rows]  # fmt: skip
-    emit(cells, "table", (), ("action", "title", "owner", "due", "days", "status", "rag"), wide="title")
-    if fmt == "table" and any(r.revisions for r in rows):
-        click.echo("* due date revised by an agreed extension (see `reminders history REF`)")
+    _status_table(rows, wide)
     _in_doubt(app)
+
+
+def _status_rows(app, session, plan_id):
+    """Return the status rows (an iterator); BadInput when --plan names no plan in the database."""
+    from scheduler.engine.status import iter_status
+
+    rows = iter_status(session, app.today_for, plan_id)
+    first = next(rows, None)
+    if plan_id and first is None:
+        raise BadInput(f"--plan {plan_id!r}: no such plan in the database; run `reminders sync`, "
+                       "or check the plan id with `reminders status`")  # fmt: skip
+    return itertools.chain([first] if first else [], rows)
+
+
+def _status_table(rows, wide: bool) -> None:
+    """Print the status table, fitted to the terminal unless `wide`; refs alone when one plan."""
+    from scheduler.cli.tables import table
+    from scheduler.config.humandates import daydate
+    from scheduler.engine.status import days_text
+
+    one_plan = len({r.plan for r in rows}) == 1
+    key = "ref" if one_plan else "action"
+    cells = [{key: r.ref if one_plan else f"{r.plan}/{r.ref}", "title": r.title, "owner": r.owner_name,
+              "days": days_text(r), "due": daydate(r.due) + ("*" if r.revisions else ""), "rag": r.rag,
+              "status": r.status.replace("_", " ")
+              + (f" (asked for {daydate(r.pending_extension['to'])})" if r.pending_extension else "")}
+             for r in rows]  # fmt: skip
+    if one_plan:
+        click.echo(f"plan {rows[0].plan}")
+    table(cells, (key, "title", "owner", "due", "days", "status", "rag"),
+          shrink={"title": 16, "owner": 14, "status": 11}, drop=("rag",), wide=wide)  # fmt: skip
+    if any(r.revisions for r in rows):
+        click.echo("* due date revised by an agreed extension (see `reminders history REF`)")
 
 
 def _in_doubt(app) -> None:
@@ -149,7 +177,9 @@ def set_status(app, ref, new_status, note, by, evidence):
     with app.session() as session:
         action = operations.resolve_ref(session, ref)
         if new_status == ActionStatus.AWAITING_VERIFICATION:  # an owner's completion, as the web form records it
-            changed = _completion(app, session, action, strip_unsafe(note) if note else note, strip_unsafe(by),
+            from scheduler.cli.verify import record_completion
+
+            changed = record_completion(app, session, action, strip_unsafe(note) if note else note, strip_unsafe(by),
                                   evidence)  # fmt: skip
         else:
             changed = operations.set_status(session, action, new_status, strip_unsafe(note) if note else note,
@@ -189,31 +219,6 @@ def extend(app, ref, to_date, reason, approved_by, by):
                    f"(original {action.config_due}), approved by {approved_by}")  # fmt: skip
 
 
-def _completion(app, session, action, note, by, evidence) -> bool:
-    """Record an owner's completion with its evidence (files read with bounded memory); return True."""
-    from pathlib import Path
-
-    from scheduler.store import evidence as ev
-    from scheduler.store.verification import complete
-
-    plan = app.config.plans.get(action.plan_id)
-    mode = plan.verification if plan else "administrator"
-    links = [e for e in evidence if e.startswith(("http://", "https://"))]
-    paths = [e for e in evidence if e not in links]
-    for p in paths:
-        if not Path(p).is_file():
-            raise BadInput(f"--evidence {p!r}: no such file (a link must start with https:// or http://)")
-    uploads = [ev.read_path(p, app.settings.evidence_max_mb * 2**20) for p in paths]
-    try:
-        if mode == "none":
-            raise BadInput(f"plan {action.plan_id} has `verification: none`: use `set-status REF complete`")
-        complete(session, action, note, by, app.now, mode, uploads, links, app.settings.evidence_max_files)
-    finally:
-        for u in uploads:
-            u.close()
-    return True
-
-
 def _refresh(app, session, action) -> None:
     """Recompute the changed action's next notice day (no other action's can move)."""
     from scheduler.engine.facts import refresh_next_notice
@@ -223,10 +228,11 @@ def _refresh(app, session, action) -> None:
 
 @click.command()
 @click.argument("ref")
+@click.option("--wide", is_flag=True, help="One line per entry, however long (default: wrap to the terminal).")
 @config_option
 @with_app
 @input_errors
-def history(app, ref):
+def history(app, ref, wide):
     """Show an action's changes (status, owner, due date revisions) and every notice sent about it,
     in the plan's local time.
 
@@ -234,19 +240,30 @@ def history(app, ref):
     Example:
       reminders history ofsted-2009/SG1
     """
+    import textwrap
+
+    from scheduler.cli.tables import terminal_width
+    from scheduler.config.humandates import daydate
     from scheduler.engine.audit import history as action_history
     from scheduler.store import operations
 
+    no_database_yet(app, ref)
     with app.session() as session:
         action = operations.resolve_ref(session, ref)
         plan = app.config.plans.get(action.plan_id)
         tz = (plan.policy if plan else app.config.default_policy).tz
         entries = action_history(session, action, tz)
-        click.echo(f"{action.plan_id}/{action.ref}: {action.title}")
-        click.echo(f"owner {action.owner_id}; status {action.status}; due {action.due} "
-                   f"(original {action.config_due}); times are {tz.key}")  # fmt: skip
-        for h in entries:  # notes typed before cleaning existed may still hold control characters
-            click.echo(strip_unsafe(f"{h.at:%Y-%m-%d %H:%M}  {h.kind:<10} {h.text}"))
+        zones = "/".join(dict.fromkeys(h.at.tzname() for h in entries)) or tz.key
+        head = [f"{action.plan_id}/{action.ref}: {action.title}",
+                f"owner {action.owner_id}; status {action.status}; due {daydate(action.due)} "
+                f"(original {daydate(action.config_due)}); times are {tz.key} ({zones})"]  # fmt: skip
+        # notes typed before cleaning existed may still hold control characters
+        lines = head + [strip_unsafe(f"{daydate(h.at):>11} {h.at:%H:%M}  {h.kind:<10} {h.text}") for h in entries]
+    width = terminal_width()
+    for i, line in enumerate(lines):
+        indent = " " * (4 if i < len(head) else 31)
+        click.echo(line if wide else textwrap.fill(line, width, subsequent_indent=indent, break_long_words=True,
+                                                   break_on_hyphens=False))  # fmt: skip
 
 
 @click.group("db")

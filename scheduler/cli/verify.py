@@ -8,6 +8,32 @@ import click
 from scheduler.cli.common import BadInput, config_option, input_errors, now_option, with_app
 
 
+def record_completion(app, session, action, note, by, evidence) -> bool:
+    """Record an owner's completion with its evidence (files read with bounded memory) for `set-status REF
+    awaiting_verification`; return True."""
+    from pathlib import Path
+
+    from scheduler.store import evidence as ev
+    from scheduler.store.verification import complete
+
+    plan = app.config.plans.get(action.plan_id)
+    mode = plan.verification if plan else "administrator"
+    links = [e for e in evidence if e.startswith(("http://", "https://"))]
+    paths = [e for e in evidence if e not in links]
+    for p in paths:
+        if not Path(p).is_file():
+            raise BadInput(f"--evidence {p!r}: no such file (a link must start with https:// or http://)")
+    uploads = [ev.read_path(p, app.settings.evidence_max_mb * 2**20) for p in paths]
+    try:
+        if mode == "none":
+            raise BadInput(f"plan {action.plan_id} has `verification: none`: use `set-status REF complete`")
+        complete(session, action, note, by, app.now, mode, uploads, links, app.settings.evidence_max_files)
+    finally:
+        for u in uploads:
+            u.close()
+    return True
+
+
 def _plan(app, action):
     plan = app.config.plans.get(action.plan_id)
     if plan is None:

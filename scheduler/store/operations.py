@@ -43,6 +43,14 @@ def _known_refs(session: Session) -> str:
     return "known: " + ", ".join(refs[:15]) + (", ..." if len(refs) > 15 else "")
 
 
+def lock_action(session: Session, action_id: int) -> Action | None:
+    """Return the action re-read with its row locked until the transaction ends (PostgreSQL `FOR
+    UPDATE`; SQLite's writers are already serialised by BEGIN IMMEDIATE): two changes to one action
+    at once (two tabs, a double click, two approvals) run one after the other, and the second
+    checks what the first did. Call it before any check a change depends on."""
+    return session.get(Action, action_id, with_for_update=True, populate_existing=True)
+
+
 def set_status(session: Session, action: Action, status: str, note: str | None, by: str, now) -> bool:
     """Record a status change as an event; return False when the status was already `status`."""
     if status not in STATUSES:

@@ -17,7 +17,7 @@ from scheduler.engine.facts import refresh_next_notice
 from scheduler.engine.links import Claims
 from scheduler.engine.status import rag
 from scheduler.engine.web_notices import next_link_number
-from scheduler.store import extensions, throttle
+from scheduler.store import extensions, operations, throttle
 from scheduler.store.models import Action
 from scheduler.store.operations import InputError
 from scheduler.store.stages import StageName
@@ -30,6 +30,7 @@ from scheduler.web.access import (
     csrf_ok,
     csrf_token,
     expired_page,
+    number,
     role_of,
     set_csrf,
     too_old,
@@ -41,9 +42,14 @@ from scheduler.web.pages import message, page
 UNREADABLE = ("This form could not be read", "Go back, reload the page from your email's link and try again.")
 
 
-def _load(web, s, claims: Claims, token: str, csrf: str):
-    """Return (action, role) for a checked link, or the page saying why it cannot be used now."""
-    action = s.get(Action, int(claims.subject)) if claims.subject.isdigit() else None
+def _load(web, s, claims: Claims, token: str, csrf: str, lock: bool = False):
+    """Return (action, role) for a checked link, or the page saying why it cannot be used now; with
+    `lock` (a change), the action's row is locked first so concurrent changes run one at a time."""
+    action_id = number(claims.subject)
+    if action_id is None:
+        action = None
+    else:
+        action = operations.lock_action(s, action_id) if lock else s.get(Action, action_id)
     if action is None:
         return message("This link cannot be used", "The action it names no longer exists.", 404)
     if too_old(web, claims, action.plan_id):
@@ -82,7 +88,7 @@ async def action_post(request: Request):
 
 def _apply(web, claims: Claims, token: str, csrf: str, request: Request, form: dict):
     with web.session() as s:
-        loaded = _load(web, s, claims, token, csrf)
+        loaded = _load(web, s, claims, token, csrf, lock=True)
         if not isinstance(loaded, tuple):
             return loaded
         action, role = loaded
@@ -159,7 +165,8 @@ async def renew(request: Request):
 
 def _renew(web, subject: str, recipient: str):
     with web.session() as s:
-        action = s.get(Action, int(subject)) if subject.isdigit() else None
+        action_id = number(subject)
+        action = s.get(Action, action_id) if action_id is not None else None
         if action is None or role_of(s, web.config, action, recipient) is None:
             return message("This link no longer works for you", "The action has been reassigned or removed.", 403)
         now = web.now()

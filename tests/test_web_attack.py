@@ -131,3 +131,38 @@ def test_a_body_that_trickles_in_is_cut_off_at_the_body_deadline(web, monkeypatc
     assert status == 408 and read < 10, (status, read)
     status, _ = _trickle(client.app, "/renew", every=0.01, chunks=3)  # a slow but finished body is served
     assert status == 400
+
+
+@both_databases
+def test_two_extension_requests_at_once_leave_one_pending_and_refuse_the_other_clearly(env, cli, monkeypatch):
+    """Without the web's row lock (a CLI or another caller), the database itself keeps one pending
+    request per action: the loser gets the same clear message as a request made afterwards."""
+    import datetime as dt
+
+    from scheduler.app import App
+    from scheduler.clock import ManualClock
+    from scheduler.config.settings import load_settings
+    from scheduler.store.models import Action
+    from scheduler.store.operations import InputError
+    from tests.web_helpers import START
+
+    assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
+    app = App(load_settings(None), None, ManualClock(START))
+    _rendezvous(monkeypatch, extensions, "pending_for")
+
+    def ask(proposed):
+        with app.session() as s:
+            action = s.exec(sa.select(Action).where(Action.ref == "SG1")).scalar_one()
+            try:
+                extensions.request_extension(s, app.config, action, OWNER, proposed, "late", START)
+            except InputError as exc:
+                s.rollback()
+                return str(exc)
+            s.commit()
+            return "asked"
+
+    with ThreadPoolExecutor(2) as pool:
+        said = list(pool.map(ask, (dt.date(2010, 3, 31), dt.date(2010, 4, 30))))
+    assert sorted(said)[1] == "asked" and "is already waiting for" in sorted(said)[0], said
+    assert [r[0] for r in _rows(app, "SELECT state FROM extension_request")] == ["pending"]
+    app.engine.dispose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from scheduler.config.approvers import approver_of
@@ -44,10 +45,7 @@ def request_extension(session: Session, config, action: Action, requester: str, 
         raise InputError(f"the proposed date must be after the current due date, {action.due:%d %B %Y}")
     if not reason:
         raise InputError("say why more time is needed (required)")
-    waiting = pending_for(session, action.id)
-    if waiting is not None:
-        raise InputError(f"a request to move it to {waiting.proposed_due:%d %B %Y} is already waiting for "
-                         f"{waiting.approver}; only one request at a time")  # fmt: skip
+    _refuse_second(pending_for(session, action.id))
     approver = approver_of(config, action.plan_id, action.owner_id, requester)
     if approver is None:
         raise InputError("nobody can approve an extension for this action (its plan names no manager, "
@@ -55,12 +53,24 @@ def request_extension(session: Session, config, action: Action, requester: str, 
     req = ExtensionRequest(action_id=action.id, due_date=action.due, proposed_due=proposed, reason=reason,
                            requested_by=requester.lower(), approver=approver.email.lower(),
                            state=ExtensionState.PENDING, created_at=now)  # fmt: skip
-    session.add(req)
+    try:
+        with session.begin_nested():  # a request made at the same moment may win the unique index
+            session.add(req)
+            session.flush()
+    except sa.exc.IntegrityError:
+        _refuse_second(pending_for(session, action.id))
+        raise
     session.add(ActionEvent(action_id=action.id, at=now, by=f"{requester} (via web)",
                             kind=EventKind.EXTENSION_REQUEST, from_value=str(action.due), to_value=str(proposed),
                             note=reason))  # fmt: skip
     session.flush()
     return req
+
+
+def _refuse_second(waiting: ExtensionRequest | None) -> None:
+    if waiting is not None:
+        raise InputError(f"a request to move it to {waiting.proposed_due:%d %B %Y} is already waiting for "
+                         f"{waiting.approver}; only one request at a time")  # fmt: skip
 
 
 def lapsed(config, action: Action, req: ExtensionRequest) -> str | None:

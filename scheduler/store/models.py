@@ -199,9 +199,14 @@ class ServiceEvent(SQLModel, table=True):
 
 
 class ExtensionRequest(SQLModel, table=True):
-    """An owner's request for a later due date, waiting for (or decided by) the approver."""
+    """An owner's request for a later due date, waiting for (or decided by) the approver. At most one
+    per action is pending: the database refuses a second (a partial unique index, migration 0006)."""
 
     __tablename__ = "extension_request"
+    __table_args__ = (
+        sa.Index("uq_extension_request_pending", "action_id", unique=True,
+                 sqlite_where=sa.text("state = 'pending'"), postgresql_where=sa.text("state = 'pending'")),
+    )  # fmt: skip
 
     id: int | None = Field(default=None, primary_key=True)
     action_id: int = Field(foreign_key="action.id", index=True)

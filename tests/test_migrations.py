@@ -150,3 +150,27 @@ def test_0006_keeps_the_first_of_two_pending_requests_and_then_allows_only_one(d
     except sa.exc.IntegrityError:
         pass
     engine.dispose()
+
+
+def test_event_kinds_are_plain_text_in_the_database_and_typed_when_read(db_url):
+    import pytest
+    from sqlmodel import select
+
+    from scheduler.store.models import ActionEvent
+    from scheduler.store.states import EventKind
+
+    engine = db.make_engine(db_url)
+    db.upgrade(engine)
+    with engine.begin() as conn:
+        action_id = _action_at_0005(conn)
+    with db.session(engine) as s:
+        s.add(ActionEvent(action_id=action_id, at=NOW.replace(tzinfo=dt.UTC), by="t", kind=EventKind.NOTE))
+        s.commit()
+        assert s.execute(sa.text("SELECT kind FROM action_event")).scalar() == "note", "no schema change"
+        s.expunge_all()
+        (kind,) = s.exec(select(ActionEvent.kind)).all()
+        assert type(kind) is EventKind and kind == EventKind.NOTE
+        s.add(ActionEvent(action_id=action_id, at=NOW.replace(tzinfo=dt.UTC), by="t", kind="not-a-kind"))
+        with pytest.raises(Exception, match="not-a-kind"):  # an unlisted kind fails loudly, never stored
+            s.commit()
+    engine.dispose()

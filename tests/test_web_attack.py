@@ -166,3 +166,25 @@ def test_two_extension_requests_at_once_leave_one_pending_and_refuse_the_other_c
     assert sorted(said)[1] == "asked" and "is already waiting for" in sorted(said)[0], said
     assert [r[0] for r in _rows(app, "SELECT state FROM extension_request")] == ["pending"]
     app.engine.dispose()
+
+
+def test_nobody_approves_their_own_request_in_any_owner_manager_contact_administrator_combination():
+    """Every combination of who the manager, the escalation contact and the administrator are (nobody,
+    the owner, the owner's mailbox under another id, someone else): the approver is never the owner's
+    address, and is the first of manager, contact, administrator who is someone else."""
+    import itertools
+    from types import SimpleNamespace as NS
+
+    from scheduler.config.approvers import approver_of
+
+    def person(pid, email, manager=None):
+        return NS(id=pid, email=email, manager=manager, name=pid)
+
+    people = {"me": "Owner@Example.org", "alias": "owner@example.org", "a": "a@example.org", "b": "b@example.org"}
+    for manager, contact, admin in itertools.product([None, *people], repeat=3):
+        owners = {pid: person(pid, email) for pid, email in people.items()}
+        owners["me"] = person("me", people["me"], manager)
+        config = NS(owners=owners, plans={"p": NS(escalation_contact=contact, administrator=admin)})
+        got = approver_of(config, "p", "me", "owner@example.org")
+        others = [who for who in (manager, contact, admin) if who in ("a", "b")]
+        assert (got.id if got else None) == (others[0] if others else None), (manager, contact, admin)

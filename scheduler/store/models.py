@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from scheduler.store.states import CLOSED, ActionStatus, ExtensionState, NoticeState, Track  # noqa: F401 - re-exported
+from scheduler.store.states import CLOSED, ActionStatus, EventKind, ExtensionState, NoticeState, Track  # noqa: F401 - re-exported
 
 STATUSES = tuple(s.value for s in ActionStatus)
 
@@ -119,7 +119,7 @@ class ActionEvent(SQLModel, table=True):
     action_id: int = Field(foreign_key="action.id", index=True)
     at: dt.datetime = utc_field()
     by: str
-    kind: str  # created | status | owner | extension | changed | withdrawn | restored
+    kind: EventKind = enum_field(EventKind)  # stored as plain text; states.EventKind lists the kinds
     from_value: str | None = None
     to_value: str | None = None
     note: str | None = None

@@ -133,7 +133,7 @@ def extend(session: Session, action: Action, new_due: dt.date, reason: str, appr
     rev = DueRevision(action_id=action.id, previous_due=action.due, revised_due=new_due,
                       reason=reason.strip(), approved_by=approved_by, recorded_by=by, recorded_at=now)  # fmt: skip
     session.add(rev)
-    session.add(ActionEvent(action_id=action.id, at=now, by=by, kind="extension",
+    session.add(ActionEvent(action_id=action.id, at=now, by=by, kind=EventKind.EXTENSION,
                             from_value=str(action.due), to_value=str(new_due),
                             note=f"{reason.strip()} (approved by {approved_by})"))  # fmt: skip
     action.due, action.updated_at = new_due, now
@@ -147,7 +147,7 @@ def resend(session: Session, notice_id: int, by: str, now) -> Notice:
         raise InputError(f"no notice {notice_id}; find its id with `reminders notices --format csv`")
     if row.state not in (NoticeState.UNKNOWN, NoticeState.FAILED):
         raise InputError(f"notice {notice_id} is {row.state}; only an unknown or failed notice can be resent")
-    session.add(ActionEvent(action_id=row.action_id, at=now, by=by, kind="resend", from_value=row.state,
+    session.add(ActionEvent(action_id=row.action_id, at=now, by=by, kind=EventKind.RESEND, from_value=row.state,
                             to_value=NoticeState.RETRY, note=f"{row.stage} to {row.recipient}"))  # fmt: skip
     row.state, row.next_attempt_at, row.updated_at = NoticeState.RETRY, now, now
     row.last_error = f"resend requested by {by} (was {row.last_error or row.state})"

@@ -188,3 +188,21 @@ def test_nobody_approves_their_own_request_in_any_owner_manager_contact_administ
         got = approver_of(config, "p", "me", "owner@example.org")
         others = [who for who in (manager, contact, admin) if who in ("a", "b")]
         assert (got.id if got else None) == (others[0] if others else None), (manager, contact, admin)
+
+
+@both_databases
+def test_fresh_links_asked_for_at_once_keep_the_limit_of_three_an_hour(web, monkeypatch):
+    import datetime as dt
+
+    from tests.web_helpers import START
+
+    client, app, _ = web
+    app.clock.set(START - dt.timedelta(days=61))
+    old = link(app)
+    app.clock.set(START)
+    fields = form_of(client.get(old).text, "*")
+    assert [client.post("/renew", data=fields).status_code for _ in range(2)] == [200, 200]
+    _rendezvous(monkeypatch, throttle, "allow")  # the third and a fourth at the same moment
+    pages = _at_once(client, [("/renew", fields)] * 2)
+    assert sorted(p.status_code for p in pages) == [200, 429], [p.status_code for p in pages]
+    assert len(_rows(app, "SELECT id FROM notice WHERE stage LIKE 'link:%'")) == 3

@@ -206,3 +206,12 @@ def test_fresh_links_asked_for_at_once_keep_the_limit_of_three_an_hour(web, monk
     pages = _at_once(client, [("/renew", fields)] * 2)
     assert sorted(p.status_code for p in pages) == [200, 429], [p.status_code for p in pages]
     assert len(_rows(app, "SELECT id FROM notice WHERE stage LIKE 'link:%'")) == 3
+
+
+def test_a_proposed_date_past_the_last_supported_one_says_so_rather_than_after_the_due_date(web):
+    client, app, url = web
+    fields = form_of(client.get(link(app)).text, "extend")
+    before = snapshot(url)
+    page = client.post(link(app), data={**fields, "proposed_due": "9999-12-31", "reason": "forever"})
+    assert page.status_code == 400 and "on or before 31 December 2100" in page.text
+    assert snapshot(url) == before

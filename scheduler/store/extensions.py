@@ -41,8 +41,10 @@ def request_extension(session: Session, config, action: Action, requester: str, 
     pending, or nobody can approve it.
     """
     operations.refuse_closed(action)
-    if not action.due < proposed <= LATEST:
+    if not action.due < proposed:
         raise InputError(f"the proposed date must be after the current due date, {action.due:%d %B %Y}")
+    if proposed > LATEST:
+        raise InputError(f"the proposed date must be on or before {LATEST:%d %B %Y}")
     if not reason:
         raise InputError("say why more time is needed (required)")
     _refuse_second(pending_for(session, action.id))

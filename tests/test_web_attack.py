@@ -215,3 +215,14 @@ def test_a_proposed_date_past_the_last_supported_one_says_so_rather_than_after_t
     page = client.post(link(app), data={**fields, "proposed_due": "9999-12-31", "reason": "forever"})
     assert page.status_code == 400 and "on or before 31 December 2100" in page.text
     assert snapshot(url) == before
+
+
+def test_a_manager_s_note_form_kept_open_is_refused_once_the_action_is_complete(web, cli):
+    client, app, url = web
+    fields = form_of(client.get(link(app, to=MANAGER)).text, "note")
+    assert cli("set-status", "SG1", "complete", "--by", "pqa").exit_code == 0
+    before = snapshot(url)
+    page = client.post(link(app, to=MANAGER), data={**fields, "note": "chased again"})
+    assert page.status_code == 400 and "is complete, so it can no longer be changed" in page.text
+    assert 'value="note"' not in page.text, "and the page no longer offers the form"
+    assert snapshot(url) == before

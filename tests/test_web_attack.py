@@ -226,3 +226,28 @@ def test_a_manager_s_note_form_kept_open_is_refused_once_the_action_is_complete(
     assert page.status_code == 400 and "is complete, so it can no longer be changed" in page.text
     assert 'value="note"' not in page.text, "and the page no longer offers the form"
     assert snapshot(url) == before
+
+
+def test_a_config_edit_is_never_re_read_on_the_event_loop_even_by_an_unauthenticated_post(web, config_dir):
+    """A POST checks its link on the event loop (before reading the body); re-reading an edited config
+    there (2.3 s for 20,000 actions) froze every request, /healthz included, for anyone who POSTs
+    garbage right after an edit. The re-read happens in the thread pool, on the next page."""
+    client, app, _ = web
+    where = []
+    original = app.load_config
+
+    def recording(*args, **kwargs):
+        try:
+            asyncio.get_running_loop()
+            where.append("event loop")
+        except RuntimeError:
+            where.append("thread pool")
+        return original(*args, **kwargs)
+
+    app.load_config = recording
+    owners = config_dir / "owners.yaml"
+    owners.write_text(owners.read_text() + "# edited\n")
+    for path in ("/a/garbage", "/x/garbage", link(app)):
+        client.post(path, data={"note": "x"})
+    assert client.get(link(app)).status_code == 200
+    assert where and set(where) == {"thread pool"}, where

@@ -251,3 +251,18 @@ def test_a_config_edit_is_never_re_read_on_the_event_loop_even_by_an_unauthentic
         client.post(path, data={"note": "x"})
     assert client.get(link(app)).status_code == 200
     assert where and set(where) == {"thread pool"}, where
+
+
+def test_an_approver_who_becomes_the_owner_s_mailbox_cannot_approve_the_pending_request(web, cli, config_dir):
+    """The owner's address changes to the approver's after the request (a shared mailbox now): the
+    approver would be approving their own request, so deciding finds it lapsed and changes nothing."""
+    client, app, _ = web
+    approve = link(app, "approve", _ask(client, app), MANAGER)
+    fields = form_of(client.get(approve).text, "*")
+    owners = config_dir / "owners.yaml"
+    owners.write_text(owners.read_text().replace(f"email: {OWNER}", f"email: {MANAGER}"))
+    assert cli("sync", "--now", "2009-11-25T08:00").exit_code == 0
+    page = client.post(approve, data={**fields, "decision": "approve"})
+    assert "withdrawn" in page.text.lower() and "Approved" not in page.text, page.text[:300]
+    assert _rows(app, "SELECT state FROM extension_request") == [("withdrawn",)]
+    assert _rows(app, "SELECT count(*) FROM due_revision") == [(0,)]

@@ -266,3 +266,20 @@ def test_an_approver_who_becomes_the_owner_s_mailbox_cannot_approve_the_pending_
     assert "withdrawn" in page.text.lower() and "Approved" not in page.text, page.text[:300]
     assert _rows(app, "SELECT state FROM extension_request") == [("withdrawn",)]
     assert _rows(app, "SELECT count(*) FROM due_revision") == [(0,)]
+
+
+def test_a_script_fetching_a_fresh_form_key_each_time_cannot_flood_the_history(web):
+    """Server-issued form keys stop made-up keys, not a script that GETs the page before each POST
+    (a leaked link): changes are limited per address (throttle.LIMITS["change"]), in the database."""
+    client, app, _ = web
+    limit, _window = throttle.LIMITS["change"]
+    pages = []
+    for i in range(limit + 2):
+        fields = form_of(client.get(link(app)).text, "progress")
+        pages.append(client.post(link(app), data={**fields, "note": f"step {i}"}))
+    assert [p.status_code for p in pages] == [200] * limit + [429, 429]
+    assert "Too many changes" in pages[-1].text
+    assert len(_rows(app, "SELECT id FROM action_event WHERE note LIKE 'step %'")) == limit
+    app.clock.advance(hours=1, minutes=1)
+    fields = form_of(client.get(link(app)).text, "progress")
+    assert client.post(link(app), data={**fields, "note": "an hour later"}).status_code == 200

@@ -18,6 +18,7 @@ from scheduler.store.models import RateEvent, WebSubmission
 LIMITS = {
     "link": (3, dt.timedelta(hours=1)),  # fresh links asked for
     "extend": (3, dt.timedelta(days=1)),  # extension requests made
+    "change": (20, dt.timedelta(hours=1)),  # changes made from action pages (a script with a leaked link)
 }
 
 

@@ -102,6 +102,10 @@ def _apply(web, claims: Claims, token: str, csrf: str, request: Request, form: d
         now = web.now()
         if not throttle.first_use(s, form["form_key"], now):
             return show("Already recorded; nothing more was changed.")
+        if not throttle.allow(s, "change", claims.recipient, now):
+            s.rollback()
+            return show("Too many changes from this address in the last hour; nothing was saved. "
+                        "Please try again later.", "error", 429)  # fmt: skip
         outbox = Outbox(web)
         try:
             said = handler(web, s, action, claims.recipient, form, now, outbox)

@@ -283,3 +283,23 @@ def test_a_script_fetching_a_fresh_form_key_each_time_cannot_flood_the_history(w
     app.clock.advance(hours=1, minutes=1)
     fields = form_of(client.get(link(app)).text, "progress")
     assert client.post(link(app), data={**fields, "note": "an hour later"}).status_code == 200
+
+
+def test_a_request_nobody_decided_before_the_approval_link_expired_does_not_block_asking_again(web):
+    """A new owner's dead end: the approver's link expired (410, no fresh one for approval links) while
+    the request stayed pending, and the owner's page hid the form ("one request at a time"). A request
+    older than its plan's link_valid_days lapses: the owner can ask again and a new approver email goes."""
+    client, app, _ = web
+    approve = link(app, "approve", _ask(client, app), MANAGER)
+    app.clock.advance(days=61)  # the shipped plans' links work for 60 days
+    assert client.get(approve).status_code == 410
+    page = client.get(link(app)).text  # the owner's link is new (from a fresh email)
+    assert 'value="extend"' in page, "the owner can ask again"
+    fields = form_of(page, "extend")
+    again = client.post(link(app), data={**fields, "proposed_due": "2010-04-30", "reason": "still late"})
+    assert again.status_code == 200 and "has been emailed to approve it" in again.text
+    assert _rows(app, "SELECT state, decided_note FROM extension_request ORDER BY id") == [
+        ("withdrawn", "withdrawn: it was not decided within 60 days (its approval link has expired)"),
+        ("pending", None),
+    ]
+    assert len(_rows(app, "SELECT id FROM notice WHERE stage LIKE 'approval:%'")) == 2

@@ -47,7 +47,13 @@ def request_extension(session: Session, config, action: Action, requester: str, 
         raise InputError(f"the proposed date must be on or before {LATEST:%d %B %Y}")
     if not reason:
         raise InputError("say why more time is needed (required)")
-    _refuse_second(pending_for(session, action.id))
+    waiting = pending_for(session, action.id)
+    why = lapsed(config, action, waiting, now) if waiting is not None else None
+    if why:  # e.g. undecided until its approval link expired: it must not block asking again
+        operations.withdraw_pending(session, action.id, why, now)
+        session.flush()
+    else:
+        _refuse_second(waiting)
     approver = approver_of(config, action.plan_id, action.owner_id, requester)
     if approver is None:
         raise InputError("nobody can approve an extension for this action (its plan names no manager, "
@@ -75,8 +81,9 @@ def _refuse_second(waiting: ExtensionRequest | None) -> None:
                          f"{waiting.approver}; only one request at a time")  # fmt: skip
 
 
-def lapsed(config, action: Action, req: ExtensionRequest) -> str | None:
-    """Return why a pending request no longer holds (closed, reassigned, re-dated, approver changed)."""
+def lapsed(config, action: Action, req: ExtensionRequest, now: dt.datetime | None = None) -> str | None:
+    """Return why a pending request no longer holds (closed, reassigned, re-dated, approver changed,
+    or, given `now`, not decided while its approval link worked: older than link_valid_days)."""
     owner = config.owners.get(action.owner_id)
     if action.status in CLOSED:
         return f"the action is {action.status}"
@@ -87,6 +94,10 @@ def lapsed(config, action: Action, req: ExtensionRequest) -> str | None:
     approver = approver_of(config, action.plan_id, action.owner_id, req.requested_by)
     if approver is None or approver.email.lower() != req.approver.lower():
         return "its approver has changed"
+    plan = config.plans.get(action.plan_id)
+    days = (plan.policy if plan else config.default_policy).link_valid_days
+    if now is not None and now - req.created_at > dt.timedelta(days=days):
+        return f"it was not decided within {days} days (its approval link has expired)"
     return None
 
 
@@ -100,7 +111,7 @@ def decide_extension(session: Session, config, req: ExtensionRequest, decider: s
     action = session.get(Action, req.action_id)
     if req.state != ExtensionState.PENDING:
         raise InputError(f"already decided ({req.state}); nothing changed")
-    why = lapsed(config, action, req)
+    why = lapsed(config, action, req, now)
     if why:
         operations.withdraw_pending(session, action.id, why, now)
         raise Lapsed(f"this request was withdrawn: {why}; nothing else changed")
@@ -123,7 +134,7 @@ def lapse_all(session: Session, config, now: dt.datetime) -> int:
     count = 0
     for req in session.exec(select(ExtensionRequest).where(ExtensionRequest.state == ExtensionState.PENDING)).all():
         action = session.get(Action, req.action_id)
-        why = lapsed(config, action, req) if action is not None else "the action is gone"
+        why = lapsed(config, action, req, now) if action is not None else "the action is gone"
         if why:
             req.state, req.decided_at, req.decided_note = ExtensionState.WITHDRAWN, now, f"withdrawn: {why}"
             count += 1

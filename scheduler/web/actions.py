@@ -130,6 +130,8 @@ def _render(web, s, csrf, action, role, recipient, notice=None, kind="", status=
     tz = (plan.policy if plan else cfg.default_policy).tz
     today = web.now().astimezone(tz).date()
     pending = extensions.pending_for(s, action.id)
+    if pending is not None and extensions.lapsed(cfg, action, pending, web.now()):
+        pending = None  # lapsed: asking again withdraws it (a GET changes nothing)
     owner = cfg.owners.get(action.owner_id)
     approver = approver_of(cfg, action.plan_id, action.owner_id, owner.email if owner else None)
     is_open = action.status not in CLOSED

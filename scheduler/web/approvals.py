@@ -34,8 +34,8 @@ def _load(web, s, claims: Claims, lock: bool = False):
     if lock:
         s.refresh(req)  # another decision may have landed while this one waited for the lock
     if too_old(web, claims, action.plan_id):
-        return message("This link has expired", "Links in emails work for a limited time; the owner can ask "
-                       "again from their own page if the request still matters.", 410)  # fmt: skip
+        return message("This link has expired", "Links in emails work for a limited time, and a request not "
+                       "decided by then lapses: the owner can ask again from their own page.", 410)  # fmt: skip
     return req, action
 
 

@@ -249,3 +249,32 @@ def test_while_it_waits_the_owner_cannot_ask_for_more_time_or_complete_again(web
     assert asked.status_code == 400 and "awaiting verification, so its date cannot move" in asked.text
     with app.session() as s:
         assert s.execute(sa.text("SELECT count(*) FROM extension_request")).scalar() == 0
+
+
+def test_an_upload_that_trickles_in_is_cut_off_with_408(web, monkeypatch):
+    import asyncio
+
+    from scheduler.web import guard
+
+    client, app, _ = web
+    monkeypatch.setattr(guard, "BODY_SECONDS", 0.2)
+    monkeypatch.setattr(guard, "BODY_BYTES_PER_S", 1e12)  # the deadline is BODY_SECONDS alone
+    path = link(app).replace("/a/", "/e/")
+    read, status = [0], []
+    scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "headers": [(b"content-type", b"multipart/form-data; boundary=B"), (b"content-length", b"9000")],
+             "http_version": "1.1", "scheme": "http", "server": ("t", 80), "client": ("c", 1), "root_path": ""}  # fmt: skip
+
+    async def receive():
+        await asyncio.sleep(0.05)
+        read[0] += 1
+        body = b'--B\r\nContent-Disposition: form-data; name="note"\r\n\r\n' if read[0] == 1 else b"a"
+        return {"type": "http.request", "body": body, "more_body": read[0] < 1000}
+
+    async def send(event):
+        if event["type"] == "http.response.start":
+            status.append(event["status"])
+
+    asyncio.run(client.app(scope, receive, send))
+    assert status == [408] and read[0] < 10, (status, read)
+    assert status_of(app) == "open"

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from scheduler.store.evidence import Upload, attach
 from scheduler.store.models import Action, ActionEvent, Notice, Owner
-from scheduler.store.operations import InputError, set_status
+from scheduler.store.operations import InputError, refuse_closed, set_status
 from scheduler.store.states import ActionStatus, NoticeState, Track
 
 AWAITING = ActionStatus.AWAITING_VERIFICATION
@@ -39,6 +39,7 @@ def complete(session: Session, action: Action, note: str | None, by: str, now: d
     """Record the owner's completion with its note and evidence; return the new status:
     `awaiting_verification`, or `complete` at once when the plan's verification is `none`."""
     note = (note or "").strip()
+    refuse_closed(action)
     if action.status == AWAITING:
         raise InputError(f"{_key(action)} is already awaiting verification; the administrator verifies it "
                          "or returns it")  # fmt: skip

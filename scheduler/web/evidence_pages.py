@@ -90,7 +90,7 @@ def _apply(web, claims, token, csrf, request, fields: dict, uploads: list):
     from scheduler.web import actions  # it imports this module for the page's context
 
     with web.session() as s:
-        loaded = actions._load(web, s, claims, token, csrf)
+        loaded = actions._load(web, s, claims, token, csrf, lock=True)
         if not isinstance(loaded, tuple):
             return loaded
         action, role = loaded

@@ -40,7 +40,8 @@ def complete(web, s, action, recipient, form, now, outbox) -> str:
     """The completion form without files (the page's form with files posts to /e/, evidence_pages)."""
     plan = web.config.plans.get(action.plan_id)
     links = [text(form, "evidence")] if text(form, "evidence") else []
-    status = verification.complete(s, action, text(form), by(recipient), now,
+    note = text(form) + (f" Evidence: {links[0]}" if links and text(form) else "")  # shown as a link on the page
+    status = verification.complete(s, action, note, by(recipient), now,
                                    plan.verification if plan else "administrator", [], links)  # fmt: skip
     s.flush()
     confirm(s, action, recipient, outbox)

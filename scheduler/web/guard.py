@@ -2,14 +2,18 @@
 
 `BodyLimit` refuses a body over its route's cap with 413 before anything parses it: at once when
 Content-Length says so, else as soon as the bytes read pass the cap (so memory stays bounded
-whatever is sent). Form routes take `FORM_BODY_BYTES`; a route that takes files registers its own
-larger cap with `body_limit(prefix, bytes)`. `read_form` then parses at most a few bounded fields.
+whatever is sent), and with 408 when the body does not arrive within its deadline (a client that
+trickles bytes must not hold a connection for ever; slow *headers* are a reverse proxy's to cut
+off, see README "Security"). Form routes take `FORM_BODY_BYTES`; a route that takes files registers its own
+larger cap with `body_limit(prefix, bytes, streamed=True)`: its body is passed on as it arrives (the
+handler spools files to disk), never buffered here, under the same deadline. `read_form` then parses at most a few bounded fields.
 `SecurityHeaders` adds the headers every response carries (pages set them too, so the 500 page,
 which Starlette renders outside the middleware, has them).
 """
 
 from __future__ import annotations
 
+import anyio
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 
@@ -18,6 +22,8 @@ from scheduler.web.pages import SECURITY_HEADERS, message
 FORM_BODY_BYTES = 16 * 1024  # the largest form (three notes of 2,000 characters) with room to spare
 FORM_FIELDS = 8
 FIELD_BYTES = 4096
+BODY_SECONDS = 30.0  # a form's whole body arrives within this; a larger cap gets longer (BODY_BYTES_PER_S)
+BODY_BYTES_PER_S = 50_000
 _ROUTE_LIMITS: dict[str, int] = {}  # path prefix -> bytes, for routes that take more (file uploads)
 
 
@@ -53,17 +59,20 @@ class BodyLimit:
             return await _too_large(cap)(scope, receive, send)
         if any(scope["path"].startswith(p) for p in _STREAMED):
             return await self.app(scope, _counted(receive, int(length)), send)
-        chunks, total = [], 0
-        while True:
-            event = await receive()
-            if event["type"] == "http.disconnect":
-                return
-            chunks.append(event.get("body", b""))
-            total += len(chunks[-1])
-            if total > cap:
-                return await _too_large(cap)(scope, receive, send)
-            if not event.get("more_body"):
-                break
+        chunks, total, complete = [], 0, False
+        with anyio.move_on_after(BODY_SECONDS + cap / BODY_BYTES_PER_S):
+            while not complete:
+                event = await receive()
+                if event["type"] == "http.disconnect":
+                    return
+                chunks.append(event.get("body", b""))
+                total += len(chunks[-1])
+                if total > cap:
+                    return await _too_large(cap)(scope, receive, send)
+                complete = not event.get("more_body")
+        if not complete:
+            return await message("This took too long", "The form arrived too slowly and was not saved. Check "
+                                 "your connection, go back and try again.", 408)(scope, receive, send)  # fmt: skip
         body, given = b"".join(chunks), False
 
         async def replay():
@@ -78,18 +87,21 @@ class BodyLimit:
 
 def _counted(receive, declared: int):
     """Return `receive` passing the body on as it arrives, cut at the declared Content-Length (which
-    was checked against the cap), so a client cannot send more than it announced."""
-    seen = 0
+    was checked against the cap), so a client cannot send more than it announced, and cut off when it
+    trickles in slower than the deadline a form of that size gets (the handler answers 408)."""
+    seen, deadline = 0, anyio.current_time() + BODY_SECONDS + declared / BODY_BYTES_PER_S
 
     async def wrapped():
         nonlocal seen
-        event = await receive()
-        if event["type"] == "http.request":
-            body = event.get("body", b"")
-            if seen + len(body) > declared:
-                return {"type": "http.disconnect"}
-            seen += len(body)
-        return event
+        with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
+            event = await receive()
+            if event["type"] == "http.request":
+                body = event.get("body", b"")
+                if seen + len(body) > declared:
+                    return {"type": "http.disconnect"}
+                seen += len(body)
+            return event
+        return {"type": "http.disconnect"}  # too slow
 
     return wrapped
 

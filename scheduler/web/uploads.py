@@ -13,7 +13,7 @@ import hashlib
 
 from starlette.concurrency import run_in_threadpool
 from starlette.formparsers import MultiPartException, MultiPartParser
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from scheduler.store.evidence import CHUNK, Upload
 from scheduler.store.sniff import safe_name
@@ -81,6 +81,8 @@ async def read_upload(request: Request, max_bytes: int, max_files: int) -> tuple
         raise UploadProblem(exc.args[0], exc.status) from None
     except MultiPartException as exc:
         raise UploadProblem(f"the form could not be read ({exc})") from None
+    except ClientDisconnect:  # cut off: it trickled in too slowly, or sent more than it announced
+        raise UploadProblem("the upload arrived too slowly or was cut off; try again", 408) from None
     fields, files = {}, []
     for key, value in form.multi_items():
         if isinstance(value, str):

@@ -159,6 +159,10 @@ def test_the_administrator_returns_with_a_reason_that_the_owner_is_emailed(smtp_
     assert status_of(app) == "in_progress"
     (msg,) = [m for rcpts, m in smtp_env.parsed() if OWNER in rcpts and "returned" in m["Subject"]]
     assert "Reason:  the audit covers one team only" in msg.get_body(("plain",)).get_content()
+    page = client.get(link(app)).text  # the owner's page says it in plain words
+    assert ("Returned by Performance and Quality Assurance Manager (on the web page), not verified yet: the audit "
+            "covers one team only") in page  # fmt: skip
+    assert "why it was returned" in page
 
 
 def test_managers_download_the_evidence_pack_from_the_dashboard(web):

@@ -54,10 +54,10 @@ def _send(app, plan_id, since_at) -> int:
         raise BadInput(f"--send: no summary_recipients in plan(s) {', '.join(plans)}; add "
                        "`summary_recipients: [OWNER_ID or email, ...]` to the plan file")  # fmt: skip
     results = send_summaries(app.engine, app.config, app.renderer, app.transport(), app.now, plans, since_at)
-    for plan, outcome, message_id in results:
-        to = ", ".join(app.config.plans[plan].summary_recipients)
-        click.echo(f"summary {plan}: {outcome} to {to} ({message_id})")
-    return 0 if all(outcome == "sent" for _, outcome, _ in results) else 1
+    for r in results:  # one line per recipient: each is its own message, sent, retried or failed
+        detail = f" ({r.message_id})" if r.message_id else ""
+        click.echo(f"summary {r.plan} to {r.recipient}: {r.outcome}{detail}" + (f": {r.error}" if r.error else ""))
+    return 0 if all(r.outcome in ("sent", "already sent") for r in results) else 1
 
 
 @click.command("health")

@@ -45,8 +45,14 @@ class PlanSummary:
         return [r for r in self.rows if r.rag == "due soon"]
 
 
-def last_summary_at(session: Session, plan_id: str) -> dt.datetime | None:
+def last_summary_at(session: Session, plan_id: str, before: dt.datetime | None = None,
+                    detail: str | None = None) -> dt.datetime | None:
+    """Return when the plan's latest summary (before `before`; of stage `detail`) was first sent."""
     stmt = select(ServiceEvent).where(ServiceEvent.kind == "summary", ServiceEvent.plan_id == plan_id)
+    if before is not None:
+        stmt = stmt.where(ServiceEvent.at < before)
+    if detail is not None:
+        stmt = stmt.where(ServiceEvent.detail == detail)
     row = session.exec(stmt.order_by(ServiceEvent.at.desc())).first()
     return row.at if row else None
 

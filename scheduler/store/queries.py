@@ -129,9 +129,13 @@ def in_flight_rows(s: Session, run_id: str) -> list[tuple[Notice, RunLease | Non
 
 def has_due_retry(engine, now: dt.datetime) -> bool:
     """Return True when some notice waits for a retry whose time has come."""
+    from scheduler.store.models import PlanNotice
+
     with db.session(engine) as s:
         stmt = select(Notice.id).where(Notice.state == NoticeState.RETRY, Notice.next_attempt_at <= now)
-        return s.exec(stmt).first() is not None
+        plan_level = select(PlanNotice.id).where(PlanNotice.state == NoticeState.RETRY,
+                                                 PlanNotice.next_attempt_at <= now)  # fmt: skip
+        return s.exec(stmt).first() is not None or s.exec(plan_level).first() is not None
 
 
 def start_lease(engine, run_id: str, host: str, pid: int, wall_now: float, seconds: float) -> None:

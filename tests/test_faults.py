@@ -62,27 +62,52 @@ def run(cli, when):
     return cli("run", "--once", "--now", when)
 
 
-def test_a_drop_after_the_end_of_data_is_unknown_never_resent_until_an_admin_says(cli, faulty):
+def test_a_drop_after_the_end_of_data_is_unknown_never_resent_until_an_admin_says(cli, faulty, monkeypatch):
+    """The breaker: the first message's answer is lost after DATA, so it is `unknown` and the run stops
+    delivering to that relay (one log line says why); the rest stay `pending` and the next run sends
+    them normally; the one in doubt is never resent by itself."""
+    monkeypatch.setenv("SMTP_CONNECTIONS", "1")
     cli("sync", "--now", "2009-11-24T08:00")
     faulty.mode = "drop-after-data"
     first = run(cli, "2009-11-24T09:00")
     assert first.exit_code == 1
     assert "in doubt (unknown: check, then `reminders resend`)" in first.output
-    assert len(faulty.accepted) == 9, "the server got every message"
+    assert len(faulty.accepted) == 1, "the breaker stopped the run after the first message in doubt"
     got = states(cli)
-    assert {s for s, _, _ in got.values()} == {"unknown"} and len(got) == 12
-    assert "! 12 notice(s) in doubt (may have arrived): check, then `reminders resend ID`" in cli("status").output
-    assert "SG1 assigned to contact-centre-manager@example.org: in doubt (notice" in cli("summary", "--now", "2009-11-25T10:00").output
-    lines = [x for x in first.output.splitlines() if " notice plan=" in x]  # one log line per notice
-    assert len(lines) == 12 and all("outcome=unknown" in x for x in lines)
+    doubt = {k for k, (s, _, _) in got.items() if s == "unknown"}
+    assert len(got) == 12 and {s for k, (s, _, _) in got.items() if k not in doubt} == {"pending"}
+    assert f"{12 - len(doubt)} left for the next run" in first.output
+    assert first.output.count("delivery stopped: breaker: the relay smtp:127.0.0.1:") == 2  # the log, the CLI
+    n = len(doubt)
+    assert f"! {n} notice(s) in doubt (may have arrived): check, then `reminders resend ID`" in cli("status").output
+    ref, stage = sorted(doubt)[0]
+    assert f"{ref} {stage} to " in cli("summary", "--now", "2009-11-25T10:00").output
+    lines = [x for x in first.output.splitlines() if " notice plan=" in x]  # one log line per notice handled
+    assert len(lines) == n and all("outcome=unknown" in x for x in lines)
     faulty.mode = "ok"
-    assert run(cli, "2009-11-24T15:00").exit_code == 0
-    assert len(faulty.accepted) == 9, "nothing in doubt is resent by itself"
-    sg1 = got[("SG1", "assigned")][2]
-    assert cli("resend", str(sg1), "--by", "pqa", "--now", "2009-11-24T15:20").exit_code == 0
-    assert run(cli, "2009-11-24T15:30").exit_code == 0
-    assert len(faulty.accepted) == 10 and states(cli)[("SG1", "assigned")][0] == "sent"
-    assert cli("resend", str(sg1)).exit_code == 2, "only unknown or failed notices"
+    second = run(cli, "2009-11-24T15:00")
+    assert second.exit_code == 0 and f"{12 - n} recovered from an interrupted run" in second.output
+    assert len(faulty.accepted) == 9, "the rest went; nothing in doubt is resent by itself"
+    assert {k for k, (s, _, _) in states(cli).items() if s != "sent"} == doubt
+    one = got[sorted(doubt)[0]][2]
+    assert cli("resend", str(one), "--by", "pqa", "--now", "2009-11-24T15:20").exit_code == 0
+    assert run(cli, "2009-11-24T15:30").exit_code in (0, 1)
+    assert len(faulty.accepted) == 10 and states(cli)[sorted(doubt)[0]][0] == "sent"
+    assert cli("resend", str(one)).exit_code == 2, "only unknown or failed notices"
+
+
+def test_the_breaker_leaves_at_most_one_message_in_doubt_per_connection(cli, faulty, monkeypatch):
+    monkeypatch.setenv("SMTP_CONNECTIONS", "3")
+    cli("sync", "--now", "2009-11-24T08:00")
+    faulty.mode = "drop-after-data"
+    first = run(cli, "2009-11-24T09:00")
+    assert first.exit_code == 1 and "delivery stopped: breaker" in first.output
+    assert 1 <= len(faulty.accepted) <= 3
+    got = states(cli)
+    assert {s for s, _, _ in got.values()} <= {"unknown", "pending"} and len(got) == 12
+    faulty.mode = "ok"
+    run(cli, "2009-11-24T15:00")
+    assert len(faulty.accepted) == 9, "the others went with the next run, none twice"
 
 
 @pytest.mark.parametrize("mode", ["drop-before-data", "451-rcpt", "451-data"])

@@ -26,6 +26,10 @@ HINTS = {
     "SMTP_TIMEOUT": "seconds, a number above 0 and at most 600, e.g. SMTP_TIMEOUT=30",
     "SMTP_SEND_DEADLINE": "seconds one message may take in all, above 0 and at most 3600 (default 60)",
     "RUN_DEADLINE": "seconds a run may deliver for, above 0 and at most 86400 (default 1800)",
+    "SMTP_CONNECTIONS": "parallel connections to the relay, a whole number from 1 to 20 (default 3; "
+                        "Exchange Online allows 3)",
+    "SMTP_MAX_PER_MINUTE": "the relay's limit in messages a minute, a number above 0 (e.g. 30 for Exchange "
+                           "Online); leave unset for none",
     "MAIL_FROM": "one address, e.g. MAIL_FROM='Reminders <reminders@council.example.org>'",
     "LOG_FORMAT": "use text or json",
     "BASE_URL": "the web app's public address, e.g. BASE_URL=https://reminders.council.example.org",
@@ -66,6 +70,9 @@ class Settings(BaseSettings):
     smtp_timeout: float = Field(30.0, gt=0, le=600, validation_alias=AliasChoices("SMTP_TIMEOUT"))
     smtp_send_deadline: float = Field(60.0, gt=0, le=3600, validation_alias=AliasChoices("SMTP_SEND_DEADLINE"))
     run_deadline: float = Field(1800.0, gt=0, le=86400, validation_alias=AliasChoices("RUN_DEADLINE"))
+    smtp_connections: int = Field(3, ge=1, le=20, validation_alias=AliasChoices("SMTP_CONNECTIONS"))
+    smtp_max_per_minute: float | None = Field(None, gt=0, le=100000,
+                                              validation_alias=AliasChoices("SMTP_MAX_PER_MINUTE"))  # fmt: skip
     mail_from: str = Field(DEFAULT_MAIL_FROM, validation_alias=AliasChoices("MAIL_FROM"))
     log_format: Literal["text", "json"] = Field("text", validation_alias=AliasChoices("LOG_FORMAT"))
     base_url: str | None = Field(None, validation_alias=AliasChoices("BASE_URL"))

@@ -318,3 +318,125 @@ def test_a_connection_that_fails_to_open_leaves_no_deadline_thread_behind():
             break
         threading.Event().wait(0.02)
     assert left == set()
+
+
+class Throttling:
+    """aiosmtpd handler of a hosted relay's limits: `too_many` refuses every connection after the
+    first `too_many` with 432 4.3.2; `mail_answers` are answered to the next MAIL FROMs in turn
+    (None: accept)."""
+
+    def __init__(self):
+        self.accepted: list[tuple] = []  # (peer, content)
+        self.peers: list = []
+        self.too_many: int | None = None
+        self.mail_answers: list = []
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if session.peer not in self.peers:
+            self.peers.append(session.peer)
+        if self.too_many is not None and self.peers.index(session.peer) >= self.too_many:
+            return "432 4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending"
+        answer = self.mail_answers.pop(0) if self.mail_answers else None
+        if answer:
+            return answer
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.accepted.append((session.peer, envelope.content))
+        return "250 accepted"
+
+
+@pytest.fixture
+def relay(env, monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    handler = Throttling()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    for k, v in {"EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port),
+                 "SMTP_SECURITY": "none", "SMTP_TIMEOUT": "5", "SMTP_SEND_DEADLINE": "3"}.items():  # fmt: skip
+        monkeypatch.setenv(k, v)
+    yield handler
+    controller.stop()
+
+
+def test_432_too_many_connections_drops_one_and_the_others_deliver_everything_once(cli, relay, monkeypatch):
+    monkeypatch.setenv("SMTP_CONNECTIONS", "3")
+    relay.too_many = 2
+    cli("sync", "--now", "2009-11-24T08:00")
+    result = run(cli, "2009-11-24T09:00")
+    assert result.exit_code == 0 and "12 notice(s) sent in 9 message(s)" in result.output
+    assert len(relay.accepted) == 9 and len({p for p, _ in relay.accepted}) == 2
+    assert {(s, a) for s, a, _ in states(cli).values()} == {("sent", 1)}, "the 432 burned no attempt"
+
+
+def test_421_rate_limit_slows_the_pace_and_burns_no_attempt(cli, relay, monkeypatch):
+    from scheduler.engine import pacing
+
+    monkeypatch.setattr(pacing, "FIRST_GAP", 0.01)  # the pace after a "slow down", kept short here
+    monkeypatch.setenv("SMTP_CONNECTIONS", "1")
+    relay.mail_answers = [None, "421 4.7.0 Too many messages, rate limit exceeded", None]
+    cli("sync", "--now", "2009-11-24T08:00")
+    result = run(cli, "2009-11-24T09:00")
+    assert result.exit_code == 0 and "12 notice(s) sent in 9 message(s)" in result.output
+    assert "the relay asked to slow down 1 time(s)" in result.output
+    assert len(relay.accepted) == 9
+    assert {(s, a) for s, a, _ in states(cli).values()} == {("sent", 1)}
+
+
+def test_554_daily_limit_stops_the_run_leaving_the_rest_pending_not_failed(cli, relay, monkeypatch):
+    monkeypatch.setenv("SMTP_CONNECTIONS", "1")
+    quota = "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException"
+    relay.mail_answers = [None, None, None, quota, quota]
+    cli("sync", "--now", "2009-11-24T08:00")
+    result = run(cli, "2009-11-24T09:00")
+    assert len(relay.accepted) == 3
+    assert "delivery stopped: the relay is not accepting more now (SMTP 554 5.2.0" in result.output
+    got = states(cli)
+    waiting = {k for k, (s, a, _) in got.items() if (s, a) == ("pending", 0)}
+    assert waiting and {s for k, (s, _, _) in got.items() if k not in waiting} == {"sent"}
+    assert f"{len(waiting)} left for the next run" in result.output and "0 failed" in result.output
+    relay.mail_answers = []
+    assert run(cli, "2009-11-24T15:00").exit_code == 0
+    assert len(relay.accepted) == 9 and {s for s, _, _ in states(cli).values()} == {"sent"}
+
+
+def test_a_pace_that_cannot_finish_before_the_run_deadline_leaves_the_rest_and_says_how_many(cli, relay,
+                                                                                           monkeypatch):  # fmt: skip
+    for k, v in {"SMTP_CONNECTIONS": "2", "SMTP_MAX_PER_MINUTE": "1", "RUN_DEADLINE": "5"}.items():
+        monkeypatch.setenv(k, v)
+    cli("sync", "--now", "2009-11-24T08:00")
+    result = run(cli, "2009-11-24T09:00")
+    assert len(relay.accepted) == 1, "the next slot is a minute away, after the run's deadline"
+    got = states(cli)
+    left = sum(1 for s, a, _ in got.values() if (s, a) == ("pending", 0))
+    assert left == 12 - sum(1 for s, _, _ in got.values() if s == "sent") and left >= 8
+    assert f"{left} left for the next run; delivery stopped: at 1 a minute (SMTP_MAX_PER_MINUTE=1)" in result.output
+
+
+def test_connections_share_the_work_and_keep_each_recipients_messages_on_one_connection(cli, relay, config_dir,
+                                                                                         monkeypatch):  # fmt: skip
+    policy = config_dir / "policy.yaml"
+    policy.write_text(policy.read_text().replace("digest: true", "digest: false"))
+    monkeypatch.setenv("SMTP_CONNECTIONS", "3")
+    cli("sync", "--now", "2009-11-24T08:00")
+    assert run(cli, "2009-11-24T09:00").exit_code == 0
+    assert len(relay.accepted) == 12 and len({p for p, _ in relay.accepted}) == 3
+    by_recipient: dict = {}
+    for peer, content in relay.accepted:
+        to = next(x for x in content.decode().splitlines() if x.startswith("To: "))
+        by_recipient.setdefault(to, set()).add(peer)
+    assert max(len(p) for p in by_recipient.values()) == 1 and len(by_recipient) < 12
+
+
+def test_two_runners_reserving_slots_in_one_pace_never_come_closer_than_the_limit(db_url):
+    from scheduler.engine.pacing import Pace
+    from scheduler.store import db
+
+    engine = db.make_engine(db_url)
+    db.upgrade(engine)
+    a, b = (Pace(engine, "smtp:relay", 120, float("inf")) for _ in range(2))  # two replicas, 0.5 s apart
+    slots = sorted(p._take() for p in [a, b] * 6)
+    engine.dispose()
+    assert all(later - earlier >= 0.5 - 1e-6 for earlier, later in zip(slots, slots[1:], strict=False))

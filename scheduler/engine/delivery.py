@@ -183,7 +183,7 @@ def _wait_for_slot(run: Run) -> bool:
     wait = run.pace.reserve()
     if wait is None:
         limit = getattr(run.ctx.transport, "max_per_minute", None)
-        run.halt(f"at {run.pace.per_minute():.0f} a minute (SMTP_MAX_PER_MINUTE={limit or 'unset'}) the rest "
+        run.halt(f"at {run.pace.per_minute():.0f} a minute (SMTP_MAX_PER_MINUTE={f'{limit:g}' if limit else 'unset'}) the rest "
                  "cannot go before RUN_DEADLINE; they wait for the next run")  # fmt: skip
         return False
     end = time.monotonic() + wait

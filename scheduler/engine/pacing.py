@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from scheduler.store.models import SendPace
 
 SLOWEST = 60.0  # seconds between messages at most, however often the relay says "rate limit"
+FIRST_GAP = 1.0  # seconds between messages after the first "slow down" when no limit was set
 
 
 class Pace:
@@ -50,7 +51,7 @@ class Pace:
     def slow(self) -> None:
         """The relay said it is throttling: double the gap between messages (at least 1 s)."""
         with self._lock:
-            self.interval = min(max(self.interval * 2, 1.0), SLOWEST)
+            self.interval = min(max(self.interval * 2, FIRST_GAP), SLOWEST)
             self.slowed += 1
 
     def per_minute(self) -> float:

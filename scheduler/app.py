@@ -147,9 +147,12 @@ class App:
 
     def transport(self, outbox: Path | None = None):
         """Return a new transport as the settings ask (`outbox` forces the file backend)."""
-        from scheduler.mail.transport import make_transport
+        from scheduler.mail.transport import OutboxNotWritable, make_transport
 
-        return make_transport(self.settings, outbox)
+        try:
+            return make_transport(self.settings, outbox)
+        except OutboxNotWritable as exc:  # a setting: exit 2 before anything is claimed
+            raise BadSetup(str(exc)) from None
 
     def today_for(self, plan_id: str) -> dt.date:
         """Local date of `now` in the plan's timezone (the default policy's when unknown)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from scheduler.config.fields import Fields
 from scheduler.config.files import fingerprint, plan_paths
-from scheduler.config.limits import MAX_MONTHS
+from scheduler.config.limits import MAX_MONTHS, MAX_NAME, MAX_TITLE
 from scheduler.config.model import (
     DEFAULT_POLICY,
     ActionConfig,
@@ -76,7 +76,7 @@ def _owner_entries(f: Fields, items) -> tuple[dict[str, Owner], dict[str, int | 
         if not f.mapping(item, p, OWNER_KEYS, required={"id", "name", "email"}, line=items.line_of(i)):
             continue
         oid = f.slug(item, "id", p)
-        name = f.text(item, "name", p, single_line=True)
+        name = f.text(item, "name", p, single_line=True, most=MAX_NAME)
         email = f.email(item, "email", p)
         manager = f.slug(item, "manager", p, required=False)
         if oid is None:
@@ -146,7 +146,7 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
         return None
     before = len(problems)
     plan_id = f.slug(doc, "id", "")
-    title = f.text(doc, "title", "")
+    title = f.text(doc, "title", "", most=MAX_TITLE)
     report_date = f.date(doc, "report_date", "")
     contact = f.slug(doc, "escalation_contact", "", required=False)
     if contact is not None and contact not in owners:
@@ -220,9 +220,9 @@ def _load_action(f: Fields, item, p, line, owners, ref_lines, report_date) -> Ac
         if not f.mapping(item, p, ACTION_KEYS, required={"ref", "title", "owner"}, line=line):
             return None
         ref = f.ref(item, "ref", p)
-        a_title = f.text(item, "title", p)
+        a_title = f.text(item, "title", p, most=MAX_TITLE)
         response = f.text(item, "response", p, required=False)
-        area = f.text(item, "area", p, required=False, single_line=True)
+        area = f.text(item, "area", p, required=False, single_line=True, most=MAX_NAME)
         owner = f.slug(item, "owner", p)
         if owner == PLACEHOLDER_OWNER:
             f.error(item, "owner", p, f"{ref or 'this action'} has no owner yet (the import placeholder "

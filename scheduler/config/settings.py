@@ -19,7 +19,13 @@ DEFAULT_MAIL_FROM = "Improvement plan reminders <reminders@example.org>"
 
 # The allowed values of each variable, for error messages.
 HINTS = {
-    "DATABASE_URL": "e.g. sqlite:///data/reminders.db or postgresql+psycopg://user@host/db",
+    "DATABASE_URL": "use sqlite:///path/to/file.db (e.g. sqlite:///data/reminders.db) or "
+                    "postgresql+psycopg://user:password@host:5432/dbname (postgresql:// and postgres:// "
+                    "are read as the same)",
+    "TEMPLATES_DIR": "a folder of email templates that exists (leave unset for the shipped ones)",
+    "SMTP_HOST": "the mail server's host name, e.g. SMTP_HOST=smtp.office365.com",
+    "SMTP_USERNAME": "the login name at the mail server, on one line",
+    "SMTP_PASSWORD": "the password at the mail server, on one line",
     "EMAIL_BACKEND": "use smtp or file",
     "SMTP_PORT": "a port number from 1 to 65535, e.g. SMTP_PORT=587",
     "SMTP_SECURITY": "use starttls, ssl or none",
@@ -83,6 +89,37 @@ class Settings(BaseSettings):
     def _lower(cls, value):
         return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("smtp_host", "smtp_username", "smtp_password", "base_url", "database_url", mode="before")
+    @classmethod
+    def _one_line(cls, value):
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str) and any(ord(c) < 32 or ord(c) == 127 for c in text):
+            raise ValueError("contains a control character (a line break?): it would end up in a protocol line")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+
+        try:
+            url = make_url(value)
+        except Exception:
+            raise ValueError("is not a database URL") from None
+        if url.drivername in ("sqlite", "sqlite+pysqlite"):
+            return value
+        if url.drivername in ("postgres", "postgresql", "postgresql+psycopg"):  # psycopg 3 is the driver shipped
+            return value if url.drivername == "postgresql+psycopg" else (
+                url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))  # fmt: skip
+        raise ValueError(f"{url.drivername!r} is not a supported database")
+
+    @field_validator("templates_dir")
+    @classmethod
+    def _templates_exist(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("no such folder")
+        return value
+
     @field_validator("mail_from")
     @classmethod
     def _one_address(cls, value: str) -> str:
@@ -140,6 +177,8 @@ def _describe(error: dict) -> str:
     if not name:  # a rule across variables: its message names them
         return message
     shown = "***" if name in ("SMTP_PASSWORD", "SECRET_KEY") else repr(value)
+    if name == "DATABASE_URL" and isinstance(value, str):
+        shown = repr(redact_url(value)) if "://" in value else shown
     return f"{name}={shown}: {message}; {HINTS.get(name, 'see .env.example')}"
 
 def load_settings(env_file: str | None = ".env") -> Settings:

@@ -240,10 +240,27 @@ def _text(value) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
+class OutboxNotWritable(ValueError):
+    """The file backend's folder cannot be written: a setting to fix before anything is claimed."""
+
+
+def writable_outbox(directory: Path) -> Path:
+    """Return `directory`, created if needed, or raise OutboxNotWritable saying why."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise OutboxNotWritable(f"OUTBOX_DIR={str(directory)!r}: cannot write there ({exc.strerror or exc}); "
+                                "point it at a folder this user may write to") from None  # fmt: skip
+    return directory
+
+
 def make_transport(settings, outbox: Path | None = None):
-    """Return the transport the settings ask for (`outbox` forces the file backend)."""
+    """Return the transport the settings ask for (`outbox` forces the file backend); raise
+    OutboxNotWritable when the file backend's folder cannot be written."""
     if outbox is not None or settings.email_backend == "file":
-        return FileTransport(outbox or settings.outbox_dir)
+        return FileTransport(writable_outbox(Path(outbox or settings.outbox_dir)))
     return SmtpTransport(settings.smtp_host, settings.smtp_port, settings.smtp_security,
                          settings.smtp_username, settings.password(), settings.smtp_timeout,
                          settings.smtp_send_deadline, settings.smtp_connections,

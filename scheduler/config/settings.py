@@ -100,18 +100,15 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        from sqlalchemy.engine import make_url
-
-        try:
-            url = make_url(value)
-        except Exception:
-            raise ValueError("is not a database URL") from None
-        if url.drivername in ("sqlite", "sqlite+pysqlite"):
+        # Read the scheme by hand: `validate` must not import SQLAlchemy just to check a setting.
+        scheme, sep, rest = value.partition("://")
+        if not sep or not re.match(r"^[a-z][a-z0-9+]*$", scheme) or not rest:
+            raise ValueError("is not a database URL")
+        if scheme in ("sqlite", "sqlite+pysqlite"):
             return value
-        if url.drivername in ("postgres", "postgresql", "postgresql+psycopg"):  # psycopg 3 is the driver shipped
-            return value if url.drivername == "postgresql+psycopg" else (
-                url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))  # fmt: skip
-        raise ValueError(f"{url.drivername!r} is not a supported database")
+        if scheme in ("postgres", "postgresql", "postgresql+psycopg"):  # psycopg 3 is the driver shipped
+            return f"postgresql+psycopg://{rest}"
+        raise ValueError(f"{scheme.split('+')[0]!r} is not a supported database")
 
     @field_validator("templates_dir")
     @classmethod

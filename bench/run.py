@@ -115,9 +115,34 @@ def main() -> None:
                      "into memory) in a loop over one connection to the same sink. Delivery figures are medians of "
                      f"{rounds} round(s), raw and product alternately.")  # fmt: skip
         notes.append(f"`reminders --help`: {help_s:.2f} s wall, {help_rss:.0f} MB; `python -c pass`: {pass_s:.2f} s.")
+        if not a.quick:
+            lines += ["", *relay_table()]
+            notes.append(f"Relays: a database of 10,000 actions with {RELAY_DUE} due (one message per owner), sent "
+                         "to an aiosmtpd sink in another process that waits 20 ms or 100 ms per message (asyncio: "
+                         "connections do not wait for each other), by the product at SMTP_CONNECTIONS 1 and 4 and "
+                         "by raw smtplib `send_message` loops over 4 connections (a quarter of the prebuilt "
+                         "messages each, in threads); then at 4 connections with SMTP_MAX_PER_MINUTE=30 against a "
+                         "relay that refuses a 31st message in any 60 s, the run's deadline 45 s.")  # fmt: skip
     finally:
         sink.terminate()
     write(a.out, lines, notes, sizes, a)
+
+
+RELAY_DUE = 200
+
+
+def relay_table() -> list[str]:
+    """Return the table of delivery against slow and rate-limited relays (bench/relay.py)."""
+    from bench_relay import relay_figures
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-relay-"))
+    try:
+        measured(str(REPO / "bench" / "build.py"), str(tmp / "relay.db"), "10000", str(RELAY_DUE))
+        measured(str(REPO / "bench" / "build.py"), "--messages", str(tmp / "relay.db"), str(tmp / "messages.pickle"))
+        figures = relay_figures(tmp / "relay.db", tmp / "messages.pickle", RELAY_DUE)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return ["| relay | figure |", "| --- | --- |", *[row(k, v) for k, v in figures.items()]]
 
 
 def size_figures(n: int, port: int, quick: bool) -> dict:

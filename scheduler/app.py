@@ -62,10 +62,10 @@ class App:
         config of unchanged files (config/cache.py); `validate` always parses afresh."""
         from scheduler.config.cache import load_cached
 
-        def parse(directory):
+        def parse(directory, spill=None):
             from scheduler.config.load import load_config  # not imported when the cache answers
 
-            return load_config(directory)
+            return load_config(directory, spill)
 
         return load_cached(self.config_dir, self.cache_dir if cached else None, parse)
 

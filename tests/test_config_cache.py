@@ -17,9 +17,9 @@ from scheduler.config.model import ConfigErrors
 def parses():
     calls = []
 
-    def parse(directory):
+    def parse(directory, **kw):
         calls.append(directory)
-        return load_config(directory)
+        return load_config(directory, **kw)
 
     return calls, parse
 
@@ -83,7 +83,7 @@ def test_run_and_sync_use_the_cache_and_validate_parses_afresh(cli, env, tmp_pat
     assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
     assert list((tmp_path / "data" / "cache").glob("config-*.pickle"))  # beside the SQLite file
 
-    def no_parse(directory):
+    def no_parse(directory, spill=None):
         raise AssertionError("parsed although the files did not change")
 
     monkeypatch.setattr(load, "load_config", no_parse)

@@ -29,8 +29,8 @@ def summary(app, plan_id, fmt, since, send):
       reminders summary --now 2010-03-15 --format md > board-paper.md
       reminders summary --plan ofsted-2009 --send
     """
-    from scheduler.engine.summary import build_summaries
-    from scheduler.mail.summary_mail import render
+    from scheduler.engine.summary import iter_summaries
+    from scheduler.mail.summary_mail import render_stream
 
     if plan_id and plan_id not in app.config.plans:
         raise BadInput(f"--plan {plan_id!r}: no such plan; known: {', '.join(sorted(app.config.plans))}")
@@ -40,9 +40,9 @@ def summary(app, plan_id, fmt, since, send):
         since_at = dt.datetime.combine(parse_date(since, "--since"), dt.time(0), tzinfo=tz).astimezone(dt.UTC)
     if send:
         raise SystemExit(_send(app, plan_id, since_at))
-    with app.session() as s:
-        summaries = build_summaries(s, app.config, app.now, since_at, plan_id)
-    click.echo(render(summaries, fmt, app.renderer), nl=False)
+    with app.session() as s:  # a plan at a time: a million actions never sit in memory at once
+        for chunk in render_stream(iter_summaries(s, app.config, app.now, since_at, plan_id), fmt, app.renderer):
+            click.echo(chunk, nl=False)
 
 
 def _send(app, plan_id, since_at) -> int:

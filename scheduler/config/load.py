@@ -23,7 +23,7 @@ from scheduler.config.model import (
 )
 from scheduler.config.policy import check_policy
 from scheduler.config.report_parse import PLACEHOLDER_OWNER
-from scheduler.config.yamlload import LineDict, YamlProblem, load_yaml
+from scheduler.config.yamlload import YamlProblem, load_yaml
 
 OWNER_KEYS = {"id", "name", "email", "manager"}
 PLAN_KEYS = {
@@ -33,9 +33,9 @@ PLAN_KEYS = {
 ACTION_KEYS = {"ref", "title", "response", "area", "owner", "timescale_months", "due"}
 
 
-def _read(path: Path, rel: str, problems: list[Problem]):
+def _read(path: Path, rel: str, problems: list[Problem], on_item=None, key=None):
     try:
-        return load_yaml(path)
+        return load_yaml(path, on_item, key)
     except YamlProblem as exc:
         problems.append(Problem(rel, "", exc.message, exc.line, "fix the YAML syntax"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -54,56 +54,60 @@ def _load_owners(directory: Path, problems: list[Problem]) -> dict[str, Owner]:
     if not path.exists():
         problems.append(Problem(rel, "", "file not found", None, f"create {path} with an `owners:` list"))
         return {}
-    doc = _read(path, rel, problems)
+    f = Fields(rel, problems)
+    seen = _Owners(f)
+    doc = _read(path, rel, problems, seen.entry, "owners")  # an owner at a time (100,000 at 1M actions)
     if doc is None:
         return {}
-    f = Fields(rel, problems)
     if not f.mapping(doc, "", {"owners"}, required={"owners"}):
         return {}
-    items = f.seq(doc, "owners", "owners", non_empty=True) or []
-    owners, lines = _owner_entries(f, items)
-    _check_managers(f, items, owners, lines)
-    _check_cycles(rel, owners, lines, problems)
-    return owners
+    items = f.seq(doc, "owners", "owners", non_empty=not seen.count)
+    for i, item in enumerate(items or []):  # only when the list was not streamed (not a mapping on top)
+        seen.entry(item, i, items.line_of(i))
+    seen.check_managers()
+    _check_cycles(rel, seen.owners, seen.lines, problems)
+    return seen.owners
 
 
-def _owner_entries(f: Fields, items) -> tuple[dict[str, Owner], dict[str, int | None]]:
-    """Return the owners that have a valid id, and the line of each id."""
-    owners: dict[str, Owner] = {}
-    lines: dict[str, int | None] = {}
-    for i, item in enumerate(items):
-        p = f"owners[{i}]"
-        if not f.mapping(item, p, OWNER_KEYS, required={"id", "name", "email"}, line=items.line_of(i)):
-            continue
+class _Owners:
+    """Checks owners.yaml's entries as the parser completes each one."""
+
+    def __init__(self, f: Fields):
+        self.f, self.count = f, 0
+        self.owners: dict[str, Owner] = {}
+        self.lines: dict[str, int | None] = {}  # the line of each id
+        self.managers: dict[str, tuple[int, int | None]] = {}  # id -> (index, line of its manager key)
+
+    def entry(self, item, i: int, line) -> None:
+        """Record one owner that has a valid id (an owner with a bad name or email still counts as
+        known, so plans naming it get no cascade of "no such owner"; the config is rejected anyway)."""
+        self.count += 1
+        f, p = self.f, f"owners[{i}]"
+        if not f.mapping(item, p, OWNER_KEYS, required={"id", "name", "email"}, line=line):
+            return
         oid = f.slug(item, "id", p)
         name = f.text(item, "name", p, single_line=True, most=MAX_NAME)
         email = f.email(item, "email", p)
         manager = f.slug(item, "manager", p, required=False)
         if oid is None:
-            continue
-        # An owner with a bad name or email still counts as known, so that plans naming it
-        # do not get a cascade of "no such owner" errors (the config is rejected anyway).
-        if oid in owners:
-            f.error(item, "id", p, f"duplicate owner id {oid!r} (first on line {lines[oid]})",
+            return
+        if oid in self.owners:
+            f.error(item, "id", p, f"duplicate owner id {oid!r} (first on line {self.lines[oid]})",
                     "give each owner a unique id")  # fmt: skip
-            continue
-        owners[oid] = Owner(oid, name or "", email or "", manager)
-        lines[oid] = item.line_of("id")
-    return owners, lines
+            return
+        self.owners[oid] = Owner(oid, name or "", email or "", manager)
+        self.lines[oid] = item.line_of("id")
+        if manager is not None:
+            self.managers[oid] = (i, item.line_of("manager"))
 
-
-def _check_managers(f: Fields, items, owners, lines) -> None:
-    for i, item in enumerate(items):
-        if not isinstance(item, LineDict):
-            continue
-        o = owners.get(item.get("id"))
-        if o is None or o.manager is None or lines.get(o.id) != item.line_of("id"):
-            continue
-        if o.manager == o.id:
-            f.error(item, "manager", f"owners[{i}]", f"owner {o.id!r} is their own manager",
-                    "name a different owner, or leave manager out at the top of the chain")  # fmt: skip
-        elif o.manager not in owners:
-            f.error(item, "manager", f"owners[{i}]", f"no such owner {o.manager!r}", _known(owners))
+    def check_managers(self) -> None:
+        for oid, (i, line) in self.managers.items():
+            manager = self.owners[oid].manager
+            if manager == oid:
+                self.f.error_at(line, f"owners[{i}].manager", f"owner {oid!r} is their own manager",
+                                "name a different owner, or leave manager out at the top of the chain")  # fmt: skip
+            elif manager not in self.owners:
+                self.f.error_at(line, f"owners[{i}].manager", f"no such owner {manager!r}", _known(self.owners))
 
 
 def _check_cycles(rel: str, owners, lines, problems: list[Problem]) -> None:
@@ -255,8 +259,12 @@ def _check_escalation_targets(policy: Policy, owners, contact, f: Fields, item, 
             return  # once per action is enough
 
 
-def load_config(directory: Path | str) -> Config:
-    """Return the validated Config in `directory`, or raise ConfigErrors with every problem."""
+def load_config(directory: Path | str, spill=None) -> Config:
+    """Return the validated Config in `directory`, or raise ConfigErrors with every problem.
+
+    Plans are read one file at a time; `spill(plan)`, when given, is called on each valid plan
+    and returns the plan to keep (e.g. its actions written to a cache file, or only counted), so
+    the memory a parse needs follows the largest plan, not the whole config."""
     directory = Path(directory)
     problems: list[Problem] = []
     if not directory.is_dir():
@@ -277,6 +285,8 @@ def load_config(directory: Path | str) -> Config:
         plan = _load_plan(path, rel, owners, base_policy, problems)
         if plan is None:
             continue
+        if spill is not None:
+            plan = spill(plan)
         if plan.id in plans:
             problems.append(Problem(rel, "id", f"duplicate plan id {plan.id!r} (also in "
                                     f"{plans[plan.id].source})", None, "give each plan a unique id"))  # fmt: skip

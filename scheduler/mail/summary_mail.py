@@ -17,6 +17,8 @@ from scheduler.engine.summary import (
     last_summary_at,
     render_csv,
     render_lines,
+    stream_csv,
+    stream_lines,
 )
 from scheduler.store import db
 from scheduler.store.models import ServiceEvent
@@ -37,6 +39,17 @@ def render(summaries: list[PlanSummary], fmt: str, renderer=None) -> str:
         return renderer.template(renderer.html, "summary.html", summaries=summaries, rag_order=RAG_ORDER,
                                  days_text=days_text, rag_colours=RAG_COLOURS)  # fmt: skip
     return render_lines(summaries, md=fmt == "md")
+
+
+def render_stream(summaries, fmt: str, renderer=None):
+    """Yield the summaries (an iterable, read once) as text, md or csv a plan at a time; html
+    (one page) is rendered whole."""
+    if fmt == "csv":
+        yield from stream_csv(summaries)
+    elif fmt == "html":
+        yield render(list(summaries), fmt, renderer)
+    else:
+        yield from stream_lines(summaries, md=fmt == "md")
 
 
 def send_summaries(engine, config, renderer, transport, now: dt.datetime, plan_ids, since=None) -> list:

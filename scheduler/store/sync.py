@@ -19,14 +19,20 @@ from scheduler.store.models import Action, ActionEvent, DueRevision, Owner, Plan
 SYNC_BY = "sync"
 
 
+SHOWN_CHANGES = 1000  # change lines kept for printing; a first sync of a million actions counts the rest
+
+
 @dataclass
 class SyncReport:
-    changes: list[str] = field(default_factory=list)
-    touched_action_ids: set[int] = field(default_factory=set)
+    changes: list[str] = field(default_factory=list)  # the first SHOWN_CHANGES lines
+    total: int = 0  # every change, shown or not
+    touched_action_ids: set[int] = field(default_factory=set)  # existing actions changed (not new ones)
     new_actions: list = field(default_factory=list)
 
     def add(self, text: str) -> None:
-        self.changes.append(text)
+        self.total += 1
+        if len(self.changes) < SHOWN_CHANGES:
+            self.changes.append(text)
 
 
 def _event(session: Session, action: Action, now, kind, frm=None, to=None, note=None, by=SYNC_BY):
@@ -136,7 +142,6 @@ def _insert_new(session: Session, report: SyncReport, now) -> None:
         {"action_id": aid, "at": now, "by": SYNC_BY, "kind": "created", "from_value": None, "to_value": "open",
          "note": f"owner {new['owner_id']}, due {new['config_due']}"}
         for aid, new in zip(ids, report.new_actions, strict=True)])  # fmt: skip
-    report.touched_action_ids.update(ids)
     report.new_actions.clear()
 
 

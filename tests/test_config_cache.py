@@ -104,3 +104,16 @@ def test_cached_actions_are_read_on_first_use_even_after_the_entry_is_replaced(c
     load_cached(config_dir, tmp_path / "cache", parse)
     assert len(calls) == 2 and len(list((tmp_path / "cache").glob("config-*.pickle"))) == 1
     assert tuple(plan.actions) == load_config(config_dir).plans["ofsted-2009"].actions  # read from the open file
+
+
+def test_a_pass_over_every_plan_does_not_keep_the_actions_in_memory(config_dir, tmp_path, parses):
+    """sync and check_withdrawals iterate every plan's actions once: at a million actions, keeping
+    what they read would hold them all. Iterating and counting leave the plan as an offset."""
+    _, parse = parses
+    first = load_cached(config_dir, tmp_path / "cache", parse)  # a parse that spilled into the cache
+    for config in (first, load_cached(config_dir, tmp_path / "cache", parse)):
+        actions = config.plans["ofsted-2009"].actions
+        assert isinstance(actions, LazyActions) and len(actions) == 12
+        assert [a.ref for a in actions][:2] == ["SG1", "SG2"]
+        assert "items" not in vars(actions)
+    assert first == load_config(config_dir)

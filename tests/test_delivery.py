@@ -358,3 +358,29 @@ def test_a_completion_between_claim_and_hand_over_stops_that_notice_and_trims_th
     engine.dispose()
     assert (state, error) == ("superseded", queries.CLOSED_SINCE_CLAIM)
     assert report.count("sent") == 11
+
+
+def test_deliver_now_sends_already_claimed_notices_once_through_the_same_hand_over(cli, config_dir, db_url):
+    """The path the web app uses for a notice it has just queued: claimed rows go out now, are
+    recorded sent, and a second call sends nothing (they are no longer waiting)."""
+    import datetime as dt
+
+    from scheduler.config.load import load_config
+    from scheduler.engine.ledger import SqlLedger
+    from scheduler.engine.pipeline import deliver_now
+    from scheduler.mail.render import Renderer
+    from scheduler.mail.transport import MemoryTransport
+    from scheduler.store import db
+
+    cli("sync", "--now", "2009-11-24T08:00")
+    config, engine = load_config(config_dir), db.make_engine(db_url)
+    now = dt.datetime(2009, 11, 24, 9, 0, tzinfo=dt.UTC)
+    ledger = SqlLedger(engine, config)
+    (claim,) = ledger.claim_many(ledger.select(now)[:1], now, "web-1")
+    ids = [nid for nid, _ in claim.send]
+    transport = MemoryTransport()
+    report = deliver_now(engine, config, Renderer(), transport, ids, now)
+    assert report.count("sent") == len(ids) == 1 and len(transport.sent) == 1
+    again = deliver_now(engine, config, Renderer(), transport, ids, now)
+    engine.dispose()
+    assert again.count("sent") == 0 and len(transport.sent) == 1

@@ -183,9 +183,11 @@ def claim_for_sending(conn, ids: list[int], now: dt.datetime, run_id: str) -> tu
     so two runs never both win one, and a completion since the claim stops the notice); return
     (ids this run won, ids superseded because their action closed). The caller commits before the
     message is handed over."""
-    gone = [nid for (nid,) in conn.execute(_SUPERSEDE_CLOSED, {"b_ids": ids, "b_now": now})]
     won = [nid for (nid,) in conn.execute(_CLAIM, {"b_ids": ids, "b_run": run_id, "b_now": now})]
-    return won, gone
+    if len(won) == len(ids):  # the usual case: one statement per hand-over, as before
+        return won, []
+    rest = sorted(set(ids) - set(won))
+    return won, [nid for (nid,) in conn.execute(_SUPERSEDE_CLOSED, {"b_ids": rest, "b_now": now})]
 
 
 def record_sent(conn, ids: list[int], now: dt.datetime, message_id: str, note: str | None) -> None:

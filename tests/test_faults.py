@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import both_databases, free_port
 
 
 class Faulty:
@@ -430,6 +430,7 @@ def test_connections_share_the_work_and_keep_each_recipients_messages_on_one_con
     assert max(len(p) for p in by_recipient.values()) == 1 and len(by_recipient) < 12
 
 
+@both_databases
 def test_two_runners_reserving_slots_in_one_pace_never_come_closer_than_the_limit(db_url):
     from scheduler.engine.pacing import Pace
     from scheduler.store import db

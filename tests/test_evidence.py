@@ -210,9 +210,9 @@ def test_a_file_of_the_same_name_supersedes_the_earlier_one_which_is_kept(store)
 
 
 @both_databases
-def test_upgrade_from_0005_keeps_complete_actions_complete(db_url):
+def test_upgrade_from_before_evidence_keeps_complete_actions_complete(db_url):
     engine = db.make_engine(db_url)
-    db.upgrade(engine, "0005")
+    db.upgrade(engine, "0009")  # the revision before evidence
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO owner (id, name, email, manager_id, active, updated_at) "
                              "VALUES ('o1', 'Owner', 'o1@example.org', NULL, true, :t)"), {"t": NOW})  # fmt: skip
@@ -225,5 +225,5 @@ def test_upgrade_from_0005_keeps_complete_actions_complete(db_url):
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT status FROM action")).scalar() == "complete"
         assert conn.execute(sa.text("SELECT count(*) FROM evidence")).scalar() == 0
-    assert db.current_revision(engine) == "0007"
+    assert db.current_revision(engine) == "0010"
     engine.dispose()

@@ -18,6 +18,7 @@ from scheduler.cli.common import (
     parse_date,
     with_app,
 )
+from scheduler.config.limits import MAX_NAME, MAX_NOTE, text_problem
 from scheduler.config.text import strip_unsafe
 from scheduler.store.states import ActionStatus
 
@@ -32,13 +33,22 @@ def validate(app):
     Example:
       reminders validate --config config/
     """
+    from dataclasses import replace
+
+    from scheduler.config.load import load_config
     from scheduler.config.model import ConfigErrors
 
+    counted = []
+
+    def count_only(plan):  # validate keeps no actions: memory follows the largest plan file
+        counted.append(len(plan.actions))
+        return replace(plan, actions=())
+
     try:
-        cfg = app.load_config()
+        cfg = load_config(app.config_dir, spill=count_only)
     except ConfigErrors as exc:
         raise BadInput(str(exc)) from None
-    n_actions = sum(len(p.actions) for p in cfg.plans.values())
+    n_actions = sum(counted)
     click.echo(f"config OK: {len(cfg.owners)} owners, {len(cfg.plans)} plan(s), {n_actions} actions "
                f"in {app.config_dir}")  # fmt: skip
 
@@ -156,34 +166,27 @@ def _in_doubt(app) -> None:
 @click.argument("new_status", metavar="STATUS", type=click.Choice([s.value for s in ActionStatus]))
 @click.option("--note", help="Why, e.g. the evidence of completion.")
 @click.option("--by", default=default_by, show_default="your user name", help="Who made the change.")
-@click.option("--evidence", multiple=True, metavar="FILE|URL",
-              help="With awaiting_verification: a file or link the owner gave as evidence (repeatable).")
+@click.option("--evidence", multiple=True, metavar="FILE|URL", help="awaiting_verification: a file or link (repeat).")
 @config_option
 @now_option
 @with_app
 @input_errors
 def set_status(app, ref, new_status, note, by, evidence):
-    """Change an action's status (recorded in its history). `awaiting_verification` records an
-    owner's completion (a note is required; the administrator then verifies it).
+    """Change an action's status (recorded in its history); awaiting_verification: an owner's completion.
 
     \b
     Example:
       reminders set-status ofsted-2009/SG1 complete --note "audit shows all allocated" --by pqa
-      reminders set-status SG1 awaiting_verification --by contact-centre-manager \\
-          --note "all referrals allocated" --evidence audit.pdf
+      reminders set-status SG1 awaiting_verification --by contact-centre-manager --note "done" --evidence a.pdf
     """
+    from scheduler.cli.verify import change_status
     from scheduler.store import operations
 
+    _check_text(("--note", note, MAX_NOTE, False), ("--by", by, MAX_NAME, True))
     with app.session() as session:
         action = operations.resolve_ref(session, ref)
-        if new_status == ActionStatus.AWAITING_VERIFICATION:  # an owner's completion, as the web form records it
-            from scheduler.cli.verify import record_completion
-
-            changed = record_completion(app, session, action, strip_unsafe(note) if note else note, strip_unsafe(by),
-                                  evidence)  # fmt: skip
-        else:
-            changed = operations.set_status(session, action, new_status, strip_unsafe(note) if note else note,
-                                            strip_unsafe(by), app.now)  # fmt: skip
+        changed = change_status(app, session, action, new_status, strip_unsafe(note) if note else note,
+                                strip_unsafe(by), evidence)  # fmt: skip
         _refresh(app, session, action)
         session.commit()
         key = f"{action.plan_id}/{action.ref}"
@@ -208,6 +211,8 @@ def extend(app, ref, to_date, reason, approved_by, by):
       reminders extend SG4 --to 2010-07-30 --reason "survey delayed" --approved-by executive-director
     """
     new_due = parse_date(to_date, "--to")
+    _check_text(("--reason", reason, MAX_NOTE, False), ("--by", by, MAX_NAME, True),
+                ("--approved-by", approved_by, MAX_NAME, True))  # fmt: skip
     from scheduler.store import operations
 
     with app.session() as session:
@@ -217,6 +222,15 @@ def extend(app, ref, to_date, reason, approved_by, by):
         session.commit()
         click.echo(f"{action.plan_id}/{action.ref}: due {rev.previous_due} -> {rev.revised_due} "
                    f"(original {action.config_due}), approved by {approved_by}")  # fmt: skip
+
+
+def _check_text(*flags) -> None:
+    """Raise BadInput (exit 2, nothing changed) for free text too long or with line breaks where
+    they would reach a header or a log line; `flags` are (flag, value, most, single line)."""
+    for flag, value, most, single_line in flags:
+        problem = value is not None and text_problem(value, most, single_line)
+        if problem:
+            raise BadInput(f"{flag} {problem}")
 
 
 def _refresh(app, session, action) -> None:

@@ -8,6 +8,18 @@ import click
 from scheduler.cli.common import BadInput, config_option, input_errors, now_option, with_app
 
 
+def change_status(app, session, action, new_status, note, by, evidence) -> bool:
+    """Apply `set-status`: an owner's completion (awaiting_verification, with its evidence), else a plain
+    status change; return True when the status changed."""
+    from scheduler.store import operations
+
+    if new_status == "awaiting_verification":
+        return record_completion(app, session, action, note, by, evidence)
+    if evidence:
+        raise BadInput("--evidence goes with awaiting_verification (an owner's completion)")
+    return operations.set_status(session, action, new_status, note, by, app.now)
+
+
 def record_completion(app, session, action, note, by, evidence) -> bool:
     """Record an owner's completion with its evidence (files read with bounded memory) for `set-status REF
     awaiting_verification`; return True."""

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from scheduler.store.models import Action, Evidence, EvidenceChunk
+from scheduler.store.evidence_models import Evidence, EvidenceChunk
+from scheduler.store.models import Action
 from scheduler.store.operations import InputError
 from scheduler.store.sniff import Refused, safe_name, shown_name, sniff
 

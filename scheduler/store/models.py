@@ -260,32 +260,39 @@ class RunLease(SQLModel, table=True):
     finished_at: float | None = None
 
 
-class Evidence(SQLModel, table=True):
-    """A file or link an owner gave as evidence for an action (never deleted, only superseded).
+class PlanNotice(SQLModel, table=True):
+    """The send ledger for plan-level notices (no action): the weekly summary `summary:YYYY-MM-DD`
+    and the progress report `report:YYYY-MM-DD`. One row per (plan, stage, recipient), ever; the
+    same states as `notice` (pending, sending, sent, retry, failed, unknown)."""
 
-    A file's bytes are in `evidence_chunk` rows, so listing evidence never reads them.
-    """
+    __tablename__ = "plan_notice"
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "stage", "recipient", name="uq_plan_notice_key"),
+        sa.Index("ix_plan_notice_state_next", "state", "next_attempt_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    action_id: int = Field(foreign_key="action.id", index=True)
-    kind: str  # file | link
-    file_name: str | None = None  # safe to show and to save as (no path parts, no control characters)
-    given_name: str | None = None  # the name as given, control characters written as \xNN escapes
-    url: str | None = None  # for a link
-    content_type: str | None = None  # sniffed from the bytes
-    size: int = 0
-    sha256: str | None = None
-    note: str | None = None  # what the submission it came with said
-    submitted_by: str
-    submitted_at: dt.datetime = utc_field()
-    superseded_by: int | None = None  # a later file of the same name for the same action
+    plan_id: str = Field(foreign_key="plan.id", index=True)
+    stage: str
+    recipient: str
+    state: str
+    attempts: int = 0
+    last_error: str | None = None
+    message_id: str | None = None
+    claimed_by: str | None = None
+    created_at: dt.datetime = utc_field()
+    updated_at: dt.datetime = utc_field()
+    sent_at: dt.datetime | None = utc_field(default=None)
+    next_attempt_at: dt.datetime | None = utc_field(default=None)
 
 
-class EvidenceChunk(SQLModel, table=True):
-    """One piece (at most 1 MiB) of an evidence file's bytes, so neither write nor read holds it all."""
+class SendPace(SQLModel, table=True):
+    """The shared pace of sending to one relay (SMTP_MAX_PER_MINUTE): the wall-clock second from
+    which the next message may go, and the gap between messages. Every connection and replica
+    reserves its slot here, so together they never go faster than the relay allows."""
 
-    __tablename__ = "evidence_chunk"
+    __tablename__ = "send_pace"
 
-    evidence_id: int = Field(foreign_key="evidence.id", primary_key=True)
-    seq: int = Field(primary_key=True)
-    data: bytes = Field(sa_type=sa.LargeBinary)
+    relay: str = Field(primary_key=True)
+    next_at: float
+    interval: float

@@ -17,7 +17,7 @@ from starlette.responses import StreamingResponse
 from scheduler.engine.facts import refresh_next_notice
 from scheduler.engine.links import Claims
 from scheduler.store import evidence, operations, throttle, verification
-from scheduler.store.models import Evidence
+from scheduler.store.evidence_models import Evidence
 from scheduler.store.operations import InputError
 from scheduler.store.states import ActionStatus
 from scheduler.web import forms

@@ -3,15 +3,15 @@
 The new status `awaiting_verification` needs no schema change (status is text); actions already
 `complete` stay complete (they were closed before verification existed).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0010
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -36,6 +36,10 @@ def validate(app):
         cfg = app.load_config()
     except ConfigErrors as exc:
         raise BadInput(str(exc)) from None
+    from scheduler.config.reviews import config_warnings
+
+    for warning in config_warnings(cfg):
+        click.echo(f"warning: {warning}", err=True)
     n_actions = sum(len(p.actions) for p in cfg.plans.values())
     click.echo(f"config OK: {len(cfg.owners)} owners, {len(cfg.plans)} plan(s), {n_actions} actions "
                f"in {app.config_dir}")  # fmt: skip

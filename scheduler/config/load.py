@@ -23,12 +23,13 @@ from scheduler.config.model import (
 )
 from scheduler.config.policy import check_policy
 from scheduler.config.report_parse import PLACEHOLDER_OWNER
+from scheduler.config.reviews import check_reviews
 from scheduler.config.yamlload import LineDict, YamlProblem, load_yaml
 
 OWNER_KEYS = {"id", "name", "email", "manager"}
 PLAN_KEYS = {
     "id", "title", "report_date", "escalation_contact", "administrator", "summary_recipients", "policy",
-    "actions",
+    "actions", "reviews",
 }  # fmt: skip
 ACTION_KEYS = {"ref", "title", "response", "area", "owner", "timescale_months", "due"}
 
@@ -155,6 +156,7 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
     if admin is not None and admin not in owners:
         f.error(doc, "administrator", "", f"no such owner {admin!r}", _known(owners))
     recipients = _summary_recipients(f, doc, owners)
+    reviews = check_reviews(f, doc, report_date)
     policy_raw = dict(base_policy)
     if "policy" in doc and f.mapping(doc["policy"], "policy", set(DEFAULT_POLICY)):
         policy_raw.update(doc["policy"])
@@ -165,7 +167,7 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
     if len(problems) > before or plan_id is None or policy is None:
         return None
     return PlanConfig(plan_id, title, report_date, policy, tuple(actions), contact, tuple(recipients), rel,
-                      admin or contact)  # fmt: skip
+                      admin or contact, reviews)  # fmt: skip
 
 
 def _summary_recipients(f: Fields, doc, owners) -> list[str]:

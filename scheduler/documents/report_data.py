@@ -202,16 +202,9 @@ def counts_of(states) -> dict[str, int]:
 
 
 def states_on(history: PlanHistory, day: dt.date) -> tuple[ActionState, ...]:
-    """Return the state of every action that counts in the plan on `day`, in ref order."""
-    live = sorted((a for a in history.actions if a.starts <= day), key=lambda a: _ref_key(a.ref))
-    return tuple(action_state(a, day, history.timezone) for a in live)
-
-
-def _ref_key(ref: str) -> tuple:
-    """Sort SG2 before SG10: letters, then the number, then the rest."""
-    head = ref.rstrip("0123456789")
-    tail = ref[len(head) :]
-    return (head, int(tail) if tail else -1, ref)
+    """Return the state of every action that counts in the plan on `day`, in the history's order
+    (the plan file's, as first synced)."""
+    return tuple(action_state(a, day, history.timezone) for a in history.actions if a.starts <= day)
 
 
 def trend(history: PlanHistory, as_of: dt.date) -> tuple[TrendPoint, ...]:

@@ -20,7 +20,7 @@ from scheduler.store.models import Action, ActionEvent, DueRevision, Notice, Own
 def _evidence_times(session: Session, action_ids: list[int]) -> dict[int, list[dt.datetime]]:
     """Return {action id: [when each evidence item was added]} when the database has an evidence
     table (issue 17 adds it); {} otherwise."""
-    inspector = sa.inspect(session.get_bind())
+    inspector = sa.inspect(session.connection())
     if "evidence" not in inspector.get_table_names() or not action_ids:
         return {}
     columns = {c["name"] for c in inspector.get_columns("evidence")}

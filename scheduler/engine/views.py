@@ -14,7 +14,7 @@ from scheduler.engine.facts import build_facts, calendar_for
 from scheduler.store.models import Action, Notice
 from scheduler.store.operations import InputError, revisions
 
-KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation", "escalated")
+KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation", "escalated", "progress")
 
 
 @dataclass(frozen=True)

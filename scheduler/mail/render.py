@@ -59,7 +59,8 @@ def what(n: NoticeView) -> str:
     if n.kind == "reminder":
         return "due tomorrow" if n.days_left == 1 else f"due in {n.days_left} days"
     return {"assigned": "new", "extension": "re-dated", "due": "due today", "overdue": "overdue",
-            "escalation": "escalated to you", "escalated": "escalated"}[n.kind]  # fmt: skip
+            "escalation": "escalated to you", "escalated": "escalated",
+            "progress": "to update for the review"}[n.kind]  # fmt: skip
 
 
 def digest_counts(notices: list[NoticeView]) -> str:
@@ -91,6 +92,7 @@ class Renderer:
             env.filters["longdate"] = longdate
             env.filters["plural"] = plural
             env.filters["short"] = shorten
+            env.filters["fromiso"] = dt.date.fromisoformat  # a review date inside a stage name
         self.sender = sender
         self.links = links  # engine.links.Links when BASE_URL is set: emails carry signed links
         self.domain = sender.rsplit("@", 1)[-1].strip(" >") or "reminders.invalid"

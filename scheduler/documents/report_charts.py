@@ -42,7 +42,7 @@ def _png(fig: Figure) -> bytes:
 def trend_png(report: Report) -> bytes:
     """Return the stacked-bar chart of the categories at each review so far (and the as-of date)."""
     with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(7.2, 3.6))
+        fig = Figure(figsize=(7.2, 4.0))
         ax = fig.add_subplot()
         points = report.trend
         xs = range(len(points))
@@ -63,7 +63,8 @@ def trend_png(report: Report) -> bytes:
         ax.set_ylim(0, max([*bottom, 1]) * 1.08)
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.set_title("Actions in each category at each review", loc="left", fontsize=10)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+        # The legend goes under the chart, so the bars keep the width on a phone.
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, fontsize=9, ncol=3)
         fig.tight_layout()
         return _png(fig)
 
@@ -77,7 +78,7 @@ def timeline_png(report: Report) -> bytes:
     original due, the revised due, the completion and the as-of date marked."""
     with matplotlib.rc_context(STYLE):
         rows = list(reversed(report.actions))  # first action at the top
-        fig = Figure(figsize=(7.2, 1.2 + 0.32 * max(len(rows), 1)))
+        fig = Figure(figsize=(7.2, 1.8 + 0.32 * max(len(rows), 1)))
         ax = fig.add_subplot()
         num = mdates.date2num
         for y, a in enumerate(rows):
@@ -105,8 +106,8 @@ def timeline_png(report: Report) -> bytes:
         ax.grid(axis="x", color="#eeeeee")
         handles, labels = ax.get_legend_handles_labels()
         unique = dict(zip(labels, handles, strict=True))
-        ax.legend(unique.values(), unique.keys(), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-                  fontsize=9)  # fmt: skip
+        ax.legend(unique.values(), unique.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.5 / fig.get_figheight()
+                  - 0.06), frameon=False, fontsize=9, ncol=5, handletextpad=0.3, columnspacing=1.0)  # fmt: skip
         ax.set_title(f"Timeline of actions as of {report.as_of:%d %B %Y}", loc="left", fontsize=10)
         fig.tight_layout()
         return _png(fig)

@@ -14,6 +14,7 @@ from functools import lru_cache
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from scheduler.config.files import shipped_templates
+from scheduler.config.text import shorten
 from scheduler.documents.report_charts import COLOURS, timeline_png, trend_png
 from scheduler.documents.report_data import CATEGORIES, LABELS, RAG_LABELS, ActionState, Report
 
@@ -52,7 +53,7 @@ def headline(report: Report) -> str:
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(str(shipped_templates("documents"))),
                       autoescape=select_autoescape(default=True), undefined=StrictUndefined)  # fmt: skip
-    env.filters.update(day=day, dues=dues, level=level, status=lambda s: STATUS_LABELS.get(s, s))
+    env.filters.update(day=day, dues=dues, level=level, short=shorten, status=lambda s: STATUS_LABELS.get(s, s))
     return env
 
 

@@ -1,0 +1,47 @@
+"""The progress report email: headline figures in HTML and text, the charts inline as cid PNGs (the
+same bytes as in every other format), the PDF attached."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import io
+import re
+from email import policy
+
+from scheduler.app import App
+from scheduler.clock import FixedClock
+from scheduler.documents.report_charts import timeline_png, trend_png
+from scheduler.documents.report_mail import report_message
+from scheduler.documents.report_source import report_for
+
+NOW = dt.datetime(2010, 3, 15, 9, 0, tzinfo=dt.UTC)
+
+
+def test_report_email_has_the_figures_the_charts_inline_and_the_pdf_attached(cli):
+    import pdfplumber
+
+    assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
+    app = App.from_env(None, FixedClock(NOW))
+    plan = app.config.plans["ofsted-2009"]
+    with app.session() as s:
+        report = report_for(s, plan, dt.date(2010, 3, 15))
+    msg = report_message(app.renderer, report, list(plan.summary_recipients), NOW,
+                         app.config.owners[plan.administrator])  # fmt: skip
+    parsed = email.message_from_bytes(msg.as_bytes(), policy=policy.default)
+    assert parsed["Subject"] == "[ofsted-2009] Progress report for 15 Mar 2010: 7 on target, 5 behind"
+    assert parsed["Reply-To"] == "Performance and Quality Assurance Manager <pqa-manager@example.org>"
+    assert parsed["Auto-Submitted"] == "auto-generated"
+    html = parsed.get_body(("html",)).get_content()
+    text = parsed.get_body(("plain",)).get_content()
+    for body in (html, text):
+        assert "Of 12 actions: 7 (58.3%) on target; 5 (41.7%) behind by up to a month." in body
+    cids = re.findall(r'src="cid:([^"]+)"', html)
+    images = {p["Content-ID"].strip("<>"): p.get_content() for p in parsed.walk() if p.get_content_type() == "image/png"}
+    assert len(cids) == 2 and set(cids) == set(images)
+    assert sorted(images.values()) == sorted([trend_png(report), timeline_png(report)])
+    assert "svg" not in html.lower()
+    pdfs = [p for p in parsed.iter_attachments() if p.get_content_type() == "application/pdf"]
+    assert [p.get_filename() for p in pdfs] == ["progress-report-ofsted-2009-2010-03-15.pdf"]
+    with pdfplumber.open(io.BytesIO(pdfs[0].get_content())) as pdf:
+        assert "On target 7 58.3%" in pdf.pages[0].extract_text()

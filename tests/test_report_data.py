@@ -57,14 +57,16 @@ def test_state_is_replayed_from_the_events_recorded_by_the_end_of_the_day():
     a = action(events=[Event(at("2010-01-10"), "status", "open", "in_progress", "started", "o", "on_track"),
                        Event(at("2010-02-20"), "status", "in_progress", "awaiting_verification", "done", "o"),
                        Event(at("2010-03-02"), "status", "awaiting_verification", "complete", None, "pqa")],
-               evidence=(at("2010-02-20"),))  # fmt: skip
+               evidence=((at("2010-01-05"), at("2010-02-20")), (at("2010-02-20"), None)))  # fmt: skip
     p = plan(a)
     assert build_report(p, dt.date(2010, 1, 9)).actions[0].status == "open"
     jan = build_report(p, dt.date(2010, 1, 10)).actions[0]
     assert (jan.status, jan.note, jan.note_on, jan.rag, jan.evidence) == ("in_progress", "started",
-                                                                         dt.date(2010, 1, 10), "on_track", 0)
+                                                                         dt.date(2010, 1, 10), "on_track", 1)
     feb = build_report(p, dt.date(2010, 2, 25)).actions[0]
+    # the file of 5 January was replaced by a new version on 20 February: still one piece of evidence
     assert (feb.category, feb.completed_on, feb.evidence) == ("awaiting_verification", dt.date(2010, 2, 20), 1)
+    assert build_report(p, dt.date(2010, 1, 4)).actions[0].evidence == 0
     mar = build_report(p, dt.date(2010, 3, 15)).actions[0]
     assert (mar.category, mar.completed_on) == ("complete", dt.date(2010, 2, 20))  # the owner's completion day
 

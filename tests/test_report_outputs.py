@@ -77,6 +77,25 @@ def test_a_later_event_does_not_change_the_report_of_an_earlier_date(synced, tmp
     assert (sg1["status"], sg1["latest_note"], sg1["note_date"]) == ("in_progress", "audit under way", "2010-03-16")
 
 
+def test_evidence_is_counted_as_of_the_date_and_a_replaced_file_once(synced, db_url, tmp_path):
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:  # the evidence table of the evidence issue (created here when absent)
+        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS evidence (id INTEGER PRIMARY KEY, action_id INTEGER, "
+                             "kind VARCHAR, size INTEGER, submitted_by VARCHAR, submitted_at DATETIME, "
+                             "superseded_by INTEGER)"))  # fmt: skip
+        sg2 = conn.execute(sa.text("SELECT id FROM action WHERE ref = 'SG2'")).scalar()
+        for eid, day, later in ((1, "2010-02-01", 2), (2, "2010-03-01", None), (3, "2010-03-16", None)):
+            conn.execute(sa.text("INSERT INTO evidence (id, action_id, kind, size, submitted_by, submitted_at, "
+                                 "superseded_by) VALUES (:i, :a, 'link', 0, 'o', :t, :s)"),
+                         {"i": eid, "a": sg2, "t": f"{day} 10:00:00.000000", "s": later})  # fmt: skip
+    engine.dispose()
+    rows = list(csv.DictReader(io.StringIO(make(synced, tmp_path, "csv").decode())))
+    assert next(r for r in rows if r["ref"] == "SG2")["evidence"] == "1"  # the March file replaced February's
+    assert {r["evidence"] for r in rows if r["ref"] != "SG2"} == {"0"}
+
+
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
 def test_pdf_is_a4_at_most_12_pages_and_every_page_prints_something(synced, tmp_path):
     import pdfplumber

@@ -65,7 +65,7 @@ class ActionHistory:
     events: tuple[Event, ...] = ()
     revisions: tuple[Revision, ...] = ()
     escalations: tuple[tuple[dt.datetime, str, str], ...] = ()  # (sent at, stage, recipient name)
-    evidence: tuple[dt.datetime, ...] = ()  # when each piece of evidence was added
+    evidence: tuple[tuple, ...] = ()  # (added at, superseded at or None) of each piece of evidence
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def action_state(a: ActionHistory, day: dt.date, timezone: str) -> ActionState:
         note=notes[-1].note if notes else None, note_on=notes[-1].at.astimezone(tz).date() if notes else None,
         rag=rags[-1] if rags else None,
         escalations=tuple((at.astimezone(tz).date(), stage, to) for at, stage, to in a.escalations if at < until),
-        evidence=sum(1 for at in a.evidence if at < until),
+        evidence=sum(1 for at, gone in a.evidence if at < until and (gone is None or gone >= until)),
     )  # fmt: skip
 
 

@@ -17,23 +17,31 @@ from scheduler.documents.report_data import ActionHistory, Event, PlanHistory, R
 from scheduler.store.models import Action, ActionEvent, DueRevision, Notice, Owner, Plan
 
 
-def _evidence_times(session: Session, action_ids: list[int]) -> dict[int, list[dt.datetime]]:
-    """Return {action id: [when each evidence item was added]} when the database has an evidence
-    table (issue 17 adds it); {} otherwise."""
+def _evidence_times(session: Session, action_ids: list[int]) -> dict[int, list[tuple]]:
+    """Return {action id: [(added at, superseded at or None)]} when the database has the evidence
+    table (issue 17 adds it: a file replaced by a later one of the same name is superseded); {}
+    otherwise."""
     inspector = sa.inspect(session.connection())
     if "evidence" not in inspector.get_table_names() or not action_ids:
         return {}
     columns = {c["name"] for c in inspector.get_columns("evidence")}
-    when = next((c for c in ("created_at", "added_at", "at", "uploaded_at") if c in columns), None)
-    if "action_id" not in columns or when is None:
+    when = next((c for c in ("submitted_at", "created_at", "at") if c in columns), None)
+    if not {"id", "action_id"} <= columns or when is None:
         return {}
-    table = sa.table("evidence", sa.column("action_id"), sa.column(when))
-    out: dict[int, list[dt.datetime]] = {}
-    stmt = sa.select(table.c.action_id, table.c[when]).where(table.c.action_id.in_(action_ids))
-    for aid, at in session.connection().execute(stmt):
-        if isinstance(at, str):
-            at = dt.datetime.fromisoformat(at)
-        out.setdefault(aid, []).append(at if at.tzinfo else at.replace(tzinfo=dt.UTC))
+    later = "superseded_by" if "superseded_by" in columns else "id"
+    table = sa.table("evidence", sa.column("id"), sa.column("action_id"), sa.column(when), sa.column(later))
+    rows = session.connection().execute(sa.select(table.c.id, table.c.action_id, table.c[when], table.c[later])
+                                        .where(table.c.action_id.in_(action_ids))).all()  # fmt: skip
+
+    def utc(at):
+        at = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+        return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+    added = {eid: utc(at) for eid, _, at, _ in rows}
+    out: dict[int, list[tuple]] = {}
+    for eid, aid, at, by in rows:
+        replaced = added.get(by) if later == "superseded_by" and by is not None else None
+        out.setdefault(aid, []).append((added[eid], replaced))
     return out
 
 

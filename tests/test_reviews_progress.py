@@ -16,14 +16,18 @@ from scheduler.config.dates import WorkingCalendar
 from scheduler.engine.progress import working_day_before
 from tests.test_config_errors import PLAN, edit
 
-REVIEWS = ("reviews:\n  - {date: 2010-01-12, body: Children's Services Management Team}\n"
-           "  - {date: 2010-03-16, body: Children's Services Management Team}\n")  # fmt: skip
 CAL = WorkingCalendar((0, 1, 2, 3, 4), "GB-ENG")
+
+
+def uncomment_reviews(config_dir):
+    """Turn on the two reviews the shipped plan carries commented out (so the example is tested)."""
+    edit(config_dir, PLAN, "\n#reviews:\n", "\nreviews:\n")
+    edit(config_dir, PLAN, "\n#  - {date: 2010-", "\n  - {date: 2010-", count=2)
 
 
 @pytest.fixture
 def reviewed(cli, config_dir):
-    edit(config_dir, PLAN, "actions:\n", REVIEWS + "actions:\n")
+    uncomment_reviews(config_dir)
     result = cli("sync", "--now", "2009-11-24T08:00")
     assert result.exit_code == 0, result.output
     return cli

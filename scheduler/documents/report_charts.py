@@ -42,7 +42,7 @@ def _png(fig: Figure) -> bytes:
 def trend_png(report: Report) -> bytes:
     """Return the stacked-bar chart of the categories at each review so far (and the as-of date)."""
     with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(7.2, 4.0))
+        fig = Figure(figsize=(7.2, 4.4))
         ax = fig.add_subplot()
         points = report.trend
         xs = range(len(points))
@@ -64,13 +64,17 @@ def trend_png(report: Report) -> bytes:
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.set_title("Actions in each category at each review", loc="left", fontsize=10)
         # The legend goes under the chart, so the bars keep the width on a phone.
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, fontsize=9, ncol=3)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), frameon=False, fontsize=9, ncol=3)
         fig.tight_layout()
         return _png(fig)
 
 
-def _short(label: str, width: int = 22) -> str:
-    return label if len(label) <= width else label[: width - 1].rsplit(" ", 1)[0] + "…"
+def _short(label: str, width: int = 16) -> str:
+    """Return the label on at most two lines of `width` characters (a body's name can be long)."""
+    import textwrap
+
+    lines = textwrap.wrap(label, width) or [""]
+    return "\n".join(lines[:2]) if len(lines) <= 2 else lines[0] + "\n" + lines[1][: width - 1] + "…"
 
 
 def timeline_png(report: Report) -> bytes:

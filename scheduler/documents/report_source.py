@@ -39,7 +39,7 @@ def _evidence_times(session: Session, action_ids: list[int]) -> dict[int, list[t
 
     added = {eid: utc(at) for eid, _, at, _ in rows}
     out: dict[int, list[tuple]] = {}
-    for eid, aid, at, by in rows:
+    for eid, aid, _, by in rows:
         replaced = added.get(by) if later == "superseded_by" and by is not None else None
         out.setdefault(aid, []).append((added[eid], replaced))
     return out

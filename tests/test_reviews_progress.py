@@ -104,3 +104,22 @@ def test_progress_requests_share_the_owners_one_email_and_never_supersede_the_ow
     assert "PROGRESS UPDATE: ofsted-2009/SG3 for the review on Tuesday 12 January 2010." in text
     assert "your self-assessment: on track, at risk or off track" in text
     assert "2 actions:" in str(pqa["Subject"]) and "2 to update for the review" in str(pqa["Subject"])
+
+
+def test_report_falls_due_at_send_time_on_the_review_day_or_the_next_working_day_for_a_week():
+    from types import SimpleNamespace
+
+    from scheduler.config.reviews import Review
+    from scheduler.engine.progress import reports_due
+
+    plan = SimpleNamespace(reviews=(Review(dt.date(2010, 4, 5), "Scrutiny"),),
+                           policy=SimpleNamespace(send_time=dt.time(9, 0)))  # fmt: skip
+
+    def due(text):
+        return [r.date.isoformat() for r in reports_due(plan, CAL, dt.datetime.fromisoformat(text))]
+
+    assert due("2010-04-05T10:00") == []  # Easter Monday: no run
+    assert due("2010-04-06T08:59") == []
+    assert due("2010-04-06T09:00") == ["2010-04-05"]
+    assert due("2010-04-13T09:00") == ["2010-04-05"]  # a week's catch-up after downtime
+    assert due("2010-04-14T09:00") == []

@@ -132,3 +132,26 @@ def recorded_updates(session, action_ids) -> dict[int, list[dt.datetime]]:
         for aid, at in session.exec(stmt):  # fmt: skip
             out[aid].append(at)
     return out
+
+
+REPORT_CATCH_UP_DAYS = 7  # a service down on a review day still sends its report within a week
+
+
+def report_day(review_date: dt.date, cal: WorkingCalendar) -> dt.date:
+    """Return the day the review's progress report goes out: the review date, or the next working day."""
+    return cal.on_or_after(review_date)
+
+
+def reports_due(plan, cal: WorkingCalendar, now_local: dt.datetime) -> list:
+    """Return the plan's reviews whose report has fallen due by `now_local` (send time on its report
+    day) and is at most REPORT_CATCH_UP_DAYS old: stage `report:<R>`, once per recipient (the
+    plan-level ledger keeps it once)."""
+    today, out = now_local.date(), []
+    if not cal.is_working_day(today):
+        return out
+    for review in plan.reviews:
+        day = report_day(review.date, cal)
+        fallen = day < today or (day == today and now_local.time() >= plan.policy.send_time)
+        if fallen and (today - day).days <= REPORT_CATCH_UP_DAYS:
+            out.append(review)
+    return out

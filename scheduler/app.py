@@ -39,6 +39,7 @@ class App:
         self._config = None
         self._engine = None
         self._renderer = None
+        self.link_clock = None  # None: links are stamped with the wall clock; the web app sets its clock
 
     @classmethod
     def from_env(cls, config_dir=None, clock: Clock | None = None, env_file: str | None = ".env") -> App:
@@ -143,7 +144,7 @@ class App:
             return None
         from scheduler.engine.links import Links
 
-        return Links(self.settings.base_url, self.settings.secret_key.get_secret_value())
+        return Links(self.settings.base_url, self.settings.secret_key.get_secret_value(), self.link_clock)
 
     def transport(self, outbox: Path | None = None):
         """Return a new transport as the settings ask (`outbox` forces the file backend)."""

@@ -74,6 +74,7 @@ def test_upgrade_from_0001_keeps_data(db_url):
         )
         assert conn.execute(sa.text("SELECT stage FROM notice")).scalar() == "before:28"
         assert conn.execute(sa.text("SELECT count(*) FROM heartbeat")).scalar() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM rate_event")).scalar() == 0  # 0006 on data from 0005
     engine.dispose()
 
 

@@ -123,3 +123,13 @@ def test_report_falls_due_at_send_time_on_the_review_day_or_the_next_working_day
     assert due("2010-04-06T09:00") == ["2010-04-05"]
     assert due("2010-04-13T09:00") == ["2010-04-05"]  # a week's catch-up after downtime
     assert due("2010-04-14T09:00") == []
+
+
+def test_a_claimed_progress_request_survives_an_extension_but_not_a_completion():
+    from scheduler.engine.rules import cancel_reason
+    from scheduler.store.states import Track
+
+    due, later = dt.date(2010, 2, 24), dt.date(2010, 4, 30)
+    assert cancel_reason("pending", due, "in_progress", later, Track.PROGRESS) is None
+    assert cancel_reason("pending", due, "awaiting_verification", due, Track.PROGRESS) is not None
+    assert cancel_reason("pending", due, "complete", due, Track.PROGRESS) == "not sent: action is complete"

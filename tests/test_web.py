@@ -9,53 +9,12 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from freezegun import freeze_time
 
-from scheduler.app import App
-from scheduler.clock import FixedClock
-from scheduler.config.settings import load_settings
+from tests import web_helpers
 from tests.conftest import snapshot
+from tests.web_helpers import BASE, KEY, MANAGER, OWNER, START, form_of, link, status_of
 
-BASE = "http://reminders.test"
-OWNER = "contact-centre-manager@example.org"  # owns SG1
-MANAGER = "head-of-safeguarding@example.org"  # SG1's owner's manager: approves its extensions
-
-
-@pytest.fixture
-def web(env, cli, monkeypatch):
-    """(test client, App, db url) on the shipped plan synced on its report date, links on."""
-    from starlette.testclient import TestClient
-
-    from scheduler.web.server import create
-
-    monkeypatch.setenv("BASE_URL", BASE)
-    monkeypatch.setenv("SECRET_KEY", "test-secret-key-0123456789")
-    assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
-    app = App(load_settings(None), None, FixedClock(dt.datetime.now(dt.UTC)))
-    client = TestClient(create(app), base_url=BASE, raise_server_exceptions=False)
-    yield client, app, env["DATABASE_URL"]
-    app.engine.dispose()
-
-
-def sg1(app):
-    with app.session() as s:
-        return s.execute(sa.text("SELECT id FROM action WHERE ref = 'SG1'")).scalar()
-
-
-def link(app, purpose="action", subject=None, to=OWNER) -> str:
-    return app.links.url(purpose, sg1(app) if subject is None else subject, to).removeprefix(BASE)
-
-
-def form_of(html: str, do: str) -> dict:
-    """The hidden fields of the form whose `do` is `do` (or the only form)."""
-    forms = re.findall(r"<form method=\"post\".*?</form>", html, re.S)
-    form = next(f for f in forms if f'value="{do}"' in f or do == "*")
-    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
-
-
-def status_of(app, ref="SG1") -> str:
-    with app.session() as s:
-        return s.execute(sa.text("SELECT status FROM action WHERE ref = :r"), {"r": ref}).scalar()
+web = web_helpers.web  # the fixture
 
 
 def test_get_shows_the_action_and_changes_nothing(web):
@@ -85,6 +44,7 @@ def test_complete_once_with_csrf_records_via_web_and_confirms(smtp_env, web):
     assert [tuple(e) for e in events] == [(f"{OWNER} (via web)", "status", "complete")]
     (rcpts, msg), = smtp_env.parsed()
     assert rcpts == [OWNER] and "recorded as complete" in msg["Subject"]
+    assert msg["Reply-To"] and msg["In-Reply-To"] == "<ofsted-2009.SG1@example.org>", "threads with the action's notices"
     ics = [p.get_content() for p in msg.iter_attachments()][0]
     assert "METHOD:CANCEL" in ics and "STATUS:CANCELLED" in ics and "UID:ofsted-2009.SG1.due@example.org" in ics
 
@@ -120,8 +80,9 @@ def test_bad_links_get_a_clear_page(web, make, status, text):
 
 def test_expired_link_offers_a_fresh_one_to_the_address_on_record_only(smtp_env, web):
     client, app, _ = web
-    with freeze_time(dt.datetime.now(dt.UTC) - dt.timedelta(days=61)):
-        old = link(app)
+    app.clock.set(START - dt.timedelta(days=61))
+    old = link(app)
+    app.clock.set(START)
     page = client.get(old)
     assert page.status_code == 410 and "Email me a fresh link" in page.text
     fields = form_of(page.text, "*")
@@ -143,7 +104,7 @@ def test_progress_then_extension_request_approved_by_the_manager(smtp_env, web, 
     assert status_of(app) == "in_progress"
     fields = form_of(client.get(link(app)).text, "extend")
     asked = client.post(link(app), data={**fields, "proposed_due": "2010-03-31", "reason": "exemplar late"})
-    assert f"{MANAGER} has been emailed to approve it" in asked.text
+    assert f"({MANAGER}) has been emailed to approve it" in asked.text
     rows = {r["ref"]: r for r in json.loads(cli("status", "--json").output)}
     assert rows["SG1"]["pending_extension"] == {"to": "2010-03-31", "approver": MANAGER, "reason": "exemplar late"}
     assert "(asked for 2010-03-31)" in cli("status").output
@@ -163,7 +124,7 @@ def test_progress_then_extension_request_approved_by_the_manager(smtp_env, web, 
         due, config_due = s.execute(sa.text("SELECT due, config_due FROM action WHERE ref = 'SG1'")).one()
     assert str(due) == "2010-03-31" and str(config_due) == "2010-02-24"
     told = smtp_env.parsed()[-1]
-    assert told[0] == [OWNER] and "extension approved" in told[1]["Subject"]
+    assert told[0] == [OWNER] and "Extension approved" in told[1]["Subject"]
 
 
 def test_a_reassigned_owner_s_link_stops_working(web, cli, config_dir):
@@ -192,7 +153,7 @@ def test_dashboard_healthz_and_metrics(web, cli):
 def test_emails_carry_signed_links_only_with_base_url(cli, monkeypatch, env, tmp_path):
     cli("sync", "--now", "2009-11-24T08:00")
     monkeypatch.setenv("BASE_URL", BASE)
-    monkeypatch.setenv("SECRET_KEY", "test-secret-key-0123456789")
+    monkeypatch.setenv("SECRET_KEY", KEY)
     assert cli("run", "--once", "--now", "2009-11-24T09:00").exit_code == 0
     texts = [p.read_text() for p in (tmp_path / "outbox").glob("*.eml")]
     assert texts and all(f"{BASE}/a/" in t for t in texts)

@@ -17,6 +17,7 @@ from scheduler.cli.common import (
     parse_date,
     with_app,
 )
+from scheduler.config.text import strip_unsafe
 from scheduler.store.states import ActionStatus
 
 
@@ -146,7 +147,8 @@ def set_status(app, ref, new_status, note, by):
 
     with app.session() as session:
         action = operations.resolve_ref(session, ref)
-        changed = operations.set_status(session, action, new_status, note, by, app.now)
+        changed = operations.set_status(session, action, new_status, strip_unsafe(note) if note else note,
+                                        strip_unsafe(by), app.now)  # fmt: skip
         _refresh(app, session, action)
         session.commit()
         key = f"{action.plan_id}/{action.ref}"
@@ -175,7 +177,7 @@ def extend(app, ref, to_date, reason, approved_by, by):
 
     with app.session() as session:
         action = operations.resolve_ref(session, ref)
-        rev = operations.extend(session, action, new_due, reason, approved_by, by, app.now)
+        rev = operations.extend(session, action, new_due, strip_unsafe(reason), approved_by, strip_unsafe(by), app.now)
         _refresh(app, session, action)
         session.commit()
         click.echo(f"{action.plan_id}/{action.ref}: due {rev.previous_due} -> {rev.revised_due} "
@@ -213,8 +215,8 @@ def history(app, ref):
         click.echo(f"{action.plan_id}/{action.ref}: {action.title}")
         click.echo(f"owner {action.owner_id}; status {action.status}; due {action.due} "
                    f"(original {action.config_due}); times are {tz.key}")  # fmt: skip
-        for h in entries:
-            click.echo(f"{h.at:%Y-%m-%d %H:%M}  {h.kind:<10} {h.text}")
+        for h in entries:  # notes typed before cleaning existed may still hold control characters
+            click.echo(strip_unsafe(f"{h.at:%Y-%m-%d %H:%M}  {h.kind:<10} {h.text}"))
 
 
 @click.group("db")

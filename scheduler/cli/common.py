@@ -13,7 +13,7 @@ import getpass
 import click
 
 from scheduler.app import App, AppError
-from scheduler.clock import FixedClock
+from scheduler.clock import FixedClock, SystemClock
 from scheduler.config.limits import EARLIEST, LATEST
 
 DEFAULT_TIMEZONE = "Europe/London"
@@ -35,7 +35,7 @@ def parse_now(value: str | None, tz_name: str = DEFAULT_TIMEZONE) -> dt.datetime
     from zoneinfo import ZoneInfo
 
     if value is None:
-        return dt.datetime.now(dt.UTC)
+        return SystemClock().now()
     text = value.strip()
     try:
         if len(text) == 10:

@@ -45,6 +45,9 @@ def run(app, once):
       reminders run --once --now 2010-02-24T09:00
       reminders run              # the daemon (container CMD)
     """
+    from scheduler.cli.web import strong_secret
+
+    strong_secret(app)  # the emails it sends carry links signed with it
     if once:
         raise SystemExit(run_one(app))
     from scheduler.clock import SystemClock

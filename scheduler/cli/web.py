@@ -11,6 +11,16 @@ def _needs_links(app):
     if app.links is None:
         raise BadInput("BASE_URL is not set: set BASE_URL (where `reminders web` is reached, e.g. "
                        "https://reminders.council.example.org) and SECRET_KEY (see .env.example)")  # fmt: skip
+    strong_secret(app)
+
+
+def strong_secret(app) -> None:
+    """Refuse (exit 2) a SECRET_KEY that is short or shipped in an example, when links are on."""
+    from scheduler.config.settings import secret_key_problem
+
+    problem = secret_key_problem(app.settings) if app.settings.base_url else None
+    if problem:
+        raise BadInput(problem)
 
 
 @click.command()
@@ -27,10 +37,12 @@ def web(app, host, port):
     """
     import uvicorn
 
+    from scheduler.clock import SystemClock
     from scheduler.service.logsetup import configure
     from scheduler.web.server import create
 
     _needs_links(app)
+    app.clock = SystemClock()  # a long-running process: its now moves (the CLI's is fixed per command)
     app.config  # a bad config is exit 2 before the server starts  # noqa: B018
     app.engine  # noqa: B018
     configure(app.settings.log_format)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scheduler.config.approvers import approver_chain
 from scheduler.config.fields import Fields
 from scheduler.config.files import fingerprint, plan_paths
 from scheduler.config.limits import MAX_MONTHS
@@ -194,6 +195,11 @@ def _load_actions(f: Fields, doc, owners, policy, contact, report_date) -> list[
         actions.append(action)
         if policy is not None:
             _check_escalation_targets(policy, owners, contact, f, item, f"actions[{i}]", action.owner)
+        admin = doc.get("administrator") if isinstance(doc.get("administrator"), str) else None
+        if not approver_chain(owners, action.owner, contact, admin or contact):
+            f.error(item, "owner", f"actions[{i}]", f"nobody can approve an extension for owner {action.owner!r} "
+                    "(no manager, escalation contact or administrator other than the owner)",
+                    f"give {action.owner!r} a manager in owners.yaml, or the plan an escalation_contact")  # fmt: skip
     return actions
 
 

@@ -29,7 +29,8 @@ HINTS = {
     "MAIL_FROM": "one address, e.g. MAIL_FROM='Reminders <reminders@council.example.org>'",
     "LOG_FORMAT": "use text or json",
     "BASE_URL": "the web app's public address, e.g. BASE_URL=https://reminders.council.example.org",
-    "SECRET_KEY": "a random string of at least 16 characters, e.g. from `openssl rand -hex 32`",
+    "SECRET_KEY": "a random string of at least 32 characters: make one with "
+    "`python -c \"import secrets; print(secrets.token_urlsafe(32))\"` and put it in .env",
 }
 # pydantic's error types, said plainly.
 PLAIN = {
@@ -114,6 +115,25 @@ class Settings(BaseSettings):
         return f"Settings(database_url={redact_url(self.database_url)!r}, backend={self.email_backend!r})"
 
     __str__ = __repr__
+
+# Every SECRET_KEY value a shipped example shows (compose.yaml, .env.example): anyone can read them, so
+# a link signed with one can be forged. tests/test_web_setup.py keeps this list equal to the files.
+EXAMPLE_SECRETS = frozenset({"local-trial-secret-change-me", "CHANGE_ME_run_openssl_rand_hex_32",
+                             "change-me-to-the-output-of-the-command-above"})  # fmt: skip
+MIN_SECRET_CHARS = 32
+
+
+def secret_key_problem(settings: Settings) -> str | None:
+    """Return why SECRET_KEY must not sign links (too short, or a value from a shipped example), else None."""
+    key = settings.secret_key.get_secret_value() if settings.secret_key else ""
+    if key in EXAMPLE_SECRETS:
+        why = "is the example value shipped in compose.yaml / .env.example, so anyone can forge links with it"
+    elif len(key) < MIN_SECRET_CHARS:
+        why = f"is {'not set' if not key else f'only {len(key)} characters'}; links need at least {MIN_SECRET_CHARS}"
+    else:
+        return None
+    return f"SECRET_KEY {why}; {HINTS['SECRET_KEY']}"
+
 
 def redact_url(url: str) -> str:
     """Return `url` with any password replaced by ***."""

@@ -17,3 +17,14 @@ def shorten(text: str, width: int = 60) -> str:
         return text
     cut = text[: width - 1].rsplit(" ", 1)[0].rstrip(" ,;:.-")
     return (cut or text[: width - 1]) + "…"
+
+
+# C0 and C1 controls except tab and line feed (ESC starts terminal sequences, NUL truncates), DEL,
+# and the bidirectional marks, embeddings, overrides and isolates that make text read reversed.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_unsafe(text: str | None) -> str:
+    """Return `text` without control or bidirectional-override characters (what people type is
+    cleaned at the boundary, so it cannot rewrite a terminal, an email or a page)."""
+    return _UNSAFE.sub("", text or "")

@@ -114,6 +114,7 @@ def sync_and_refresh(session: Session, config: Config, now: dt.datetime, allow_w
     edit can move any of them).
     """
     from scheduler.store.db import serialise
+    from scheduler.store.extensions import lapse_all
     from scheduler.store.models import ServiceEvent
     from scheduler.store.sync import SyncReport, sync
 
@@ -123,6 +124,8 @@ def sync_and_refresh(session: Session, config: Config, now: dt.datetime, allow_w
     if last == config.fingerprint:  # the same files as the last applied sync: nothing can differ
         return SyncReport()
     report = sync(session, config, now, allow_withdraw)
+    session.flush()
+    lapse_all(session, config, now)  # a reassignment or a new approver withdraws a pending request
     refresh_next_notice(session, config, now)
     session.add(ServiceEvent(at=now, kind="config_applied", detail=config.fingerprint))
     return report

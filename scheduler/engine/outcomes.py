@@ -91,7 +91,7 @@ def prepare(engine, config: Config, notice_ids, now, report) -> list[tuple[Notic
         for row in rows:
             action = actions[row.action_id]
             report.labels[row.action_id] = (action.plan_id, action.ref)
-            reason = rules.cancel_reason(row.state, row.due_date, action.status, action.due)
+            reason = rules.cancel_reason(row.state, row.due_date, action.status, action.due, row.track)
             if reason is None:
                 ready.append((row, notice_view(s, config, action, row, now, revs.get(action.id, []))))
             elif row.state in WAITING:

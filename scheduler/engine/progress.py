@@ -20,8 +20,9 @@ from collections import defaultdict
 
 from scheduler.config.dates import WorkingCalendar
 from scheduler.engine.decide import ActionFacts, Decision, PlannedNotice, Stage, fallen_due
+from scheduler.store.states import Track
 
-PROGRESS = "progress"  # the track's name in the ledger
+PROGRESS = Track.PROGRESS  # the track's name in the ledger
 ASKED = ("open", "in_progress")  # the statuses a progress request goes to
 UPDATE_KINDS = ("progress", "status")  # events that count as the owner recording progress
 

@@ -30,13 +30,19 @@ def after_failure(attempts: int, permanent: bool, now: dt.datetime) -> tuple[Not
     return NoticeState.RETRY, now + backoff(attempts)
 
 
-def cancel_reason(row_state: str, row_due: dt.date, action_status: str, action_due: dt.date) -> str | None:
+def cancel_reason(row_state: str, row_due: dt.date, action_status: str, action_due: dt.date,
+                  track: str = Track.OWNER) -> str | None:  # fmt: skip
     """Return why a claimed notice must not be sent now (None: send it).
 
-    A completion or an extension recorded after the claim stops the email.
+    A completion or an extension recorded after the claim stops a calendar notice; a web-track
+    notice answers a person's request (a confirmation, a decision) and goes whatever happened since.
     """
     if row_state not in WAITING:
         return f"already {row_state}"
+    if track == Track.WEB:
+        return None
+    if track == Track.PROGRESS:  # asked per review, whatever the due date; only while the action is open
+        return None if action_status in ("open", "in_progress") else f"not sent: action is {action_status}"
     if action_status in CLOSED or action_due != row_due:
         return f"not sent: action is {action_status}, due {action_due}"
     return None

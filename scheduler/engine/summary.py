@@ -18,6 +18,8 @@ from scheduler.config.dates import longdate
 from scheduler.config.text import shorten
 from scheduler.engine.status import StatusRow, days_text, status_rows
 from scheduler.store.models import Action, ActionEvent, DueRevision, Notice, ServiceEvent
+from scheduler.store.stages import StageName
+from scheduler.store.states import NoticeState
 
 RAG_ORDER = ("overdue", "due soon", "on track", "complete", "withdrawn")
 
@@ -80,8 +82,8 @@ def build_summaries(
             s.extensions.append({"ref": a.ref, "original": a.config_due, "from": r.previous_due, "to": r.revised_due,
                                  "reason": r.reason, "approved_by": _name(config, r.approved_by)})  # fmt: skip
         for n in session.exec(select(Notice).where(Notice.action_id.in_(ids), Notice.updated_at >= start)):
-            if n.state == "sent" and n.sent_at and n.sent_at >= start:
-                head = n.stage.split(":")[0]
+            if n.state == NoticeState.SENT and n.sent_at and n.sent_at >= start:
+                head = StageName.parse(n.stage).kind
                 s.notices["reminder" if head == "before" else head] += 1
             elif n.state in ("failed", "unknown"):  # unknown: may have arrived; an admin checks, then resends
                 a = actions[n.action_id]

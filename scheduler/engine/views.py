@@ -11,16 +11,31 @@ from sqlmodel import Session
 from scheduler.config.model import Config
 from scheduler.engine.decide import escalation_stages, notice_for, owner_stages
 from scheduler.engine.facts import build_facts, calendar_for
-from scheduler.store.models import Action, Notice
+from scheduler.store.models import Action, ExtensionRequest, Notice
 from scheduler.store.operations import InputError, revisions
+from scheduler.store.stages import WEB_KINDS, StageName
 
-KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation", "escalated", "progress")
+KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation", "escalated", "progress") + WEB_KINDS
 
 
 @dataclass(frozen=True)
 class Recipient:
     name: str
     email: str
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """An extension request, for the approval request and decision notices."""
+
+    id: int
+    requested_by: Recipient
+    approver: Recipient
+    due_date: dt.date
+    proposed_due: dt.date
+    reason: str
+    state: str
+    note: str | None
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,7 @@ class NoticeView:
     escalated_to: Recipient | None = None  # on the owner's copy of an escalation: who got it
     next_escalation: tuple | None = None  # (send day, Recipient) of the next level still to come
     action_id: int | None = None  # for the signed "update this action" link
+    request: RequestView | None = None  # approval:N and decision:N notices: extension request N
 
     @property
     def days_left(self) -> int:
@@ -67,10 +83,10 @@ class NoticeView:
         return f"{self.plan}/{self.ref}"
 
 
-def kind_of(stage: str, extended: bool, copy: bool = False) -> str:
-    """Return the template kind of a stage name (an `assigned` after an extension: `extension`;
+def kind_of(stage: StageName, extended: bool, copy: bool = False) -> str:
+    """Return the template kind of a stage (an `assigned` after an extension: `extension`;
     the owner's copy of an escalation: `escalated`)."""
-    head = stage.split(":", 1)[0]
+    head = stage.kind
     if head == "assigned":
         return "extension" if extended else "assigned"
     if head == "escalation" and copy:
@@ -81,7 +97,7 @@ def kind_of(stage: str, extended: bool, copy: bool = False) -> str:
 def recipient(config: Config, email: str) -> Recipient:
     """Return the configured person with this address (their current name), or the bare address."""
     for o in config.owners.values():
-        if o.email == email:
+        if o.email.lower() == email.lower():
             return Recipient(o.name, o.email)
     return Recipient(email, email)
 
@@ -93,31 +109,41 @@ def notice_view(session: Session, config: Config, action: Action, notice: Notice
     revs = revisions(session, action.id) if revs is None else revs
     # The revisions that led to this notice's due date (none if it is the original date).
     last = max((i for i, r in enumerate(revs) if r.revised_due == notice.due_date), default=-1)
-    head, _, number = notice.stage.partition(":")
+    stage = StageName.parse(notice.stage)
+    head, number = stage.kind, stage.number
     owner = config.owners.get(action.owner_id)
     today = now.astimezone(plan.policy.tz).date()
     facts = build_facts(session, config, action, revs)
-    target = facts.escalation_targets[int(number) - 1] if head == "escalation" else None
+    target = facts.escalation_targets[number - 1] if head == "escalation" else None
     copy = target is not None and target.email != notice.recipient
     admin = config.owners.get(plan.administrator) if plan.administrator else None
     return NoticeView(
         plan=plan.id, plan_title=plan.title, ref=action.ref, title=action.title, response=action.response,
-        area=action.area, stage=notice.stage, kind=kind_of(notice.stage, last >= 0, copy),
+        area=action.area, stage=notice.stage, kind=kind_of(stage, last >= 0, copy),
         to=recipient(config, notice.recipient),
         cc=tuple(recipient(config, e) for e in (notice.cc or "").split(",") if e),
         owner=Recipient(owner.name, owner.email) if owner else Recipient(action.owner_id, ""),
         owner_id=action.owner_id, due=notice.due_date, original_due=action.config_due,
         revisions=tuple((r.previous_due, r.revised_due, r.reason, r.approved_by) for r in revs[: last + 1]),
         today=today, status=action.status, owner_since=action.owner_since,
-        escalation_level=int(number) if head == "escalation" else None,
-        overdue_number=int(number) if head == "overdue" else None,
-        before_days=int(number) if head == "before" else None,
+        escalation_level=number if head == "escalation" else None,
+        overdue_number=number if head == "overdue" else None,
+        before_days=number if head == "before" else None,
         ics_sequence=len(revs),
         administrator=Recipient(admin.name, admin.email) if admin else None,
         escalated_to=Recipient(target.name, target.email) if copy else None,
         next_escalation=_next_escalation(facts, plan, today),
         action_id=action.id,
+        request=_request(session, config, number) if head in ("approval", "decision") else None,
     )  # fmt: skip
+
+
+def _request(session: Session, config: Config, request_id: int) -> RequestView | None:
+    req = session.get(ExtensionRequest, request_id)
+    if req is None:
+        return None
+    return RequestView(req.id, recipient(config, req.requested_by), recipient(config, req.approver), req.due_date,
+                       req.proposed_due, req.reason, req.state, req.decided_note)  # fmt: skip
 
 
 def _next_escalation(facts, plan, today: dt.date) -> tuple | None:

@@ -27,7 +27,7 @@ from scheduler.engine.ports import TemplateProblem
 from scheduler.engine.views import NoticeView, Recipient
 from scheduler.mail.headers import MAIL_POLICY, alternative
 from scheduler.mail.headers import address as header_address
-from scheduler.mail.ics import due_date_event
+from scheduler.mail.ics import cancel_event, due_date_event
 
 DEFAULT_TEMPLATES = shipped_templates("emails")
 
@@ -59,7 +59,8 @@ def what(n: NoticeView) -> str:
     if n.kind == "reminder":
         return "due tomorrow" if n.days_left == 1 else f"due in {n.days_left} days"
     return {"assigned": "new", "extension": "re-dated", "due": "due today", "overdue": "overdue",
-            "escalation": "escalated to you", "escalated": "escalated",
+            "escalation": "escalated to you", "escalated": "escalated", "approval": "extension to decide",
+            "decision": "extension decided", "confirmed": "completed", "link": "new link",
             "progress": "to update for the review"}[n.kind]  # fmt: skip
 
 
@@ -127,6 +128,8 @@ class Renderer:
         """Return the signed link to the action's page for this notice's recipient (None without BASE_URL)."""
         if self.links is None or n.action_id is None:
             return None
+        if n.kind == "approval" and n.request is not None:  # the approver decides on the request's page
+            return self.links.url("approve", n.request.id, n.to.email)
         return self.links.url("action", n.action_id, n.to.email)
 
     def thread_id(self, n: NoticeView) -> str:
@@ -172,6 +175,10 @@ class Renderer:
                 ics = due_date_event(n, self.domain, now)
                 msg.add_attachment(ics, maintype="text", subtype="calendar",
                                    filename=f"{n.plan}-{n.ref}-due.ics", params={"method": "PUBLISH"})  # fmt: skip
+            elif n.kind == "confirmed":  # completion recorded: the due date leaves the owner's calendar
+                ics = cancel_event(n.plan, n.ref, n.title, n.due, self.domain, now, n.ics_sequence + 1)
+                msg.add_attachment(ics, maintype="text", subtype="calendar",
+                                   filename=f"{n.plan}-{n.ref}-cancel.ics", params={"method": "CANCEL"})  # fmt: skip
         return msg
 
     def summary_message(self, subject: str, to: list[str], text: str, html: str, now: dt.datetime) -> EmailMessage:

@@ -11,12 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from scheduler.store import db
+from scheduler.store.gauges import BEAT_EVERY, DEAD_AFTER, STUCK_AFTER  # noqa: F401 - shared with web/metrics
 from scheduler.store.models import Heartbeat
-
-BEAT_EVERY = dt.timedelta(seconds=10)
-DEAD_AFTER = dt.timedelta(seconds=90)
-STUCK_AFTER = dt.timedelta(minutes=30)
-
 
 # host:pid plus a random part: two containers on the host network can both be pid 1 on one host
 # name, and must not share (and vouch for each other through) one heartbeat row.

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from scheduler.store.states import CLOSED, ActionStatus  # noqa: F401 - re-exported
+from scheduler.store.states import CLOSED, ActionStatus, ExtensionState, NoticeState, Track  # noqa: F401 - re-exported
 
 STATUSES = tuple(s.value for s in ActionStatus)
 
@@ -36,6 +36,28 @@ class UTCDateTime(TypeDecorator):
 
 def utc_field(**kw):
     return Field(sa_type=UTCDateTime, **kw)
+
+
+class EnumText(TypeDecorator):
+    """A StrEnum stored as its plain text value (no database enum type to migrate): read back as
+    the enum, so a state read from the database is a typed value; an unknown value fails loudly."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum_cls, *args, **kw):
+        super().__init__(*args, **kw)
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else self.enum_cls(value).value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum_cls(value)
+
+
+def enum_field(enum_cls, **kw):
+    return Field(sa_type=EnumText(enum_cls), **kw)
 
 
 class Owner(SQLModel, table=True):
@@ -70,7 +92,7 @@ class Action(SQLModel, table=True):
     config_due: dt.date  # from config: report_date + timescale, or explicit due
     timescale_months: int | None = None
     due: dt.date  # effective due date: the latest agreed extension, else config_due
-    status: str = "open"
+    status: ActionStatus = enum_field(ActionStatus, default=ActionStatus.OPEN)
     in_config: bool = True
     # The next local date on which a notice may fall due (None: nothing to send).
     next_notice_on: dt.date | None = Field(default=None, index=True)
@@ -126,11 +148,11 @@ class Notice(SQLModel, table=True):
     action_id: int = Field(foreign_key="action.id", index=True)
     due_date: dt.date
     stage: str
-    track: str  # owner | escalation
+    track: Track = enum_field(Track)  # owner | escalation | web
     recipient: str
     cc: str | None = None  # comma-separated
     send_day: dt.date
-    state: str
+    state: NoticeState = enum_field(NoticeState)
     attempts: int = 0
     last_error: str | None = None
     message_id: str | None = None
@@ -179,7 +201,7 @@ class ExtensionRequest(SQLModel, table=True):
     reason: str
     requested_by: str  # email of the owner, from the signed link
     approver: str  # email of the owner's manager, else the plan's escalation contact
-    state: str  # pending | approved | declined | withdrawn
+    state: ExtensionState = enum_field(ExtensionState)
     decided_by: str | None = None
     decided_note: str | None = None
     created_at: dt.datetime = utc_field()
@@ -194,6 +216,18 @@ class WebSubmission(SQLModel, table=True):
     key: str = Field(primary_key=True)
     at: dt.datetime = utc_field()
     result: str | None = None
+
+
+class RateEvent(SQLModel, table=True):
+    """One rate-limited event (a fresh link asked for, an extension requested), kept in the database
+    so every replica and every restart sees the same count."""
+
+    __tablename__ = "rate_event"
+    __table_args__ = (sa.Index("ix_rate_event_key_at", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str
+    at: dt.datetime = utc_field()
 
 
 class RunLease(SQLModel, table=True):

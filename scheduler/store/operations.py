@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from scheduler.store.models import STATUSES, Action, ActionEvent, DueRevision, Notice, Owner
+from scheduler.store.models import STATUSES, Action, ActionEvent, DueRevision, ExtensionRequest, Notice, Owner
+from scheduler.store.states import CLOSED, ActionStatus, EventKind, ExtensionState, NoticeState
 
 
 class InputError(Exception):
@@ -48,19 +49,67 @@ def set_status(session: Session, action: Action, status: str, note: str | None, 
         raise InputError(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
     if action.status == status:
         return False
-    if action.status == "withdrawn" and not action.in_config:
+    if action.status == ActionStatus.WITHDRAWN and not action.in_config:
         raise InputError(f"{action.plan_id}/{action.ref} was removed from the config; "
                          "put it back in its plan file and run `reminders sync` to reopen it")  # fmt: skip
-    session.add(ActionEvent(action_id=action.id, at=now, by=by, kind="status",
+    session.add(ActionEvent(action_id=action.id, at=now, by=by, kind=EventKind.STATUS,
                             from_value=action.status, to_value=status, note=note))  # fmt: skip
-    action.status, action.updated_at = status, now
+    action.status, action.updated_at = ActionStatus(status), now
+    if action.status in CLOSED:
+        withdraw_pending(session, action.id, f"the action is {status}", now)
     return True
+
+
+def refuse_closed(action: Action) -> None:
+    """Raise InputError when `action` is complete or withdrawn: only an admin's `set-status` reopens it."""
+    if action.status in CLOSED:
+        raise InputError(f"{action.plan_id}/{action.ref} is {action.status}, so it can no longer be changed; "
+                         "ask the plan administrator if it must be reopened")  # fmt: skip
+
+
+def record_completion(session: Session, action: Action, note: str, by: str, now) -> None:
+    """Record an owner's completion (the web form; CLI `set-status REF complete` is the admin's)."""
+    refuse_closed(action)
+    if not note:
+        raise InputError("say what was done (the note is required)")
+    set_status(session, action, ActionStatus.COMPLETE, note, by, now)
+
+
+def record_progress(session: Session, action: Action, note: str, by: str, now) -> None:
+    """Record progress on an open or in-progress action (an open one becomes in progress)."""
+    refuse_closed(action)
+    if not note:
+        raise InputError("say what progress was made (required)")
+    if action.status == ActionStatus.OPEN:
+        set_status(session, action, ActionStatus.IN_PROGRESS, note, by, now)
+    else:
+        session.add(ActionEvent(action_id=action.id, at=now, by=by, kind=EventKind.PROGRESS, note=note))
+        action.updated_at = now
+
+
+def record_note(session: Session, action: Action, note: str, by: str, now) -> None:
+    """Record a manager's follow-up note (e.g. "chased on 3 March") on an open action."""
+    refuse_closed(action)
+    if not note:
+        raise InputError("write the note (e.g. who you chased, and when)")
+    session.add(ActionEvent(action_id=action.id, at=now, by=by, kind=EventKind.NOTE, note=note))
+
+
+def withdraw_pending(session: Session, action_id: int, why: str, now) -> list[ExtensionRequest]:
+    """Withdraw the action's pending extension requests (it closed, was reassigned, or its approver
+    changed); return them."""
+    stmt = select(ExtensionRequest).where(ExtensionRequest.action_id == action_id,
+                                          ExtensionRequest.state == ExtensionState.PENDING)  # fmt: skip
+    found = list(session.exec(stmt))
+    for req in found:
+        req.state, req.decided_at, req.decided_note = ExtensionState.WITHDRAWN, now, f"withdrawn: {why}"
+    return found
 
 
 def extend(session: Session, action: Action, new_due: dt.date, reason: str, approved_by: str,
            by: str, now) -> DueRevision:  # fmt: skip
     """Record an agreed revised due date (the original is kept); return the revision row."""
-    if action.status in ("complete", "withdrawn"):
+    if action.status in CLOSED:
         raise InputError(f"{action.plan_id}/{action.ref} is {action.status}; only open or "
                          "in-progress actions can be extended (set-status it back first)")  # fmt: skip
     if not reason or not reason.strip():
@@ -88,11 +137,11 @@ def resend(session: Session, notice_id: int, by: str, now) -> Notice:
     row = session.get(Notice, notice_id)
     if row is None:
         raise InputError(f"no notice {notice_id}; find its id with `reminders notices --format csv`")
-    if row.state not in ("unknown", "failed"):
+    if row.state not in (NoticeState.UNKNOWN, NoticeState.FAILED):
         raise InputError(f"notice {notice_id} is {row.state}; only an unknown or failed notice can be resent")
     session.add(ActionEvent(action_id=row.action_id, at=now, by=by, kind="resend", from_value=row.state,
-                            to_value="retry", note=f"{row.stage} to {row.recipient}"))  # fmt: skip
-    row.state, row.next_attempt_at, row.updated_at = "retry", now, now
+                            to_value=NoticeState.RETRY, note=f"{row.stage} to {row.recipient}"))  # fmt: skip
+    row.state, row.next_attempt_at, row.updated_at = NoticeState.RETRY, now, now
     row.last_error = f"resend requested by {by} (was {row.last_error or row.state})"
     return row
 

@@ -1,6 +1,8 @@
 """The state machines of the store, as enums (values are what the database holds).
 
-`ActionStatus`: open -> in_progress -> complete, or withdrawn. `NoticeState`: a ledger row is
+`ActionStatus`: open -> in_progress -> complete, or withdrawn. `ExtensionState`: an owner's request
+for more time is `pending` until its approver decides it (`approved`, `declined`) or it lapses
+(`withdrawn`: the action closed, was reassigned, or its approver changed). `NoticeState`: a ledger row is
 claimed `pending`, marked `sending` just before the transport gets it, then `sent`, `retry`
 (undeliverable now), `failed` (permanent) or `superseded` (a later stage went instead).
 `unknown`: a connection lost after the end of DATA or a run killed mid-hand-over (never resent
@@ -20,6 +22,13 @@ class ActionStatus(StrEnum):
 
 
 CLOSED = (ActionStatus.COMPLETE, ActionStatus.WITHDRAWN)
+
+
+class ExtensionState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # lapsed: the action closed or was reassigned, or the approver changed
 
 
 class NoticeState(StrEnum):
@@ -46,6 +55,8 @@ class Outcome(StrEnum):
 class Track(StrEnum):
     OWNER = "owner"
     ESCALATION = "escalation"
+    WEB = "web"  # what the web app triggers: approval requests, decisions, confirmations, fresh links
+    PROGRESS = "progress"  # progress requests before a review (engine/progress.py)
 
 
 class EventKind(StrEnum):
@@ -56,6 +67,10 @@ class EventKind(StrEnum):
     CHANGED = "changed"
     WITHDRAWN = "withdrawn"
     RESTORED = "restored"
+    PROGRESS = "progress"
+    NOTE = "note"  # a manager's follow-up ("chased on ...")
+    EXTENSION_REQUEST = "extension_request"
+    EXTENSION_DECIDED = "extension_decided"
 
 
 class ServiceEventKind(StrEnum):

@@ -1,18 +1,25 @@
-"""Who a signed link lets in, and the CSRF and one-time form keys that guard every change."""
+"""Who a signed link lets in, and the CSRF token that guards every change.
+
+A link is checked first (signature, purpose, the longest age any plan allows) before a body is
+parsed, then against its plan's own `link_valid_days` and the current config: the owner the
+action has now, or a manager it escalates to (or the plan's administrator).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import secrets
 
 from starlette.requests import Request
 
 from scheduler.engine.facts import build_facts
-from scheduler.engine.links import LinkProblem
-from scheduler.store.models import Action, WebSubmission
+from scheduler.engine.links import Claims, LinkProblem
+from scheduler.store.models import Action
 from scheduler.web.pages import message
 
 CSRF_COOKIE = "reminders_csrf"
+OWNER, MANAGER = "owner", "manager"
 
 
 def csrf_token(request: Request) -> str:
@@ -26,47 +33,52 @@ def set_csrf(response, token: str, secure: bool) -> None:
                         max_age=86400)  # fmt: skip
 
 
-def csrf_ok(request: Request, form) -> bool:
-    """Return True when the form's CSRF token matches the cookie's (double submit)."""
-    cookie, field = request.cookies.get(CSRF_COOKIE), form.get("csrf")
-    return bool(cookie and field) and hmac.compare_digest(str(cookie), str(field))
+def csrf_ok(request: Request, form: dict) -> bool:
+    """Return True when the form's CSRF token matches the cookie's (double submit), compared as bytes
+    (any text a client sends is comparable, so a strange value is a refusal, never an error)."""
+    cookie, field = request.cookies.get(CSRF_COOKIE) or "", form.get("csrf") or ""
+    return bool(cookie and field) and hmac.compare_digest(cookie.encode("utf-8", "replace"),
+                                                          field.encode("utf-8", "replace"))  # fmt: skip
 
 
-def once(session, key: str, now) -> bool:
-    """Record a form's one-time key; return False when it was already used (a repeated POST)."""
-    if not key or len(key) > 64 or session.get(WebSubmission, key) is not None:
-        return False
-    session.add(WebSubmission(key=key, at=now))
-    return True
+def checked(web, token: str, purpose: str, csrf: str):
+    """Return the link's Claims (signature, purpose and the longest age any plan allows), or the
+    page that says why it cannot be used."""
+    try:
+        return web.links.check(token, purpose, web.max_link_days())
+    except LinkProblem as exc:
+        if exc.expired and purpose == "action":
+            return expired_page(web, token, csrf)
+        if exc.expired:
+            return message("This link has expired", "Links in emails work for a limited time; use the one in "
+                           "your most recent email, or ask the plan administrator for a new one.", 410)  # fmt: skip
+        return message("This link cannot be used", f"{exc}. Use the link in your most recent email.", 400)
+
+
+def too_old(web, claims: Claims, plan_id: str) -> bool:
+    """Return True when the link is older than its plan's own `link_valid_days`."""
+    plan = web.config.plans.get(plan_id)
+    days = plan.policy.link_valid_days if plan else web.config.default_policy.link_valid_days
+    return web.now() - claims.issued > dt.timedelta(days=days)
 
 
 def role_of(session, config, action: Action, recipient: str) -> str | None:
-    """Return 'owner' or 'manager' for whom an action link may serve now, else None.
+    """Return OWNER or MANAGER for whom an action link may serve now (by the current config), else None.
 
-    A link stops working for an owner the action was reassigned away from.
+    A link stops working for an owner the action was reassigned away from, or whose address changed.
     """
     plan = config.plans.get(action.plan_id)
     owner = config.owners.get(action.owner_id)
     if plan is None or owner is None:
         return None
     if owner.email.lower() == recipient:
-        return "owner"
+        return OWNER
     facts = build_facts(session, config, action)
     managers = {p.email.lower() for p in facts.escalation_targets}
     admin = config.owners.get(plan.administrator) if plan.administrator else None
     if recipient in managers or (admin and admin.email.lower() == recipient):
-        return "manager"
+        return MANAGER
     return None
-
-
-def checked(web, token: str, purpose: str, days: int, csrf: str):
-    """Return the link's Claims, or the page that says why it cannot be used."""
-    try:
-        return web.links.check(token, purpose, days)
-    except LinkProblem as exc:
-        if exc.expired and purpose == "action":
-            return expired_page(web, token, csrf)
-        return message("This link cannot be used", f"{exc}. Use the link in your most recent email.", 400)
 
 
 def expired_page(web, token: str, csrf: str):

@@ -1,119 +1,140 @@
-"""The action page an owner reaches from the "Update this action" link: GET shows it, POST marks it
-complete, records progress or asks for an extension. Every change is an event `via web`."""
+"""The action page reached from the link in an owner's or a manager's email: GET shows it (and
+changes nothing), POST applies one form (web/forms.py) once; and `/renew`, which emails a fresh
+link for an expired one. Handlers parse, call one operation, render: the link is checked before
+the body is parsed, and the database and mail work runs in Starlette's thread pool."""
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import re
-import secrets
 
-from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from scheduler.config.limits import LATEST
+from scheduler.config.approvers import approver_of
 from scheduler.engine.audit import history
 from scheduler.engine.facts import refresh_next_notice
+from scheduler.engine.links import Claims
 from scheduler.engine.status import rag
-from scheduler.store import operations
-from scheduler.store.models import Action, ActionEvent, DueRevision, ExtensionRequest
-from scheduler.web import mailer
-from scheduler.web.access import checked, csrf_ok, csrf_token, expired_page, once, role_of, set_csrf
+from scheduler.engine.web_notices import next_link_number
+from scheduler.store import extensions, throttle
+from scheduler.store.models import Action
+from scheduler.store.operations import InputError
+from scheduler.store.stages import StageName
+from scheduler.store.states import CLOSED
+from scheduler.web import forms
+from scheduler.web.access import (
+    MANAGER,
+    OWNER,
+    checked,
+    csrf_ok,
+    csrf_token,
+    expired_page,
+    role_of,
+    set_csrf,
+    too_old,
+)
+from scheduler.web.guard import read_form
+from scheduler.web.notify import Outbox
 from scheduler.web.pages import message, page
 
-
-def approver_of(config, action: Action) -> str | None:
-    """Return the email of who approves this action's extensions: the owner's manager, else the
-    plan's escalation contact."""
-    owner = config.owners.get(action.owner_id)
-    plan = config.plans.get(action.plan_id)
-    who = (owner.manager if owner else None) or (plan.escalation_contact if plan else None)
-    return config.owners[who].email if who in config.owners else None
+UNREADABLE = ("This form could not be read", "Go back, reload the page from your email's link and try again.")
 
 
-def _load(web, request: Request, token: str):
-    """Return (claims, session, action, role) or a Response explaining why not."""
-    csrf = csrf_token(request)
-    claims = checked(web, token, "action", web.max_link_days(), csrf)
-    if not hasattr(claims, "subject"):
-        return claims
-    session = web.app.session()
-    action = session.get(Action, int(claims.subject)) if claims.subject.isdigit() else None
+def _load(web, s, claims: Claims, token: str, csrf: str):
+    """Return (action, role) for a checked link, or the page saying why it cannot be used now."""
+    action = s.get(Action, int(claims.subject)) if claims.subject.isdigit() else None
     if action is None:
-        session.close()
         return message("This link cannot be used", "The action it names no longer exists.", 404)
-    plan = web.app.config.plans.get(action.plan_id)
-    if plan is not None and dt.datetime.now(dt.UTC) - claims.issued > dt.timedelta(days=plan.policy.link_valid_days):
-        session.close()
+    if too_old(web, claims, action.plan_id):
         return expired_page(web, token, csrf)
-    role = role_of(session, web.app.config, action, claims.recipient)
+    role = role_of(s, web.config, action, claims.recipient)
     if role is None:
-        session.close()
         return message("This link no longer works for you", "The action has been reassigned since this email "
                        "was sent; the current owner has their own link.", 403)  # fmt: skip
-    return claims, session, action, role
+    return action, role
 
 
-async def action_page(request: Request):
-    """GET: show the action and its forms; changes nothing."""
-    web = request.app.state.web
-    loaded = _load(web, request, request.path_params["token"])
-    if not isinstance(loaded, tuple):
-        return loaded
-    claims, session, action, role = loaded
-    with session:
-        return _render(web, request, session, action, role)
-
-
-def _render(web, request, session, action, role, notice=None, kind="", status=200):
-    cfg = web.app.config
-    plan = cfg.plans.get(action.plan_id)
-    tz = (plan.policy if plan else cfg.default_policy).tz
-    today = dt.datetime.now(dt.UTC).astimezone(tz).date()
-    pending = session.exec(select(ExtensionRequest).where(ExtensionRequest.action_id == action.id,
-                                                          ExtensionRequest.state == "pending")).first()  # fmt: skip
-    owner = cfg.owners.get(action.owner_id)
-    approver = approver_of(cfg, action)
-    csrf = csrf_token(request)
-    response = page("action.html", status, a=action, plan_title=plan.title if plan else action.plan_id,
-                    owner_name=owner.name if owner else action.owner_id, days_left=(action.due - today).days,
-                    rag=rag(action.status, (action.due - today).days), pending=pending,
-                    history=[_plain(h) for h in reversed(history(session, action, tz))][:12], notice=notice,
-                    notice_kind=kind,
-                    can_change=role == "owner" and action.status not in ("complete", "withdrawn"),
-                    approver_name=next((o.name for o in cfg.owners.values() if o.email == approver), "your manager"),
-                    csrf=csrf, form_key=secrets.token_urlsafe(16))  # fmt: skip
-    set_csrf(response, csrf, web.secure)
-    return response
+def action_page(request: Request):
+    """GET: show the action and the forms this person may use; changes nothing."""
+    web, token, csrf = request.app.state.web, request.path_params["token"], csrf_token(request)
+    claims = checked(web, token, "action", csrf)
+    if not isinstance(claims, Claims):
+        return claims
+    with web.session() as s:
+        loaded = _load(web, s, claims, token, csrf)
+        if not isinstance(loaded, tuple):
+            return loaded
+        return _render(web, s, csrf, *loaded, claims.recipient)
 
 
 async def action_post(request: Request):
-    """POST: apply one form (complete, progress, extend) once; show the page with the result."""
-    web = request.app.state.web
-    form = await request.form()
-    loaded = _load(web, request, request.path_params["token"])
-    if not isinstance(loaded, tuple):
-        return loaded
-    claims, session, action, role = loaded
-    with session:
-        if not csrf_ok(request, form):
-            return _render(web, request, session, action, role, "The form had expired; please try again.", "error", 400)
-        if role != "owner":
-            return _render(web, request, session, action, role, "Only the action's owner can change it.", "error", 403)
-        now = dt.datetime.now(dt.UTC)
-        do = form.get("do")
-        check, handler = FORMS.get(do, (None, None))
+    """POST: check the link, then read the (small, bounded) form, then apply it in the thread pool."""
+    web, token, csrf = request.app.state.web, request.path_params["token"], csrf_token(request)
+    claims = checked(web, token, "action", csrf)
+    if not isinstance(claims, Claims):
+        return claims
+    form = await read_form(request)
+    if form is None:
+        return message(*UNREADABLE, 400)
+    return await run_in_threadpool(_apply, web, claims, token, csrf, request, form)
+
+
+def _apply(web, claims: Claims, token: str, csrf: str, request: Request, form: dict):
+    with web.session() as s:
+        loaded = _load(web, s, claims, token, csrf)
+        if not isinstance(loaded, tuple):
+            return loaded
+        action, role = loaded
+        show = lambda text, kind="", status=200: _render(web, s, csrf, action, role, claims.recipient, text,  # noqa: E731
+                                                         kind, status)  # fmt: skip
+        if not csrf_ok(request, form) or not web.form_key_ok(form.get("form_key", ""), action.id):
+            return show("The form had expired; please try again.", "error", 400)
+        handler = (forms.OWNER_FORMS if role == OWNER else forms.MANAGER_FORMS).get(form.get("do", ""))
         if handler is None:
-            return _render(web, request, session, action, role, "Unknown request.", "error", 400)
-        problem = check(form, action)
-        if problem:
-            return _render(web, request, session, action, role, problem, "error", 400)
-        if not once(session, str(form.get("form_key", "")), now):
-            return _render(web, request, session, action, role, "Already recorded; nothing more was changed.")
-        text = handler(web, session, action, claims.recipient, form, now)
-        refresh_next_notice(session, web.app.config, now, [action])
-        session.commit()
-        return _render(web, request, session, action, role, text)
+            return show("Only the action's owner can do that." if role == MANAGER else "Unknown request.", "error", 403)
+        now = web.now()
+        if not throttle.first_use(s, form["form_key"], now):
+            return show("Already recorded; nothing more was changed.")
+        outbox = Outbox(web)
+        try:
+            said = handler(web, s, action, claims.recipient, form, now, outbox)
+        except InputError as exc:
+            if isinstance(exc, extensions.Lapsed):
+                s.commit()  # the lapsed request stays withdrawn; nothing else was changed
+            else:
+                s.rollback()
+            return show(_sentence(str(exc)), "error", 409 if isinstance(exc, extensions.Lapsed) else 400)
+        refresh_next_notice(s, web.config, now, [action])
+        s.commit()
+        return show(f"{said} {outbox.send()}".strip())
+
+
+def _sentence(text: str) -> str:
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."
+
+
+def _render(web, s, csrf, action, role, recipient, notice=None, kind="", status=200):
+    cfg = web.config
+    plan = cfg.plans.get(action.plan_id)
+    tz = (plan.policy if plan else cfg.default_policy).tz
+    today = web.now().astimezone(tz).date()
+    pending = extensions.pending_for(s, action.id)
+    owner = cfg.owners.get(action.owner_id)
+    approver = approver_of(cfg, action.plan_id, action.owner_id, owner.email if owner else None)
+    is_open = action.status not in CLOSED
+    response = page("action.html", status, a=action, plan_title=plan.title if plan else action.plan_id,
+                    owner_name=owner.name if owner else action.owner_id, days_left=(action.due - today).days,
+                    rag=rag(action.status, (action.due - today).days), pending=pending,
+                    history=[_plain(h) for h in reversed(history(s, action, tz))][:12], notice=notice,
+                    notice_kind=kind, can_change=role == OWNER and is_open, is_manager=role == MANAGER,
+                    can_note=role == MANAGER and is_open,
+                    can_decide=role == MANAGER and pending is not None and pending.approver == recipient,
+                    pending_approver=forms.name_of(cfg, pending.approver) if pending else "",
+                    approver_name=approver.name if approver else "the plan administrator",
+                    csrf=csrf, form_key=web.form_key(action.id))  # fmt: skip
+    set_csrf(response, csrf, web.secure)
+    return response
 
 
 def _plain(entry):
@@ -121,98 +142,33 @@ def _plain(entry):
     return dataclasses.replace(entry, text=re.sub(r"\s+<[^<>\s]+@[^<>\s]+>", "", entry.text))
 
 
-def _by(recipient: str) -> str:
-    return f"{recipient} (via web)"
-
-
-def _note(form, key="note") -> str:
-    return re.sub(r"\s+", " ", str(form.get(key, ""))).strip()[:2000]
-
-
-def _complete(web, session, action, recipient, form, now) -> str:
-    note = _note(form)
-    evidence = _note(form, "evidence")
-    if action.status == "complete":
-        return "Already complete; nothing more was changed."
-    revisions = len(session.exec(select(DueRevision).where(DueRevision.action_id == action.id)).all())
-    operations.set_status(session, action, "complete", note + (f" Evidence: {evidence}" if evidence else ""),
-                          _by(recipient), now)  # fmt: skip
-    session.flush()
-    plan = web.app.config.plans.get(action.plan_id)
-    mailer.confirm_completion(web, action, plan.title if plan else action.plan_id, recipient, now, revisions)
-    return "Recorded as complete. A confirmation is on its way, and no more reminders will be sent."
-
-
-def _complete_problem(form, action) -> str | None:
-    evidence = _note(form, "evidence")
-    if not _note(form):
-        return "Say what was done (the note is required)."
-    if evidence and not re.match(r"^https?://\S+$", evidence):
-        return "The evidence link must start with https:// or http://."
-    return None
-
-
-def _progress(web, session, action, recipient, form, now) -> str:
-    if action.status == "open":
-        operations.set_status(session, action, "in_progress", _note(form), _by(recipient), now)
-    else:
-        session.add(ActionEvent(action_id=action.id, at=now, by=_by(recipient), kind="progress", note=_note(form)))
-    return "Progress recorded."
-
-
-def _progress_problem(form, action) -> str | None:
-    return None if _note(form) else "Say what progress was made (required)."
-
-
-def _extend(web, session, action, recipient, form, now) -> str:
-    proposed = dt.date.fromisoformat(str(form["proposed_due"]))
-    approver = approver_of(web.app.config, action)
-    for old in session.exec(select(ExtensionRequest).where(ExtensionRequest.action_id == action.id,
-                                                           ExtensionRequest.state == "pending")):  # fmt: skip
-        old.state, old.decided_at = "withdrawn", now
-    request = ExtensionRequest(action_id=action.id, due_date=action.due, proposed_due=proposed, reason=_note(form, "reason"),
-                               requested_by=recipient, approver=approver, state="pending", created_at=now)  # fmt: skip
-    session.add(request)
-    session.add(ActionEvent(action_id=action.id, at=now, by=_by(recipient), kind="extension_request",
-                            from_value=str(action.due), to_value=str(proposed), note=request.reason))  # fmt: skip
-    session.flush()
-    mailer.ask_approver(web, action, request, approver, now)
-    return f"Asked for {proposed:%d %B %Y}; {approver} has been emailed to approve it."
-
-
-def _extend_problem(form, action) -> str | None:
-    try:
-        proposed = dt.date.fromisoformat(str(form.get("proposed_due", "")))
-    except ValueError:
-        return "Choose the proposed due date."
-    if not action.due < proposed <= LATEST:
-        return f"The proposed date must be after the current due date, {action.due:%d %B %Y}."
-    return None if _note(form, "reason") else "Say why more time is needed (required)."
-
-
-# The forms of the action page: what each checks (a message, or None) and what it does (the result).
-FORMS = {
-    "complete": (_complete_problem, _complete),
-    "progress": (_progress_problem, _progress),
-    "extend": (_extend_problem, _extend),
-}
-
-
 async def renew(request: Request):
-    """POST: email a fresh link to the address an expired one was for (rate-limited per address)."""
+    """POST: email a fresh link to the address an expired one was for (rate-limited per address, in
+    the database)."""
     web = request.app.state.web
-    form = await request.form()
+    form = await read_form(request)
+    if form is None:
+        return message(*UNREADABLE, 400)
     if not csrf_ok(request, form):
         return message("Please try again", "The form had expired; open the link from your email again.", 400)
-    claims = web.links.expired_claims(str(form.get("token", "")))
+    claims = web.links.expired_claims(form.get("token", ""))
     if claims is None:
         return message("This link cannot be used", "Use the link in your most recent email.", 400)
-    if not web.limiter.allow(claims["r"]):
-        return message("Too many requests", "A fresh link was sent recently; please check your email.", 429)
-    with web.app.session() as session:
-        action = session.get(Action, int(claims["s"])) if str(claims["s"]).isdigit() else None
-        if action is None or role_of(session, web.app.config, action, claims["r"]) is None:
+    return await run_in_threadpool(_renew, web, str(claims.get("s", "")), str(claims.get("r", "")))
+
+
+def _renew(web, subject: str, recipient: str):
+    with web.session() as s:
+        action = s.get(Action, int(subject)) if subject.isdigit() else None
+        if action is None or role_of(s, web.config, action, recipient) is None:
             return message("This link no longer works for you", "The action has been reassigned or removed.", 403)
-        mailer.fresh_link(web, action, claims["r"], dt.datetime.now(dt.UTC))
-    return message("A fresh link is on its way", "Check your email: the new link was sent to the address this "
-                   "one was for.")  # fmt: skip
+        now = web.now()
+        if not throttle.allow(s, "link", recipient, now):
+            return message("Too many requests", "A fresh link was sent recently; please check your email.", 429)
+        outbox = Outbox(web)
+        outbox.add(s, action, StageName("link", next_link_number(s, action.id, recipient)), recipient,
+                   "Check your email: the new link was sent to the address this one was for.",
+                   f"The new link goes to the address this one was for, but {forms.QUEUED}")  # fmt: skip
+        s.commit()
+        said = outbox.send()
+    return message("A fresh link is on its way", said)

@@ -1,91 +1,100 @@
-"""Extension approval: the approver's signed link shows the request (GET) and decides it (POST);
-approval runs the same operation as `reminders extend`, and the owner is told the outcome."""
+"""Extension approval: the approver's signed link shows the request (GET) and decides it (POST).
+
+The decision is the store's `decide_extension` (approval records the revised date like `reminders
+extend`), which re-checks on the current database and config that the request still holds and
+that this person is still its approver; the owner is told through a `decision:<id>` notice.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import secrets
-
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from scheduler.engine.facts import refresh_next_notice
-from scheduler.store import operations
+from scheduler.engine.links import Claims
+from scheduler.store import extensions, throttle
 from scheduler.store.models import Action, ExtensionRequest
-from scheduler.web import mailer
-from scheduler.web.access import checked, csrf_ok, csrf_token, once, set_csrf
+from scheduler.store.operations import InputError
+from scheduler.store.states import ExtensionState
+from scheduler.web import forms
+from scheduler.web.access import checked, csrf_ok, csrf_token, set_csrf, too_old
+from scheduler.web.guard import read_form
+from scheduler.web.notify import Outbox
 from scheduler.web.pages import message, page
 
 
-def _load(web, request: Request):
-    claims = checked(web, request.path_params["token"], "approve", web.max_link_days(), csrf_token(request))
-    if not hasattr(claims, "subject"):
-        return claims
-    session = web.app.session()
-    req = session.get(ExtensionRequest, int(claims.subject)) if claims.subject.isdigit() else None
+def _load(web, s, claims: Claims):
+    """Return (request, action) for a checked approval link, or the page saying why not."""
+    req = s.get(ExtensionRequest, int(claims.subject)) if claims.subject.isdigit() else None
     if req is None or req.approver.lower() != claims.recipient:
-        session.close()
         return message("This link cannot be used", "It is not for an extension request you can decide.", 403)
-    return session, req, session.get(Action, req.action_id)
+    action = s.get(Action, req.action_id)
+    if too_old(web, claims, action.plan_id):
+        return message("This link has expired", "Links in emails work for a limited time; the owner can ask "
+                       "again from their own page if the request still matters.", 410)  # fmt: skip
+    return req, action
 
 
-def _render(web, request, session, req, action, notice=None, kind="", status=200):
-    cfg = web.app.config
-    plan = cfg.plans.get(action.plan_id)
-    owner = cfg.owners.get(action.owner_id)
-    csrf = csrf_token(request)
-    response = page("approve.html", status, a=action, r=req, plan_title=plan.title if plan else action.plan_id,
-                    owner_name=owner.name if owner else action.owner_id, notice=notice, notice_kind=kind,
-                    csrf=csrf, form_key=secrets.token_urlsafe(16))  # fmt: skip
-    set_csrf(response, csrf, web.secure)
-    return response
-
-
-async def approval_page(request: Request):
+def approval_page(request: Request):
     """GET: show the request; changes nothing."""
-    web = request.app.state.web
-    loaded = _load(web, request)
-    if not isinstance(loaded, tuple):
-        return loaded
-    session, req, action = loaded
-    with session:
-        return _render(web, request, session, req, action)
+    web, csrf = request.app.state.web, csrf_token(request)
+    claims = checked(web, request.path_params["token"], "approve", csrf)
+    if not isinstance(claims, Claims):
+        return claims
+    with web.session() as s:
+        loaded = _load(web, s, claims)
+        if not isinstance(loaded, tuple):
+            return loaded
+        return _render(web, csrf, *loaded)
 
 
 async def approval_post(request: Request):
-    """POST: approve or decline once; approval records the revised due date like `reminders extend`."""
-    web = request.app.state.web
-    form = await request.form()
-    loaded = _load(web, request)
-    if not isinstance(loaded, tuple):
-        return loaded
-    session, req, action = loaded
-    with session:
+    """POST: check the link, read the bounded form, then decide once in the thread pool."""
+    web, csrf = request.app.state.web, csrf_token(request)
+    claims = checked(web, request.path_params["token"], "approve", csrf)
+    if not isinstance(claims, Claims):
+        return claims
+    form = await read_form(request)
+    if form is None:
+        return message("This form could not be read", "Reload the page from your email's link and try again.", 400)
+    return await run_in_threadpool(_apply, web, claims, csrf, request, form)
+
+
+def _apply(web, claims: Claims, csrf: str, request: Request, form: dict):
+    with web.session() as s:
+        loaded = _load(web, s, claims)
+        if not isinstance(loaded, tuple):
+            return loaded
+        req, action = loaded
         decision = form.get("decision")
-        if not csrf_ok(request, form) or decision not in ("approve", "decline"):
-            return _render(web, request, session, req, action, "The form had expired; please try again.", "error", 400)
-        now = dt.datetime.now(dt.UTC)
-        if req.state != "pending" or not once(session, str(form.get("form_key", "")), now):
-            return _render(web, request, session, req, action, f"Already decided ({req.state}); nothing changed.")
-        text = _decide(web, session, req, action, decision, re.sub(r"\s+", " ", str(form.get("note", ""))).strip(), now)
-        session.commit()
-        mailer.tell_owner_decision(web, action, req, now)
-        return _render(web, request, session, req, action, text, "" if req.state == "approved" else "error")
+        if (not csrf_ok(request, form) or decision not in ("approve", "decline")
+                or not web.form_key_ok(form.get("form_key", ""), f"request:{req.id}")):  # fmt: skip
+            return _render(web, csrf, req, action, "The form had expired; please try again.", "error", 400)
+        now = web.now()
+        if req.state != ExtensionState.PENDING or not throttle.first_use(s, form["form_key"], now):
+            return _render(web, csrf, req, action, f"Already decided ({req.state}); nothing changed.")
+        outbox = Outbox(web)
+        try:
+            said = forms.decide(web, s, req, claims.recipient, decision == "approve", forms.text(form), now, outbox)
+        except InputError as exc:
+            if isinstance(exc, extensions.Lapsed):
+                s.commit()  # the lapsed request stays withdrawn; nothing else was changed
+            else:
+                s.rollback()
+            return _render(web, csrf, req, action, str(exc)[:1].upper() + str(exc)[1:], "error", 409)
+        refresh_next_notice(s, web.config, now, [action])
+        s.commit()
+        text = f"{said} {outbox.send()}".strip()
+        return _render(web, csrf, req, action, text, "" if req.state == ExtensionState.APPROVED else "error")
 
 
-def _decide(web, session, req, action, decision, note, now) -> str:
-    cfg = web.app.config
-    approver_id = next((o.id for o in cfg.owners.values() if o.email.lower() == req.approver.lower()), req.approver)
-    req.decided_by, req.decided_note, req.decided_at = req.approver, note[:2000] or None, now
-    if decision == "decline":
-        req.state = "declined"
-        return "Declined; the owner has been told."
-    try:
-        operations.extend(session, action, req.proposed_due, req.reason, approver_id, f"{req.approver} (via web)", now)
-    except operations.InputError as exc:
-        req.state = "declined"
-        req.decided_note = f"could not be applied: {exc}"
-        return f"Could not apply it: {exc}"
-    req.state = "approved"
-    refresh_next_notice(session, cfg, now, [action])
-    return f"Approved: {action.plan_id}/{action.ref} is now due {req.proposed_due:%d %B %Y}; the owner has been told."
+def _render(web, csrf, req, action, notice=None, kind="", status=200):
+    cfg = web.config
+    plan = cfg.plans.get(action.plan_id)
+    owner = cfg.owners.get(action.owner_id)
+    response = page("approve.html", status, a=action, r=req, plan_title=plan.title if plan else action.plan_id,
+                    owner_name=owner.name if owner else action.owner_id, notice=notice, notice_kind=kind,
+                    requester=forms.name_of(cfg, req.requested_by), csrf=csrf,
+                    form_key=web.form_key(f"request:{req.id}"))  # fmt: skip
+    set_csrf(response, csrf, web.secure)
+    return response

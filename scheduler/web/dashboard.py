@@ -10,37 +10,42 @@ from collections import Counter
 from sqlmodel import select
 from starlette.requests import Request
 
+from scheduler.engine.links import Claims
 from scheduler.engine.status import status_rows
 from scheduler.engine.summary import RAG_ORDER
 from scheduler.store.models import Action, ActionEvent, ExtensionRequest
-from scheduler.web.access import checked, csrf_token
+from scheduler.store.states import ActionStatus, EventKind, ExtensionState
+from scheduler.web.access import checked, csrf_token, too_old
 from scheduler.web.pages import message, page
 
 
-async def dashboard(request: Request):
-    """GET: the plan's dashboard (nothing on it changes anything)."""
+def dashboard(request: Request):
+    """GET: the plan's dashboard (nothing on it changes anything); runs in the thread pool."""
     web = request.app.state.web
-    claims = checked(web, request.path_params["token"], "dashboard", web.max_link_days(), csrf_token(request))
-    if not hasattr(claims, "subject"):
+    claims = checked(web, request.path_params["token"], "dashboard", csrf_token(request))
+    if not isinstance(claims, Claims):
         return claims
-    cfg = web.app.config
-    plan = cfg.plans.get(claims.subject)
+    plan = web.config.plans.get(claims.subject)
     if plan is None:
         return message("This link cannot be used", "The plan it names is no longer in the config.", 404)
-    today = dt.datetime.now(dt.UTC).astimezone(plan.policy.tz).date()
-    with web.app.session() as s:
+    if too_old(web, claims, plan.id):
+        return message("This link has expired", "Links work for a limited time; ask the plan administrator "
+                       "for a new one (`reminders web-link`).", 410)  # fmt: skip
+    now = web.now()
+    today = now.astimezone(plan.policy.tz).date()
+    with web.session() as s:
         rows = status_rows(s, lambda _p: today, plan.id)
         actions = {a.id: a for a in s.exec(select(Action).where(Action.plan_id == plan.id))}
-        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
-        done = s.exec(select(ActionEvent).where(ActionEvent.action_id.in_(list(actions)), ActionEvent.kind == "status",
-                                                ActionEvent.to_value == "complete", ActionEvent.at >= since))  # fmt: skip
+        since = now - dt.timedelta(days=30)
+        done = s.exec(select(ActionEvent).where(ActionEvent.action_id.in_(list(actions)), ActionEvent.kind == EventKind.STATUS,
+                                                ActionEvent.to_value == ActionStatus.COMPLETE, ActionEvent.at >= since))  # fmt: skip
         names = {r.ref: r.owner_name for r in rows}
         completed = [{"ref": actions[e.action_id].ref, "title": actions[e.action_id].title, "at": e.at,
                       "owner_name": names.get(actions[e.action_id].ref, "")} for e in done]  # fmt: skip
         pending = [{"ref": actions[p.action_id].ref, "due_date": p.due_date, "proposed_due": p.proposed_due,
                     "reason": p.reason, "approver": p.approver}
                    for p in s.exec(select(ExtensionRequest).where(ExtensionRequest.action_id.in_(list(actions)),
-                                                                  ExtensionRequest.state == "pending"))]  # fmt: skip
+                                                                  ExtensionRequest.state == ExtensionState.PENDING))]  # fmt: skip
     by_owner: dict[str, Counter] = {}
     for r in rows:
         by_owner.setdefault(r.owner_name, Counter())[r.rag] += 1

@@ -1,38 +1,36 @@
-"""Prometheus `/metrics`: read from the database at each scrape (a custom collector), so every
-replica of the web app reports the same numbers."""
+"""Prometheus `/metrics`: a few aggregate queries (store/gauges.py), read at most once every
+`CACHE_SECONDS` however often it is scraped, and always in the thread pool (never on the event
+loop). Every replica reads the same database, so every replica reports the same numbers."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import Counter
+import threading
+import time
 
-import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlmodel import select
 
-from scheduler.engine.status import status_rows
-from scheduler.service.health import DEAD_AFTER
-from scheduler.store.models import ExtensionRequest, Heartbeat, Notice
+from scheduler.store import gauges
+
+CACHE_SECONDS = 5.0
 
 
 class StoreCollector:
     """Notices by state, actions by RAG per plan, last run, leader, retries, pending extensions."""
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, web):
+        self.web = web
 
     def collect(self):
-        now = dt.datetime.now(dt.UTC)
-        with self.app.session() as s:
-            states = dict(s.exec(select(Notice.state, sa.func.count()).group_by(Notice.state)).all())
-            beats = list(s.exec(select(Heartbeat)))
-            pending = s.exec(select(sa.func.count()).select_from(ExtensionRequest)
-                             .where(ExtensionRequest.state == "pending")).one()  # fmt: skip
-            rag = Counter()
-            for plan in self.app.config.plans.values():
-                today = now.astimezone(plan.policy.tz).date()
-                rag.update((plan.id, r.rag) for r in status_rows(s, lambda _p, t=today: t, plan.id))
+        now = self.web.now()
+        with self.web.session() as s:
+            states = gauges.notice_states(s)
+            beats = gauges.heartbeats(s)
+            pending = gauges.pending_extensions(s)
+            rag = {}
+            for plan in self.web.config.plans.values():
+                for r, n in gauges.rag_counts(s, plan.id, now.astimezone(plan.policy.tz).date()).items():
+                    rag[(plan.id, r)] = n
         notices = GaugeMetricFamily("reminders_notices", "Notices in the send ledger, by state", labels=["state"])
         for state, n in sorted(states.items()):
             notices.add_metric([state], n)
@@ -48,22 +46,29 @@ class StoreCollector:
 
     def _runs(self, beats, now):
         last = max((b for b in beats if b.last_run_at), key=lambda b: b.last_run_at, default=None)
-        leader = any(b.role == "leader" and now - b.beat_at <= DEAD_AFTER for b in beats)
         yield GaugeMetricFamily("reminders_leader_alive", "1 when a scheduler leads with a fresh heartbeat",
-                                value=1 if leader else 0)  # fmt: skip
+                                value=1 if gauges.leader_alive(beats, now) else 0)  # fmt: skip
         yield GaugeMetricFamily("reminders_last_run_timestamp_seconds", "When the last run started",
                                 value=last.last_run_at.timestamp() if last else 0)  # fmt: skip
         ok = 1 if last and last.last_run_result and not last.last_run_result.startswith("error") else 0
         yield GaugeMetricFamily("reminders_last_run_ok", "1 when the last run ended without an error", value=ok)
 
 
-def registry_for(app) -> CollectorRegistry:
-    """Return a registry holding the store collector for `app`."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(StoreCollector(app))
-    return registry
+class Metrics:
+    """The exposition text, cached for CACHE_SECONDS (one scrape's queries serve every scrape meanwhile)."""
 
+    def __init__(self, web, cache_seconds: float = CACHE_SECONDS, clock=time.monotonic):
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(StoreCollector(web))
+        self.cache_seconds, self.clock = cache_seconds, clock
+        self.lock = threading.Lock()
+        self.text, self.at = b"", float("-inf")
+        self.reads = 0  # how many times the database was read (tests count them)
 
-def render(registry) -> bytes:
-    """Return the exposition text."""
-    return generate_latest(registry)
+    def render(self) -> bytes:
+        """Return the exposition text, read afresh when the cached one is older than CACHE_SECONDS."""
+        with self.lock:  # concurrent scrapes wait for one read rather than each reading
+            if self.clock() - self.at >= self.cache_seconds:
+                self.text, self.at = generate_latest(self.registry), self.clock()
+                self.reads += 1
+            return self.text

@@ -26,8 +26,8 @@ _env.filters["short"] = shorten
 
 
 def page(name: str, status: int = 200, **ctx) -> HTMLResponse:
-    """Return the page `name` rendered with `ctx`."""
-    return HTMLResponse(_env.get_template(name).render(**ctx), status_code=status)
+    """Return the page `name` rendered with `ctx`, with the security headers (the 500 page too)."""
+    return HTMLResponse(_env.get_template(name).render(**ctx), status_code=status, headers=SECURITY_HEADERS)
 
 
 def message(title: str, text: str, status: int = 200, **extra) -> HTMLResponse:

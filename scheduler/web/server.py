@@ -1,15 +1,19 @@
-"""The Starlette app of `reminders web`: routes, security headers, error pages, and its state
-(the App, signed links, the fresh-link rate limit)."""
+"""The Starlette app of `reminders web`: routes, request limits, security headers, error pages.
+
+No handler blocks the event loop: GET handlers are plain functions (Starlette runs them in its
+thread pool), POST handlers read their small bounded form and then hand the database and mail
+work to the thread pool. Bodies are capped by `guard.BodyLimit` before anything parses them.
+"""
 
 from __future__ import annotations
 
 import logging
-import time
-from collections import defaultdict, deque
 
+import anyio
+import anyio.to_thread
 import sqlalchemy as sa
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -17,57 +21,38 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from scheduler.web import actions, approvals, dashboard, metrics
+from scheduler.web import actions, approvals, dashboard
+from scheduler.web.guard import BodyLimit, SecurityHeaders
+from scheduler.web.metrics import Metrics
 from scheduler.web.pages import SECURITY_HEADERS, WEB_TEMPLATES, message
+from scheduler.web.state import CONFIG_CHECK_SECONDS, Web
 
 log = logging.getLogger("scheduler.web")
 
 
-class RateLimit:
-    """At most `limit` events per key in `window` seconds (per process; enough for one replica)."""
-
-    def __init__(self, limit: int = 3, window: float = 3600, clock=time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self.events: dict[str, deque] = defaultdict(deque)
-
-    def allow(self, key: str) -> bool:
-        """Record an event for `key`; return False when it is over the limit."""
-        now, q = self.clock(), self.events[key.lower()]
-        while q and now - q[0] > self.window:
-            q.popleft()
-        if len(q) >= self.limit:
-            return False
-        q.append(now)
-        return True
-
-
-class Web:
-    """What the handlers share."""
-
-    def __init__(self, app):
-        self.app = app
-        self.links = app.links
-        self.secure = str(app.settings.base_url or "").startswith("https://")
-        self.limiter = RateLimit()
-        self.registry = metrics.registry_for(app)
-
-    def max_link_days(self) -> int:
-        """The longest `link_valid_days` of any plan (each plan's own limit is checked after)."""
-        return max((p.policy.link_valid_days for p in self.app.config.plans.values()), default=60)
+# healthz has threads of its own: with every worker of the shared pool waiting on a slow mail
+# server, the container's HEALTHCHECK must still get its answer.
+_HEALTH_THREADS = anyio.CapacityLimiter(2)
 
 
 async def healthz(request: Request):
+    """GET: 200 when the database answers (checked in a thread of its own, off the event loop)."""
     web = request.app.state.web
-    try:
+
+    def ping():
         with web.app.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
+
+    try:
+        await anyio.to_thread.run_sync(ping, limiter=_HEALTH_THREADS)
     except Exception as exc:  # the reason, never a stack
         return JSONResponse({"ok": False, "database": type(exc).__name__}, status_code=503)
     return JSONResponse({"ok": True, "database": "reachable"})
 
 
 async def metrics_endpoint(request: Request):
-    return Response(metrics.render(request.app.state.web.registry), media_type="text/plain; version=0.0.4")
+    text = await run_in_threadpool(request.app.state.metrics.render)
+    return Response(text, media_type="text/plain; version=0.0.4")
 
 
 async def not_found(request: Request, exc: HTTPException):
@@ -75,17 +60,17 @@ async def not_found(request: Request, exc: HTTPException):
 
 
 async def server_error(request: Request, exc: Exception):
-    log.exception("web request failed: %s %s", request.method, request.url.path.split("/")[1:2])
+    log.exception("web request failed: %s /%s", request.method, request.url.path.split("/")[1])
     return message("Something went wrong", "The change was not saved. Please try again later.", 500)
 
 
-def create(app) -> Starlette:
+def create(app, config_check_seconds: float = CONFIG_CHECK_SECONDS, metrics_cache_seconds: float = 5.0) -> Starlette:
     """Return the ASGI app over `app` (which must have BASE_URL and SECRET_KEY set)."""
     if app.links is None:
         raise ValueError("reminders web needs BASE_URL and SECRET_KEY")
     routes = [
         Route("/healthz", healthz), Route("/metrics", metrics_endpoint),
-        Route("/favicon.ico", lambda request: Response(status_code=204)),
+        Route("/favicon.ico", lambda request: Response(status_code=204, headers=SECURITY_HEADERS)),
         Route("/a/{token}", actions.action_page, methods=["GET"]),
         Route("/a/{token}", actions.action_post, methods=["POST"]),
         Route("/renew", actions.renew, methods=["POST"]),
@@ -95,27 +80,8 @@ def create(app) -> Starlette:
         Mount("/static", StaticFiles(directory=str(WEB_TEMPLATES / "static")), name="static"),
     ]  # fmt: skip
     starlette = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found, 500: server_error},
-                          middleware=[Middleware(SecurityHeaders)])  # fmt: skip
-    starlette.state.web = Web(app)
+                          middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit)])  # fmt: skip
+    web = Web(app, config_check_seconds)
+    starlette.state.web = web
+    starlette.state.metrics = Metrics(web, metrics_cache_seconds)
     return starlette
-
-
-class SecurityHeaders:
-    """ASGI middleware: add the security headers to every response (error pages included)."""
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def send_with_headers(event):
-            if event["type"] == "http.response.start":
-                headers = MutableHeaders(scope=event)
-                for key, value in SECURITY_HEADERS.items():
-                    if key not in headers:
-                        headers[key] = value
-            await send(event)
-
-        await self.app(scope, receive, send_with_headers)

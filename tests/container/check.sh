@@ -32,7 +32,7 @@ CC_RUN_ARGS="$EXAMPLE" bash "$CHECK" -t "$TAG" . -- run --once --now 2010-03-03T
 echo "== 3. the daemon (CMD run) on the example plan, and its HEALTHCHECK"
 CC_RUN_ARGS="$EXAMPLE" CC_HEALTH_WAIT=${CC_HEALTH_WAIT:-15} bash "$CHECK" --health -t "$TAG" .
 echo "== 4. the web app (reminders web) in the same image answers /healthz"
-CC_RUN_ARGS="$EXAMPLE -e BASE_URL=http://127.0.0.1:8099 -e SECRET_KEY=container-check-secret-0123 --entrypoint sh" \
+CC_RUN_ARGS="$EXAMPLE -e BASE_URL=http://127.0.0.1:8099 -e SECRET_KEY=container-check-secret-0123456789abcdefghij --entrypoint sh" \
   bash "$CHECK" -t "$TAG" . -- -c 'reminders db upgrade >/dev/null && (reminders web --port 8099 &) && sleep 5 && python -c "import urllib.request; print(urllib.request.urlopen(\"http://127.0.0.1:8099/healthz\", timeout=5).read().decode())"'
 echo "== 5. the progress report: PDF (WeasyPrint, Pango, fonts) and DOCX with charts (matplotlib) in the image"
 CC_RUN_ARGS="$EXAMPLE --entrypoint sh" bash "$CHECK" -t "$TAG" . -- -c 'reminders sync --now 2009-11-24T08:00 >/dev/null \

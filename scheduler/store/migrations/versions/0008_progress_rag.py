@@ -2,14 +2,14 @@
 with an owner's progress note for a review.
 
 Revision ID: 0008
-Revises: 0005 (the integrator re-chains it after 0006/0007)
+Revises: 0006 (after issue 16 on main; the integrator re-chains it after 0007)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

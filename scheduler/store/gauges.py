@@ -1,0 +1,55 @@
+"""Cheap aggregate reads for `/metrics` and `reminders health`: a few GROUP BY queries, never a
+row per action in Python, and the heartbeat ages that tell a live scheduler from a dead one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from scheduler.store.models import Action, ExtensionRequest, Heartbeat, Notice
+from scheduler.store.states import CLOSED, ExtensionState, NoticeState
+
+BEAT_EVERY = dt.timedelta(seconds=10)
+DEAD_AFTER = dt.timedelta(seconds=90)  # no heartbeat for this long: the instance is dead or hung
+STUCK_AFTER = dt.timedelta(minutes=30)
+DUE_SOON_DAYS = 14
+
+
+def notice_states(s: Session) -> dict[str, int]:
+    """Return {ledger state: count}."""
+    return {str(k): n for k, n in s.exec(select(Notice.state, sa.func.count()).group_by(Notice.state)).all()}
+
+
+def pending_extensions(s: Session) -> int:
+    """Return how many extension requests wait for a decision."""
+    stmt = select(sa.func.count()).select_from(ExtensionRequest).where(ExtensionRequest.state == ExtensionState.PENDING)
+    return s.exec(stmt).one()
+
+
+def rag_counts(s: Session, plan_id: str, today: dt.date) -> dict[str, int]:
+    """Return {RAG: count} of the plan's actions on its local `today` (the status table's RAG)."""
+    closed = [str(c) for c in CLOSED]
+    rag = sa.case(
+        (Action.status.in_(closed), sa.cast(Action.status, sa.String)),
+        (Action.due < today, sa.literal("overdue")),
+        (Action.due <= today + dt.timedelta(days=DUE_SOON_DAYS), sa.literal("due soon")),
+        else_=sa.literal("on track"),
+    ).label("rag")
+    stmt = select(rag, sa.func.count()).where(Action.plan_id == plan_id).group_by(rag)
+    return {str(k): n for k, n in s.exec(stmt).all()}
+
+
+def leader_alive(beats: list[Heartbeat], now: dt.datetime) -> bool:
+    """Return True when some instance leads with a fresh heartbeat."""
+    return any(b.role == "leader" and now - b.beat_at <= DEAD_AFTER for b in beats)
+
+
+def heartbeats(s: Session) -> list[Heartbeat]:
+    """Return every instance's heartbeat row (one per running process: a handful)."""
+    return list(s.exec(select(Heartbeat)))
+
+
+__all__ = ["BEAT_EVERY", "DEAD_AFTER", "STUCK_AFTER", "NoticeState", "notice_states", "pending_extensions",
+           "rag_counts", "leader_alive", "heartbeats"]  # fmt: skip

@@ -1,0 +1,43 @@
+"""What the web app remembers to refuse repeats: one-time form keys and rate limits.
+
+Both live in the database (not in a process), so every replica and every restart sees the
+same counts: a restart does not reset a rate limit, and a form applied once on one replica is
+refused on another. Each function works in the caller's session (the caller commits).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from scheduler.store.models import RateEvent, WebSubmission
+
+# What each kind of event may do per key (an address) in a window.
+LIMITS = {
+    "link": (3, dt.timedelta(hours=1)),  # fresh links asked for
+    "extend": (3, dt.timedelta(days=1)),  # extension requests made
+}
+
+
+def allow(session: Session, kind: str, key: str, now: dt.datetime) -> bool:
+    """Record one `kind` event for `key`; return False (recording nothing) when the limit is reached."""
+    limit, window = LIMITS[kind]
+    name = f"{kind}:{key.lower()}"
+    since = now - window
+    session.exec(sa.delete(RateEvent).where(RateEvent.key == name, RateEvent.at < since))
+    used = session.exec(select(sa.func.count()).select_from(RateEvent)
+                        .where(RateEvent.key == name, RateEvent.at >= since)).one()  # fmt: skip
+    if used >= limit:
+        return False
+    session.add(RateEvent(key=name, at=now))
+    return True
+
+
+def first_use(session: Session, key: str, now: dt.datetime) -> bool:
+    """Record a form's one-time key; return False when it was already used (a repeated POST)."""
+    if session.get(WebSubmission, key) is not None:
+        return False
+    session.add(WebSubmission(key=key, at=now))
+    return True

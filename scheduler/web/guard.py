@@ -1,0 +1,108 @@
+"""Request limits and response headers, applied before any handler runs (PRODUCT.md §6).
+
+`BodyLimit` refuses a body over its route's cap with 413 before anything parses it: at once when
+Content-Length says so, else as soon as the bytes read pass the cap (so memory stays bounded
+whatever is sent). Form routes take `FORM_BODY_BYTES`; a route that takes files registers its own
+larger cap with `body_limit(prefix, bytes)`. `read_form` then parses at most a few bounded fields.
+`SecurityHeaders` adds the headers every response carries (pages set them too, so the 500 page,
+which Starlette renders outside the middleware, has them).
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+
+from scheduler.web.pages import SECURITY_HEADERS, message
+
+FORM_BODY_BYTES = 16 * 1024  # the largest form (three notes of 2,000 characters) with room to spare
+FORM_FIELDS = 8
+FIELD_BYTES = 4096
+_ROUTE_LIMITS: dict[str, int] = {}  # path prefix -> bytes, for routes that take more (file uploads)
+
+
+def body_limit(prefix: str, max_bytes: int) -> None:
+    """Let requests under `prefix` (e.g. "/evidence/") carry up to `max_bytes` (an upload route)."""
+    _ROUTE_LIMITS[prefix] = max_bytes
+
+
+def limit_for(path: str) -> int:
+    """Return the body cap of `path`: the longest registered prefix's, else FORM_BODY_BYTES."""
+    found = [p for p in _ROUTE_LIMITS if path.startswith(p)]
+    return _ROUTE_LIMITS[max(found, key=len)] if found else FORM_BODY_BYTES
+
+
+class BodyLimit:
+    """ASGI middleware: buffer a body up to its cap and hand it on; refuse more with 413."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        cap = limit_for(scope["path"])
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > cap:
+            return await _too_large(cap)(scope, receive, send)
+        chunks, total = [], 0
+        while True:
+            event = await receive()
+            if event["type"] == "http.disconnect":
+                return
+            chunks.append(event.get("body", b""))
+            total += len(chunks[-1])
+            if total > cap:
+                return await _too_large(cap)(scope, receive, send)
+            if not event.get("more_body"):
+                break
+        body, given = b"".join(chunks), False
+
+        async def replay():
+            nonlocal given
+            if given:
+                return await receive()
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _too_large(cap: int):
+    return message("Too much was sent", f"A form here takes at most {cap // 1024} KB. Nothing was saved; go back, "
+                   "shorten what you typed and try again.", 413)  # fmt: skip
+
+
+async def read_form(request: Request) -> dict[str, str] | None:
+    """Return the form's fields (at most FORM_FIELDS of FIELD_BYTES each, no files), or None."""
+    try:
+        form = await request.form(max_files=0, max_fields=FORM_FIELDS, max_part_size=FIELD_BYTES)
+    except Exception:  # too many fields, a file, a malformed body: all the sender's problem
+        return None
+    fields = {}
+    for key, value in form.multi_items():
+        if not isinstance(value, str) or len(value.encode()) > FIELD_BYTES:
+            return None
+        fields[key] = value
+    return fields
+
+
+class SecurityHeaders:
+    """ASGI middleware: add the security headers to every response (error pages included)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(event):
+            if event["type"] == "http.response.start":
+                headers = MutableHeaders(scope=event)
+                for key, value in SECURITY_HEADERS.items():
+                    if key not in headers:
+                        headers[key] = value
+            await send(event)
+
+        await self.app(scope, receive, send_with_headers)

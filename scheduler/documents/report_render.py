@@ -67,14 +67,22 @@ def charts(report: Report) -> dict[str, bytes]:
 
 
 def report_html(report: Report, pngs: dict[str, bytes] | None = None, chart_urls: dict[str, str] | None = None,
-                template: str = "report.html") -> str:  # fmt: skip
-    """Return the report page; charts inline from `pngs` (made when not given) unless `chart_urls`."""
+                css_href: str | None = None, links: list[tuple[str, str]] = ()) -> str:  # fmt: skip
+    """Return the report page: standalone (styles and charts inline, from `pngs` or drawn now), or for
+    the web (`chart_urls`, `css_href` and download `links`: its Content-Security-Policy allows no
+    inline styles or data: images)."""
     if chart_urls is None:
         pngs = pngs or charts(report)
         chart_urls = {name: data_uri(png) for name, png in pngs.items()}
-    return _env().get_template(template).render(
+    return _env().get_template("report.html").render(
         r=report, headline=headline(report), categories=CATEGORIES, labels=LABELS, colours=COLOURS,
-        rag_labels=RAG_LABELS, trend_src=chart_urls["trend"], timeline_src=chart_urls["timeline"])  # fmt: skip
+        rag_labels=RAG_LABELS, trend_src=chart_urls["trend"], timeline_src=chart_urls["timeline"],
+        css_href=css_href, links=list(links))  # fmt: skip
+
+
+def report_css() -> str:
+    """Return the report's stylesheet (served by the web app; inlined in the standalone page)."""
+    return _env().loader.get_source(_env(), "report.css")[0]
 
 
 def report_pdf(report: Report, pngs: dict[str, bytes] | None = None) -> bytes:

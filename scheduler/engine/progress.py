@@ -20,6 +20,7 @@ from collections import defaultdict
 
 from scheduler.config.dates import WorkingCalendar
 from scheduler.engine.decide import ActionFacts, Decision, PlannedNotice, Stage, fallen_due
+from scheduler.store.stages import StageName
 from scheduler.store.states import Track
 
 PROGRESS = Track.PROGRESS  # the track's name in the ledger
@@ -42,18 +43,19 @@ def progress_stages(reviews, days: tuple[int, ...], cal: WorkingCalendar) -> lis
     for review in reviews:
         for n, k in enumerate(sorted(set(days), reverse=True), start=1):
             send = working_day_before(review.date, k, cal)
-            out.append(Stage(f"{PROGRESS}:{review.date.isoformat()}:{n}", PROGRESS, n, send, send))
+            out.append(Stage(StageName(PROGRESS, n, review.date).format(), PROGRESS, n, send, send))
     return out
 
 
 def review_of(stage: Stage) -> dt.date:
     """Return the review date R of the stage `progress:R:n`."""
-    return dt.date.fromisoformat(stage.name.split(":")[1])
+    return StageName.parse(stage.name).day
 
 
 def _earlier_instant(stages: list[Stage], stage: Stage, send_time: dt.time, tz) -> dt.datetime | None:
     """Return when the request before `stage` (same review) fell due, as a UTC instant."""
-    prev = next((s for s in stages if s.name == stage.name.rsplit(":", 1)[0] + f":{stage.order - 1}"), None)
+    earlier = StageName(PROGRESS, stage.order - 1, review_of(stage)).format()
+    prev = next((s for s in stages if s.name == earlier), None)
     if prev is None:
         return None
     return dt.datetime.combine(prev.send_day, send_time, tzinfo=tz).astimezone(dt.UTC)

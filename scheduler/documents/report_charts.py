@@ -30,6 +30,7 @@ COLOURS = {
 STYLE = {"font.family": "DejaVu Sans", "font.size": 10, "svg.hashsalt": "report", "axes.spines.top": False,
          "axes.spines.right": False}  # fmt: skip
 DPI = 150
+MAX_HEIGHT_IN = 40
 
 
 def _png(fig: Figure) -> bytes:
@@ -82,35 +83,36 @@ def timeline_png(report: Report) -> bytes:
     original due, the revised due, the completion and the as-of date marked."""
     with matplotlib.rc_context(STYLE):
         rows = list(reversed(report.actions))  # first action at the top
-        fig = Figure(figsize=(7.2, 1.8 + 0.32 * max(len(rows), 1)))
+        # A row per action, up to a height a page or a screen can still take (very large plans squeeze).
+        fig = Figure(figsize=(7.2, min(1.8 + 0.32 * max(len(rows), 1), MAX_HEIGHT_IN)))
         ax = fig.add_subplot()
         num = mdates.date2num
-        for y, a in enumerate(rows):
-            end = max(a.due, a.original_due, a.completed_on or a.due)
-            # The bar takes the action's category colour; a late action's bar runs on to the as-of date.
-            end = max(end, report.as_of) if a.days_behind else end
-            ax.plot([num(report.report_date), num(end)], [y, y], color=COLOURS[a.category], alpha=0.4, linewidth=5,
-                    zorder=1, solid_capstyle="butt")  # fmt: skip
-            ax.scatter([num(a.original_due)], [y], marker="o", facecolors="white", edgecolors="#333333",
-                       zorder=3, s=28, label="Original due")  # fmt: skip
-            if a.due != a.original_due:
-                ax.scatter([num(a.due)], [y], marker="D", color=COLOURS["rescheduled"], zorder=3, s=26,
-                           label="Revised due")  # fmt: skip
-            if a.completed_on:
-                ax.scatter([num(a.completed_on)], [y], marker="s", color=COLOURS["complete"], zorder=4, s=26,
-                           label="Completed")  # fmt: skip
-            ax.scatter([num(report.report_date)], [y], marker="|", color="#555555", zorder=2, s=40,
-                       label="Report date")  # fmt: skip
+        ys = list(range(len(rows)))
+        # One call per kind of mark (not per action): a plan of hundreds of actions draws in a second.
+        ends = [max(a.due, a.original_due, a.completed_on or a.due, report.as_of if a.days_behind else a.due)
+                for a in rows]  # a late action's bar runs on to the as-of date
+        ax.hlines(ys, num(report.report_date), [num(e) for e in ends], colors=[COLOURS[a.category] for a in rows],
+                  alpha=0.4, linewidth=5, zorder=1)  # fmt: skip
+        ax.scatter([num(report.report_date)] * len(rows), ys, marker="|", color="#555555", zorder=2, s=40,
+                   label="Report date")  # fmt: skip
+        ax.scatter([num(a.original_due) for a in rows], ys, marker="o", facecolors="white", edgecolors="#333333",
+                   zorder=3, s=28, label="Original due")  # fmt: skip
+        revised = [(num(a.due), y) for a, y in zip(rows, ys, strict=True) if a.due != a.original_due]
+        if revised:
+            ax.scatter(*zip(*revised, strict=True), marker="D", color=COLOURS["rescheduled"], zorder=3, s=26,
+                       label="Revised due")  # fmt: skip
+        done = [(num(a.completed_on), y) for a, y in zip(rows, ys, strict=True) if a.completed_on]
+        if done:
+            ax.scatter(*zip(*done, strict=True), marker="s", color=COLOURS["complete"], zorder=4, s=26,
+                       label="Completed")  # fmt: skip
         ax.axvline(num(report.as_of), color=COLOURS["behind_more"], linestyle="--", linewidth=1, label="As of")
-        ax.set_yticks(range(len(rows)), [a.ref for a in rows])
+        ax.set_yticks(range(len(rows)), [a.ref for a in rows], fontsize=10 if len(rows) <= 100 else 4)
         ax.set_ylim(-0.7, max(len(rows), 1) - 0.3)
         ax.xaxis.set_major_locator(mdates.MonthLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
         ax.grid(axis="x", color="#eeeeee")
-        handles, labels = ax.get_legend_handles_labels()
-        unique = dict(zip(labels, handles, strict=True))
-        ax.legend(unique.values(), unique.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.5 / fig.get_figheight()
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / fig.get_figheight()
                   - 0.06), frameon=False, fontsize=9, ncol=5, handletextpad=0.3, columnspacing=1.0)  # fmt: skip
         ax.set_title(f"Timeline of actions as of {report.as_of:%d %B %Y}", loc="left", fontsize=10)
         fig.tight_layout()

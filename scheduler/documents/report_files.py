@@ -34,26 +34,19 @@ def report_csv(report: Report) -> str:
     return out.getvalue()
 
 
-def _table(doc, header: list[str], rows: list[list[str]], widths_cm: list[float] | None = None):
+def _table(doc, header: list[str], rows: list[list[str]], widths_cm: list[float]):
+    """Add a grid table: a bold header row, then `rows`, 8.5 pt, columns `widths_cm` wide. Cells are
+    filled as each row is made (walking `table.rows` again costs O(rows^2) in python-docx)."""
     from docx.shared import Cm, Pt
 
-    table = doc.add_table(rows=1, cols=len(header))
+    table = doc.add_table(rows=0, cols=len(header))
     table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = ""
-        run = cell.paragraphs[0].add_run(text)
-        run.bold = True
-    for values in rows:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, values, strict=True):
-            cell.text = str(text)
-    for row in table.rows:
-        for i, cell in enumerate(row.cells):
-            if widths_cm:
-                cell.width = Cm(widths_cm[i])
-            for p in cell.paragraphs:
-                for run in p.runs:
-                    run.font.size = Pt(8.5)
+    widths = [Cm(w) for w in widths_cm]
+    for i, values in enumerate([header, *rows]):
+        for cell, text, width in zip(table.add_row().cells, values, widths, strict=True):
+            cell.width = width
+            run = cell.paragraphs[0].add_run(str(text))
+            run.font.size, run.bold = Pt(8.5), i == 0 or None
     return table
 
 

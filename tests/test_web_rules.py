@@ -174,3 +174,20 @@ def test_the_cli_s_set_status_closing_an_action_withdraws_its_pending_request(we
     assert _ask(client, app).status_code == 200
     assert cli("set-status", "SG1", "complete", "--by", "pqa").exit_code == 0
     assert _requests(app) == [(OWNER, MANAGER, "withdrawn")]
+
+
+def test_with_nobody_to_approve_the_request_is_refused_with_a_reason_not_a_500(web, monkeypatch):
+    import dataclasses
+
+    client, app, url = web
+    fields = form_of(client.get(link(app)).text, "extend")
+    cfg = app.config  # as if an older config (from before the validate rule) were running
+    owners = {**cfg.owners, "contact-centre-manager": dataclasses.replace(cfg.owners["contact-centre-manager"],
+                                                                           manager=None)}  # fmt: skip
+    plan = dataclasses.replace(cfg.plans["ofsted-2009"], escalation_contact=None, administrator=None)
+    app.config = dataclasses.replace(cfg, owners=owners, plans={"ofsted-2009": plan})
+    monkeypatch.setattr(client.app.state.web.watch, "every", 1e9)  # keep this config
+    before = snapshot(url)
+    asked = client.post(link(app), data={**fields, "proposed_due": "2010-03-31", "reason": "late"})
+    assert asked.status_code == 400 and "Nobody can approve an extension for this action" in asked.text
+    assert snapshot(url) == before

@@ -97,7 +97,11 @@ def kind_of(stage: StageName, extended: bool, copy: bool = False) -> str:
 def recipient(config: Config, email: str) -> Recipient:
     """Return the configured person with this address (their current name), or the bare address."""
     for o in config.owners.values():
-        if o.email.lower() == email.lower():
+        if o.email == email:
+            return Recipient(o.name, o.email)
+    low = email.lower()  # web requests store addresses lower-cased: only a miss pays for this
+    for o in config.owners.values():
+        if o.email.lower() == low:
             return Recipient(o.name, o.email)
     return Recipient(email, email)
 

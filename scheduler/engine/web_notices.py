@@ -34,10 +34,11 @@ def new_run_id() -> str:
 
 
 def queue(session: Session, action: Action, stage: StageName, recipient: str, now: dt.datetime,
-          run_id: str) -> Notice:  # fmt: skip
-    """Add the notice row for `stage` to `recipient` about `action`, claimed by `run_id`; return it."""
+          run_id: str, tz=dt.UTC) -> Notice:  # fmt: skip
+    """Add the notice row for `stage` to `recipient` about `action`, claimed by `run_id` (its send day
+    is today in `tz`, the plan's timezone); return it."""
     row = Notice(action_id=action.id, due_date=action.due, stage=stage.format(), track=Track.WEB,
-                 recipient=recipient.lower(), send_day=now.date(), state=NoticeState.PENDING, attempts=0,
+                 recipient=recipient.lower(), send_day=now.astimezone(tz).date(), state=NoticeState.PENDING, attempts=0,
                  claimed_by=run_id, created_at=now, updated_at=now)  # fmt: skip
     session.add(row)
     session.flush()

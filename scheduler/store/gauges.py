@@ -28,8 +28,9 @@ def pending_extensions(s: Session) -> int:
     return s.exec(stmt).one()
 
 
-def rag_counts(s: Session, plan_id: str, today: dt.date) -> dict[str, int]:
-    """Return {RAG: count} of the plan's actions on its local `today` (the status table's RAG)."""
+def rag_counts(s: Session, plan_ids: list[str], today: dt.date) -> dict[tuple[str, str], int]:
+    """Return {(plan, RAG): count} of the plans' actions on their local `today` (the status table's
+    RAG), in one GROUP BY (plans in one timezone share a today, so a deployment makes one query)."""
     closed = [str(c) for c in CLOSED]
     rag = sa.case(
         (Action.status.in_(closed), sa.cast(Action.status, sa.String)),
@@ -37,8 +38,8 @@ def rag_counts(s: Session, plan_id: str, today: dt.date) -> dict[str, int]:
         (Action.due <= today + dt.timedelta(days=DUE_SOON_DAYS), sa.literal("due soon")),
         else_=sa.literal("on track"),
     ).label("rag")
-    stmt = select(rag, sa.func.count()).where(Action.plan_id == plan_id).group_by(rag)
-    return {str(k): n for k, n in s.exec(stmt).all()}
+    stmt = select(Action.plan_id, rag, sa.func.count()).where(Action.plan_id.in_(plan_ids))
+    return {(p, str(k)): n for p, k, n in s.exec(stmt.group_by(Action.plan_id, rag)).all()}
 
 
 def leader_alive(beats: list[Heartbeat], now: dt.datetime) -> bool:

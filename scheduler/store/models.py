@@ -48,12 +48,22 @@ class EnumText(TypeDecorator):
     def __init__(self, enum_cls, *args, **kw):
         super().__init__(*args, **kw)
         self.enum_cls = enum_cls
+        self.members = dict(enum_cls._value2member_map_)  # a dict lookup per row: the million-row reads stay fast
+        self.plain = {str(v): str(v) for v in self.members}
 
     def process_bind_param(self, value, dialect):
-        return None if value is None else self.enum_cls(value).value
+        if value is None:
+            return None
+        if isinstance(value, self.enum_cls):
+            return value._value_
+        plain = self.plain.get(value)  # a plain string already: checked against the members
+        return plain if plain is not None else self.enum_cls(value).value
 
     def process_result_value(self, value, dialect):
-        return None if value is None else self.enum_cls(value)
+        if value is None:
+            return None
+        member = self.members.get(value)
+        return member if member is not None else self.enum_cls(value)  # unknown: ValueError, loudly
 
 
 def enum_field(enum_cls, **kw):

@@ -27,10 +27,12 @@ class StoreCollector:
             states = gauges.notice_states(s)
             beats = gauges.heartbeats(s)
             pending = gauges.pending_extensions(s)
-            rag = {}
+            by_day: dict = {}  # plans grouped by their local today: usually one group
             for plan in self.web.config.plans.values():
-                for r, n in gauges.rag_counts(s, plan.id, now.astimezone(plan.policy.tz).date()).items():
-                    rag[(plan.id, r)] = n
+                by_day.setdefault(now.astimezone(plan.policy.tz).date(), []).append(plan.id)
+            rag = {}
+            for today, plan_ids in by_day.items():
+                rag.update(gauges.rag_counts(s, plan_ids, today))
         notices = GaugeMetricFamily("reminders_notices", "Notices in the send ledger, by state", labels=["state"])
         for state, n in sorted(states.items()):
             notices.add_metric([state], n)

@@ -24,7 +24,9 @@ class Outbox:
 
     def add(self, session, action, stage: StageName, recipient: str, sent: str, queued: str) -> None:
         """Queue `stage` to `recipient` about `action` (in `session`'s transaction)."""
-        row = queue(session, action, stage, recipient, self.web.now(), self.run_id)
+        plan = self.web.config.plans.get(action.plan_id)
+        tz = (plan.policy if plan else self.web.config.default_policy).tz
+        row = queue(session, action, stage, recipient, self.web.now(), self.run_id, tz)
         self.ids.append(row.id)
         self.sent_text.append(sent)
         self.queued_text.append(queued)

@@ -94,8 +94,9 @@ class App:
             try:
                 self._config = self.load_config(cached=True)
             except ConfigErrors as exc:
-                raise BadSetup(f"{exc}\nnothing was changed. Fix the config in {self.config_dir} "
-                               "and run `reminders validate`.") from None  # fmt: skip
+                fix = (f" Fix the config in {self.config_dir} and run `reminders validate`."
+                       if self.config_dir.is_dir() else "")  # no folder: the error itself says where to point
+                raise BadSetup(f"{exc}\nnothing was changed.{fix}") from None
         return self._config
 
     @config.setter

@@ -19,7 +19,7 @@ CASES = [
     (("status", "--now", "9999-12-31T23:59"), "--now '9999-12-31T23:59': out of range"),
     (("status", "--now", "yesterday"), "Error: --now 'yesterday': not a date-time; write e.g. 2010-03-15T09:30"),
     (("status", "--plan", "nope"), "Error: --plan 'nope': no such plan in the database"),
-    (("set-status", "SG9", "complete"), "Error: no action 'SG9'; known: ofsted-2009/LAC1"),
+    (("set-status", "SG9", "complete"), "Error: no action 'SG9'; known: LAC1, LAC2"),
     (("set-status", "nope/SG1", "complete"), "Error: no action 'nope/SG1'"),
     (("extend", "SG1", "--to", "2010-13-01", "--reason", "x", "--approved-by", "executive-director"),
      "Error: --to '2010-13-01': not a date; write it as YYYY-MM-DD"),

@@ -92,7 +92,7 @@ def test_owner_completes_and_manager_approves_from_the_email(site, smtp_env, cli
         page.screenshot(path=str(tmp_path / "3-approve.png"), full_page=True)
         page.click("button[value=approve]")
         page.wait_for_selector(".notice")
-        assert "Approved: ofsted-2009/SG2 is now due 31 March 2010" in page.inner_text(".notice")
+        assert "Approved: ofsted-2009/SG2 is now due Wednesday 31 March 2010" in page.inner_text(".notice")
         page.screenshot(path=str(tmp_path / "4-approved.png"), full_page=True)
         browser.close()
     assert errors == [], errors
@@ -105,7 +105,7 @@ def test_owner_completes_and_manager_approves_from_the_email(site, smtp_env, cli
     assert by == "contact-centre-manager@example.org (via web)"
     subjects = [m["Subject"] for _, m in smtp_env.parsed()]
     assert any(s.startswith("[ofsted-2009] SG1 recorded as complete") for s in subjects)
-    assert any(s.startswith("[ofsted-2009] Extension approved: SG2 now due Wednesday 31 March 2010") for s in subjects)
+    assert any(s.startswith("[ofsted-2009] More time agreed: SG2 now due Wed 31 Mar 2010") for s in subjects)
     smtp_env.messages.clear()
     assert cli("run", "--once", "--now", "2010-01-27T09:00").exit_code == 0  # before:28 day for SG1..3
     sent = [n for _, m in smtp_env.parsed() for n in m["X-Reminder-Notices"].split(", ")]

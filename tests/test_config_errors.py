@@ -71,20 +71,20 @@ CASES = {
     ),
     "months_too_large": (
         lambda c: edit(c, PLAN, "timescale_months: 3", "timescale_months: 100000"),
-        lambda c: ["actions[0].timescale_months: expected a whole number of months from 1 to 60, got 100000"],
+        lambda c: ["actions[0] (SG1).timescale_months: expected a whole number of months from 1 to 60, got 100000"],
     ),
     "due_far_future": (
         lambda c: edit(c, PLAN, "    timescale_months: 3\n  - ref: SG2", "    due: 9999-12-31\n  - ref: SG2"),
-        lambda c: [f"{PLAN} line {line_of(c, PLAN, 'due: 9999-12-31')}, actions[0].due: date 9999-12-31 is out "
+        lambda c: [f"{PLAN} line {line_of(c, PLAN, 'due: 9999-12-31')}, actions[0] (SG1).due: date 9999-12-31 is out "
                    "of range; use a date between 1990-01-01 and 2100-12-31"],  # fmt: skip
     ),
     "due_year_one": (
         lambda c: edit(c, PLAN, "    timescale_months: 3\n  - ref: SG2", "    due: 0001-01-01\n  - ref: SG2"),
-        lambda c: ["actions[0].due: date 0001-01-01 is out of range"],
+        lambda c: ["actions[0] (SG1).due: date 0001-01-01 is out of range"],
     ),
     "due_before_report": (
         lambda c: edit(c, PLAN, "    timescale_months: 3\n  - ref: SG2", "    due: 2008-02-24\n  - ref: SG2"),
-        lambda c: [f"{PLAN} line {line_of(c, PLAN, 'due: 2008-02-24')}, actions[0].due: due date 2008-02-24 is "
+        lambda c: [f"{PLAN} line {line_of(c, PLAN, 'due: 2008-02-24')}, actions[0] (SG1).due: due date 2008-02-24 is "
                    "before the plan's report_date 2009-11-24; an action falls due after the report"],  # fmt: skip
     ),
     "working_day_typo": (
@@ -98,7 +98,7 @@ CASES = {
     "unknown_owner": (
         lambda c: edit(c, PLAN, "owner: contact-centre-manager", "owner: hos"),
         lambda c: [
-            f"{PLAN} line {line_of(c, PLAN, 'owner: hos')}, actions[0].owner: no such owner "
+            f"{PLAN} line {line_of(c, PLAN, 'owner: hos')}, actions[0] (SG1).owner: no such owner "
             "'hos'; known: area-services-manager, contact-centre-manager"
         ],  # fmt: skip
     ),
@@ -106,7 +106,7 @@ CASES = {
         lambda c: edit(c, "owners.yaml", "manager: lscb-chair", "manager: lscb-chiar"),
         lambda c: [
             f"owners.yaml line {line_of(c, 'owners.yaml', 'lscb-chiar')}, owners[7].manager: "
-            "no such owner 'lscb-chiar'; known: "
+            "no such owner 'lscb-chiar'; did you mean 'lscb-chair'? known: "
         ],  # fmt: skip
     ),
     "duplicate_owner": (
@@ -120,7 +120,7 @@ CASES = {
     "duplicate_ref": (
         lambda c: edit(c, PLAN, "ref: SG2", "ref: SG1"),
         lambda c: [
-            f"{PLAN} line {line_of(c, PLAN, 'ref: SG1', 2)}, actions[1].ref: duplicate ref "
+            f"{PLAN} line {line_of(c, PLAN, 'ref: SG1', 2)}, actions[1] (SG1).ref: duplicate ref "
             f"'SG1' in this plan (first on line {line_of(c, PLAN, 'ref: SG1')})"
         ],  # fmt: skip
     ),
@@ -155,32 +155,32 @@ CASES = {
     "bad_due": (
         lambda c: edit(c, PLAN, "    timescale_months: 3\n  - ref: SG2", "    due: 24/02/2010\n  - ref: SG2"),
         lambda c: [
-            f"{PLAN} line {line_of(c, PLAN, 'due: 24/02/2010')}, actions[0].due: not a valid "
+            f"{PLAN} line {line_of(c, PLAN, 'due: 24/02/2010')}, actions[0] (SG1).due: not a valid "
             "date: '24/02/2010'"
         ],  # fmt: skip
     ),
     "timescale_not_positive": (
         lambda c: edit(c, PLAN, "timescale_months: 3", "timescale_months: 0"),
         lambda c: [
-            f"{PLAN} line {line_of(c, PLAN, 'timescale_months: 0')}, actions[0].timescale_months: "
+            f"{PLAN} line {line_of(c, PLAN, 'timescale_months: 0')}, actions[0] (SG1).timescale_months: "
             "expected a whole number of months from 1 to 60, got 0"
         ],  # fmt: skip
     ),
     "timescale_not_whole": (
         lambda c: edit(c, PLAN, "timescale_months: 3", "timescale_months: 2.5"),
-        lambda c: ["actions[0].timescale_months: expected a whole number of months from 1 to 60, got 2.5"],
+        lambda c: ["actions[0] (SG1).timescale_months: expected a whole number of months from 1 to 60, got 2.5"],
     ),
     "both_timescale_and_due": (
         lambda c: edit(c, PLAN, "timescale_months: 3", "timescale_months: 3\n    due: 2010-03-01"),
         lambda c: [
-            f"{PLAN} line {line_of(c, PLAN, 'due: 2010-03-01')}, actions[0].due: both "
+            f"{PLAN} line {line_of(c, PLAN, 'due: 2010-03-01')}, actions[0] (SG1).due: both "
             "`timescale_months` and `due` are given"
         ],  # fmt: skip
     ),
     "neither_timescale_nor_due": (
         lambda c: edit(c, PLAN, "    timescale_months: 3\n", "", 1),
         lambda c: [
-            f"{PLAN} line {line_of(c, PLAN, 'ref: SG1')}, actions[0]: neither `timescale_months` "
+            f"{PLAN} line {line_of(c, PLAN, 'ref: SG1')}, actions[0] (SG1): neither `timescale_months` "
             "nor `due` is given; add `timescale_months: 3`"
         ],  # fmt: skip
     ),
@@ -203,14 +203,14 @@ CASES = {
             c, PLAN, "    area: Safeguarding\n", "    area: Safeguarding\n    priority: high\n", 1
         ),
         lambda c: [
-            f"{PLAN} line {line_of(c, PLAN, 'priority: high')}, actions[0].priority: unknown key "
+            f"{PLAN} line {line_of(c, PLAN, 'priority: high')}, actions[0] (SG1).priority: unknown key "
             "'priority'; allowed keys: area, due, owner, ref, response, timescale_months, title"
         ],  # fmt: skip
     ),
     "escalation_unresolvable": (
         lambda c: edit(c, PLAN, "owner: head-of-looked-after-children", "owner: executive-director"),
         lambda c: [
-            f"{PLAN} line {line_of(c, PLAN, 'owner: executive-director')}, actions[9].owner: "
+            f"{PLAN} line {line_of(c, PLAN, 'owner: executive-director')}, actions[9] (LAC3).owner: "
             "escalation level 1 goes to the manager, but owner 'executive-director' has no "
             "manager; give 'executive-director' a manager in owners.yaml, or change "
             "escalations[0].to"
@@ -219,7 +219,7 @@ CASES = {
     "escalation_contact_missing": (
         lambda c: edit(c, PLAN, "escalation_contact: executive-director\n", ""),
         lambda c: [
-            "actions[0].owner: escalation level 2 goes to the escalation_contact, but the plan "
+            "actions[0] (SG1).owner: escalation level 2 goes to the escalation_contact, but the plan "
             "has none; add `escalation_contact: OWNER_ID` to the plan"
         ],  # fmt: skip
     ),

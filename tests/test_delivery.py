@@ -40,8 +40,8 @@ def test_assigned_notices_arrive_with_headers_parts_ics(cli, smtp_env):
     assert pqa["References"] == "<ofsted-2009.SG3@example.org> <ofsted-2009.SG4@example.org>"
     text = pqa.get_body(("plain",)).get_content()
     html = pqa.get_body(("html",)).get_content()
-    assert "NEW ACTION: you are the owner of ofsted-2009/SG3." in text
-    assert "Due:     Wednesday 24 February 2010" in text and "Due:     Monday 24 May 2010" in text
+    assert "NEW ACTION: you are the owner of ofsted-2009/SG3, due Wednesday 24 February 2010." in " ".join(text.split())
+    assert "Due:     Wednesday 24 February 2010, 92 days left" in text and "Due:     Monday 24 May 2010" in text
     assert "<strong>Wednesday 24 February 2010</strong>" in html
     icses = [p.get_content() for p in pqa.iter_attachments() if p.get_content_type() == "text/calendar"]
     assert len(icses) == 2
@@ -71,9 +71,9 @@ def test_escalation_goes_to_the_manager_and_the_owner_gets_a_copy_one_email_each
         by_rcpt[rcpts[0]] = m
     manager = by_rcpt["head-of-safeguarding@example.org"]
     assert notices(manager) == [f"ofsted-2009/{r}=escalation:1" for r in ("SG1", "SG2", "SG3")]
-    assert manager["Subject"] == "[ofsted-2009] 3 actions: 3 escalated to you"
+    assert manager["Subject"] == "[ofsted-2009] 3 overdue actions escalated to you"
     text = " ".join(manager.get_body(("plain",)).get_content().split())
-    assert "ESCALATION (level 1): ofsted-2009/SG1, owned by Contact Centre Manager, is 7 days overdue." in text
+    assert "ESCALATED TO YOU: ofsted-2009/SG1, owned by Contact Centre Manager, is 7 days overdue." in text
     owner = by_rcpt["contact-centre-manager@example.org"]
     assert notices(owner) == ["ofsted-2009/SG1=escalation:1"]
     assert owner["Subject"].startswith("[ofsted-2009] SG1 escalated to Head of Safeguarding: Ensure that new")
@@ -123,7 +123,7 @@ def test_extension_starts_fresh_stages_and_repeats_none(cli, smtp_env):
     text = " ".join(sg2[0].get_body(("plain",)).get_content().split())
     assert "DUE DATE REVISED: ofsted-2009/SG2 is now due on Wednesday 31 March 2010." in text
     assert (
-        "revised 2010-02-24 -> 2010-03-31: exemplar launch moved (approved by head-of-safeguarding)" in text
+        "revised from 24 Feb 2010 to 31 Mar 2010: exemplar launch moved (agreed by Head of Safeguarding)" in text
     )
     ics = [p.get_content() for p in sg2[0].iter_attachments()][0]
     assert "SEQUENCE:1" in ics and "DTSTART;VALUE=DATE:20100331" in ics

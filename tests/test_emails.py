@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import json
+import re
 from collections import Counter
 from email import policy
 
@@ -52,7 +53,7 @@ def test_campaign_sends_under_half_the_old_271_emails_one_per_person_per_run(cam
     # The executive director hears of each 3-month action's final escalation once, in one email.
     director = [m for m in campaign if "executive-director@example.org" in m["To"]]
     assert [m["Subject"] for m in director if m["Date"].startswith("Wed, 17 Mar 2010")] == [
-        "[ofsted-2009] 5 actions: 5 escalated to you"
+        "[ofsted-2009] 5 overdue actions escalated to you"
     ]
 
 
@@ -68,7 +69,8 @@ def test_every_subject_names_the_plan_ref_and_title(campaign):
         "[ofsted-2009] SG1 due in 28 days: Ensure that new referrals are allocated when a decision…"
     )
     digests = [m["Subject"] for m in campaign if len(notices(m)) > 1]
-    assert "[ofsted-2009] 2 actions: 2 new" in digests
+    assert "[ofsted-2009] 2 new actions for you" in digests
+    assert "[ofsted-2009] 3 actions for you: 2 escalated to you, 1 of yours escalated" in digests
 
 
 def test_reply_to_list_id_and_the_administrator_is_named(campaign):
@@ -106,11 +108,53 @@ def test_no_owner_overdue_notice_after_the_final_escalation(campaign):
                 assert email.utils.parsedate_to_datetime(m["Date"]) < last_escalation[n.split("=")[0]], n
 
 
+def test_a_digest_starts_with_a_list_of_what_is_inside_and_does_not_repeat_its_advice(campaign):
+    mixed = next(m for m in campaign if m["Subject"].endswith("2 escalated to you, 1 of yours escalated"))
+    text = mixed.get_body(("plain",)).get_content()
+    head = text.split("[1 of 3]")[0]
+    assert "This email is about 3 actions in Ofsted inspection" in " ".join(head.split())
+    items = [line for line in head.splitlines() if line.startswith("  - ")]
+    assert [i.split(":")[0].strip(" -") for i in items] == ["SG4", "SG5", "SG6"]
+    assert "escalated to you" in items[0] and "escalated to Executive Director" in items[1]
+    flat = " ".join(text.split())
+    assert flat.count("please follow this up with") == 1, "the advice is given once, then 'as for SG4 above'"
+    assert "What to do next: as for SG4 above." in flat
+    html = mixed.get_body(("html",)).get_content()
+    assert html.count("please follow this up with") == 1 and "as for SG4 above" in html
+
+
+def test_escalation_wording_never_contradicts_itself(campaign):
+    """SG5's owner's manager is also the escalation contact: the first escalation's copy must not
+    say it was escalated to the Executive Director today and 'will be escalated' to them later."""
+    for m in campaign:
+        text, html = m.get_body(("plain",)).get_content(), m.get_body(("html",)).get_content()
+        sections = re.split(r"\[\d+ of \d+\]", text) + html.split("<h2")  # one action each
+        for section in sections:
+            flat = " ".join(section.split()).replace("&#39;", "'")
+            for name in ("Executive Director, Children's Services", "Head of Safeguarding"):
+                now = f"escalated to {name} today"
+                later = f"it will be escalated to {name}."
+                assert not (now in flat and later in flat), m["Subject"]
+    sg5 = next(m for m in campaign if notices(m) == ["ofsted-2009/SG5=escalation:1"] or
+               "ofsted-2009/SG5=escalation:1" in notices(m) and "head-of-safeguarding" in m["To"])  # fmt: skip
+    flat = " ".join(sg5.get_body(("plain",)).get_content().split())
+    assert "it will be escalated to Executive Director, Children's Services again, at the next level." in flat
+
+
+def test_every_email_names_its_recipient_and_is_dated_in_the_plans_zone(campaign):
+    for m in campaign:
+        assert m["To"].addresses[0].display_name, m["To"]
+        assert m["Date"].endswith(("+0000", "+0100")), m["Date"]  # GMT or BST, as the plan's zone
+    assert any(m["Date"].endswith("+0100") for m in campaign)
+    text = " ".join(m.get_body(("plain",)).get_content() for m in campaign)
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", text), "dates in emails are for people, not ISO"
+
+
 def test_preview_renders_as_of_the_stage_send_day_and_lists_every_stage(cli):
     cli("sync", "--now", "2009-11-24T08:00")
     result = cli("preview", "SG1", "--stage", "overdue:2", "--now", "2009-12-01")
     assert result.exit_code == 0, result.output
-    assert "(would be sent on Thu 04 Mar 2010 at 09:00)" in result.output
+    assert "(would be sent Thu 4 Mar 2010 09:00 GMT)" in result.output
     assert "is 8 days overdue" in " ".join(result.output.split())  # as the owner will read it then
     bad = cli("preview", "SG1", "--stage", "overdue:9")
     assert bad.exit_code == 2

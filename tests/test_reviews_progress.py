@@ -103,7 +103,7 @@ def test_progress_requests_share_the_owners_one_email_and_never_supersede_the_ow
     text = " ".join(pqa.get_body(("plain",)).get_content().split())
     assert "PROGRESS UPDATE: ofsted-2009/SG3 for the review on Tuesday 12 January 2010." in text
     assert "your self-assessment: on track, at risk or off track" in text
-    assert "2 actions:" in str(pqa["Subject"]) and "2 to update for the review" in str(pqa["Subject"])
+    assert "2 actions for you:" in str(pqa["Subject"]) and "2 to update for the review" in str(pqa["Subject"])
 
 
 def test_report_falls_due_at_send_time_on_the_review_day_or_the_next_working_day_for_a_week():

@@ -137,7 +137,7 @@ def test_admin_template_folder_overrides_and_undefined_is_an_error(cli_subproces
     ok = cli_subprocess("preview", "SG1", "--stage", "escalation:1", "--now", "2010-03-03", extra_env=env)
     assert ok.returncode == 0, ok.stderr
     assert "Subject: ACTION NEEDED SG1 (7 days)" in ok.stdout
-    assert "ESCALATION (level 1)" in ok.stdout  # the other templates still come from the shipped folder
+    assert "ESCALATED TO YOU: ofsted-2009/SG1" in ok.stdout  # the other templates still come from the shipped folder
     (custom / "escalation.subject.txt").write_text("{{ n.no_such_field }}")
     bad = cli_subprocess("preview", "SG1", "--stage", "escalation:1", "--now", "2010-03-03", extra_env=env)
     assert bad.returncode == 1

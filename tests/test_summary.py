@@ -41,11 +41,11 @@ def test_summary_text(worked_plan):
     )
     assert "Actions: 3 overdue, 1 due soon, 7 on track, 1 complete" in out
     assert "  - LAC1: Ensure that the initial case planning" in out
-    assert "(Independent Reviewing Officer Service Manager), due 2010-02-24, 19d overdue" in out
-    assert "SG2: Improve the timeliness and quality of initial assessments" in out and "due 2010-03-26" in out
+    assert "(Independent Reviewing Officer Service Manager), due 24 Feb 2010, 19d overdue" in out
+    assert "SG2: Improve the timeliness and quality of initial assessments" in out and "due 26 Mar 2010" in out
     assert "  - SG1: Ensure that new referrals are allocated" in out
     assert (
-        "SG2: due 2010-02-24 -> 2010-03-26 (original 2010-02-24); exemplars launched late; approved by Head of Safeguarding"
+        "SG2: due 24 Feb 2010 -> 26 Mar 2010 (original 24 Feb 2010); exemplars launched late; approved by Head of Safeguarding"
         in out
     )
     # 8 Mar (first run): escalation:1 for the five 3-month actions, `assigned` for the seven 6-month
@@ -53,7 +53,7 @@ def test_summary_text(worked_plan):
     line = [x for x in out.splitlines() if x.startswith("Notices sent")][0]
     assert (
         line
-        == "Notices sent since 08 Mar 2010 00:00 UTC: 22 (7 assigned, 10 escalation, 4 overdue, 1 reminder)"
+        == "Notices sent since Mon 8 Mar 2010 00:00 GMT: 22 (7 assigned, 10 escalation, 4 overdue, 1 reminder)"
     )
 
 
@@ -77,7 +77,7 @@ def test_summary_markdown_is_clean(worked_plan):
 def test_summary_html_and_csv(worked_plan):
     html = worked_plan("summary", "--now", "2010-03-15T08:00", "--format", "html").output
     assert html.startswith("<!DOCTYPE html>")
-    assert "<td>LAC1</td>" in html and 'white-space:nowrap;">19 days</td>' in html
+    assert "<strong>LAC1</strong>" in html and 'color:#b00020;">19 days</td>' in html and "UTC" not in html
     rows = list(
         csv.DictReader(
             io.StringIO(worked_plan("summary", "--now", "2010-03-15T08:00", "--format", "csv").output)
@@ -121,7 +121,7 @@ def test_weekly_summary_email_goes_to_the_recipients(worked_plan, smtp_env, db_u
                               "children 2009 (15 Mar 2010)")  # fmt: skip
     assert msg["Auto-Submitted"] == "auto-generated"
     assert "Actions: 3 overdue, 1 due soon, 7 on track, 1 complete" in msg.get_body(("plain",)).get_content()
-    assert "<td>LAC1</td>" in msg.get_body(("html",)).get_content()
+    assert "<strong>LAC1</strong>" in msg.get_body(("html",)).get_content()
     with db.session(engine) as s:
         (later,) = build_summaries(s, config, at + dt.timedelta(days=7))
     assert later.since == at  # changes are counted from the last summary sent

@@ -107,8 +107,9 @@ def test_progress_then_extension_request_approved_by_the_manager(smtp_env, web, 
     assert f"({MANAGER}) has been emailed to approve it" in asked.text
     rows = {r["ref"]: r for r in json.loads(cli("status", "--json").output)}
     assert rows["SG1"]["pending_extension"] == {"to": "2010-03-31", "approver": MANAGER, "reason": "exemplar late"}
-    assert "(asked for 2010-03-31)" in cli("status").output
-    assert f"SG1: due 2010-02-24 -> 2010-03-31; exemplar late; waiting for {MANAGER}" in cli("summary").output
+    out = cli("status", "--wide").output
+    assert "in progress (asked for 31 Mar 2010)" in out, out
+    assert f"SG1: due 24 Feb 2010 -> 31 Mar 2010; exemplar late; waiting for {MANAGER}" in cli("summary").output
     (rcpts, msg), = smtp_env.parsed()
     assert rcpts == [MANAGER]
     approve = re.search(r"http://reminders\.test(/x/\S+)", msg.get_body(("plain",)).get_content())[1]
@@ -118,13 +119,13 @@ def test_progress_then_extension_request_approved_by_the_manager(smtp_env, web, 
     assert snapshot(url) == before, "the approval page's GET changes nothing"
     fields = form_of(page.text, "*")
     done = client.post(approve, data={**fields, "decision": "approve", "note": "fine"})
-    assert "Approved: ofsted-2009/SG1 is now due 31 March 2010" in done.text
+    assert "Approved: ofsted-2009/SG1 is now due Wednesday 31 March 2010" in done.text
     assert "Already decided" in client.post(approve, data={**fields, "decision": "decline"}).text
     with app.session() as s:
         due, config_due = s.execute(sa.text("SELECT due, config_due FROM action WHERE ref = 'SG1'")).one()
     assert str(due) == "2010-03-31" and str(config_due) == "2010-02-24"
     told = smtp_env.parsed()[-1]
-    assert told[0] == [OWNER] and "Extension approved" in told[1]["Subject"]
+    assert told[0] == [OWNER] and "More time agreed" in told[1]["Subject"]
 
 
 def test_a_reassigned_owner_s_link_stops_working(web, cli, config_dir):

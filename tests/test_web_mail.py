@@ -36,7 +36,7 @@ def test_an_approval_request_is_a_named_threaded_notice_in_the_usual_layout(smtp
     assert rcpts == [MANAGER] and msg["To"] == f"Head of Safeguarding <{MANAGER}>"
     assert msg["Reply-To"] == "Performance and Quality Assurance Manager <pqa-manager@example.org>"
     assert msg["In-Reply-To"] == "<ofsted-2009.SG1@example.org>" and msg["X-Reminder-Notices"] == f"ofsted-2009/SG1={stage}"
-    assert msg["Subject"].startswith("[ofsted-2009] Extension requested: SG1 to Wednesday 31 March 2010")
+    assert msg["Subject"].startswith("[ofsted-2009] For you to decide: Contact Centre Manager asks for SG1 to move to Wed 31 Mar 2010")
     html = msg.get_body(("html",)).get_content()
     assert "Dear Head of Safeguarding," in html and "Contact Centre Manager asks to move the due date" in html
     assert 'role="presentation"' in html, "inside the digest layout every notice uses"

@@ -163,7 +163,7 @@ def test_a_manager_can_record_a_follow_up_and_decide_a_pending_request_and_nothi
     assert forged.status_code == 403 and status_of(app) == "open"
     fields = form_of(client.get(link(app, to=MANAGER)).text, "decide")
     decided = client.post(link(app, to=MANAGER), data={**fields, "decision": "approve"})
-    assert "Approved: ofsted-2009/SG1 is now due 31 March 2010" in decided.text
+    assert "Approved: ofsted-2009/SG1 is now due Wednesday 31 March 2010" in decided.text
     with app.session() as s:
         notes = s.execute(sa.text("SELECT by, note FROM action_event WHERE kind = 'note'")).all()
     assert [tuple(n) for n in notes] == [(f"{MANAGER} (via web)", "chased on 3 March")]

@@ -13,6 +13,7 @@ from scheduler.cli.common import (
     default_by,
     do_sync,
     input_errors,
+    no_database_yet,
     now_option,
     parse_date,
     with_app,
@@ -68,13 +69,15 @@ def sync(app, allow_withdraw):
 @click.option("--plan", "plan_id", metavar="PLAN", help="Only this plan.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json (ISO dates).")
+@click.option("--wide", is_flag=True, help="Print the table in full, however wide (default: fit the terminal).")
 @config_option
 @now_option
 @with_app
-def status(app, plan_id, fmt, as_json):
+def status(app, plan_id, fmt, as_json, wide):
     """Show every action: owner, due date, days left or overdue, status and RAG.
 
-    RAG: complete / on track / due soon (14 days or less) / overdue.
+    RAG: complete / on track / due soon (14 days or less) / overdue. The table fits the
+    terminal ($COLUMNS): long titles and names are shortened; --wide shows them in full.
 
     \b
     Example:
@@ -82,20 +85,18 @@ def status(app, plan_id, fmt, as_json):
       reminders status --format csv > status.csv
     """
     from scheduler.cli.tables import emit, write_json
-    from scheduler.engine.status import CSV_FIELDS, days_text, iter_status
 
     fmt = "json" if as_json else fmt
+    if no_database_yet(app):
+        return
     with app.session() as session:
-        rows = iter_status(session, app.today_for, plan_id)
-        first = next(rows, None)
-        if plan_id and first is None:
-            raise BadInput(f"--plan {plan_id!r}: no such plan in the database; run `reminders sync`, "
-                           "or check the plan id with `reminders status`")  # fmt: skip
-        rows = itertools.chain([first] if first else [], rows)
+        rows = _status_rows(app, session, plan_id)
         if fmt == "json":  # streamed: a million actions cost a page of memory
             write_json(r.as_json() for r in rows)
             return
         if fmt == "csv":
+            from scheduler.engine.status import CSV_FIELDS
+
             emit(({**r.as_json(), "pending_extension": (r.pending_extension or {}).get("to", "")} for r in rows),
                  "csv", CSV_FIELDS, CSV_FIELDS)  # fmt: skip
             return
@@ -103,14 +104,41 @@ def status(app, plan_id, fmt, as_json):
     if not rows:
         click.echo("no actions in the database yet: run `reminders sync`")
         return
-    cells = [{"action": f"{r.plan}/{r.ref}", "title": r.title, "owner": r.owner_name, "days": days_text(r),
-              "due": r.due.isoformat() + ("*" if r.revisions else ""), "rag": r.rag,
-              "status": r.status + (f" (asked for {r.pending_extension['to']})" if r.pending_extension else "")}
-             for r in rows]  # fmt: skip
-    emit(cells, "table", (), ("action", "title", "owner", "due", "days", "status", "rag"), wide="title")
-    if fmt == "table" and any(r.revisions for r in rows):
-        click.echo("* due date revised by an agreed extension (see `reminders history REF`)")
+    _status_table(rows, wide)
     _in_doubt(app)
+
+
+def _status_rows(app, session, plan_id):
+    """Return the status rows (an iterator); BadInput when --plan names no plan in the database."""
+    from scheduler.engine.status import iter_status
+
+    rows = iter_status(session, app.today_for, plan_id)
+    first = next(rows, None)
+    if plan_id and first is None:
+        raise BadInput(f"--plan {plan_id!r}: no such plan in the database; run `reminders sync`, "
+                       "or check the plan id with `reminders status`")  # fmt: skip
+    return itertools.chain([first] if first else [], rows)
+
+
+def _status_table(rows, wide: bool) -> None:
+    """Print the status table, fitted to the terminal unless `wide`; refs alone when one plan."""
+    from scheduler.cli.tables import table
+    from scheduler.config.humandates import daydate
+    from scheduler.engine.status import days_text
+
+    one_plan = len({r.plan for r in rows}) == 1
+    key = "ref" if one_plan else "action"
+    cells = [{key: r.ref if one_plan else f"{r.plan}/{r.ref}", "title": r.title, "owner": r.owner_name,
+              "days": days_text(r), "due": daydate(r.due) + ("*" if r.revisions else ""), "rag": r.rag,
+              "status": r.status.replace("_", " ")
+              + (f" (asked for {daydate(r.pending_extension['to'])})" if r.pending_extension else "")}
+             for r in rows]  # fmt: skip
+    if one_plan:
+        click.echo(f"plan {rows[0].plan}")
+    table(cells, (key, "title", "owner", "due", "days", "status", "rag"),
+          shrink={"title": 16, "owner": 14, "status": 11}, drop=("rag",), wide=wide)  # fmt: skip
+    if any(r.revisions for r in rows):
+        click.echo("* due date revised by an agreed extension (see `reminders history REF`)")
 
 
 def _in_doubt(app) -> None:
@@ -193,10 +221,11 @@ def _refresh(app, session, action) -> None:
 
 @click.command()
 @click.argument("ref")
+@click.option("--wide", is_flag=True, help="One line per entry, however long (default: wrap to the terminal).")
 @config_option
 @with_app
 @input_errors
-def history(app, ref):
+def history(app, ref, wide):
     """Show an action's changes (status, owner, due date revisions) and every notice sent about it,
     in the plan's local time.
 
@@ -204,19 +233,30 @@ def history(app, ref):
     Example:
       reminders history ofsted-2009/SG1
     """
+    import textwrap
+
+    from scheduler.cli.tables import terminal_width
+    from scheduler.config.humandates import daydate
     from scheduler.engine.audit import history as action_history
     from scheduler.store import operations
 
+    no_database_yet(app, ref)
     with app.session() as session:
         action = operations.resolve_ref(session, ref)
         plan = app.config.plans.get(action.plan_id)
         tz = (plan.policy if plan else app.config.default_policy).tz
         entries = action_history(session, action, tz)
-        click.echo(f"{action.plan_id}/{action.ref}: {action.title}")
-        click.echo(f"owner {action.owner_id}; status {action.status}; due {action.due} "
-                   f"(original {action.config_due}); times are {tz.key}")  # fmt: skip
-        for h in entries:  # notes typed before cleaning existed may still hold control characters
-            click.echo(strip_unsafe(f"{h.at:%Y-%m-%d %H:%M}  {h.kind:<10} {h.text}"))
+        zones = "/".join(dict.fromkeys(h.at.tzname() for h in entries)) or tz.key
+        head = [f"{action.plan_id}/{action.ref}: {action.title}",
+                f"owner {action.owner_id}; status {action.status}; due {daydate(action.due)} "
+                f"(original {daydate(action.config_due)}); times are {tz.key} ({zones})"]  # fmt: skip
+        # notes typed before cleaning existed may still hold control characters
+        lines = head + [strip_unsafe(f"{daydate(h.at):>11} {h.at:%H:%M}  {h.kind:<10} {h.text}") for h in entries]
+    width = terminal_width()
+    for i, line in enumerate(lines):
+        indent = " " * (4 if i < len(head) else 31)
+        click.echo(line if wide else textwrap.fill(line, width, subsequent_indent=indent, break_long_words=True,
+                                                   break_on_hyphens=False))  # fmt: skip
 
 
 @click.group("db")

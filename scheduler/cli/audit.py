@@ -10,9 +10,12 @@ from scheduler.cli.common import (
     BadInput,
     config_option,
     default_by,
+    did_you_mean,
     input_errors,
+    no_database_yet,
     now_option,
     parse_date,
+    people_tz,
     with_app,
 )
 from scheduler.cli.tables import emit
@@ -24,12 +27,14 @@ from scheduler.cli.tables import emit
 @click.option("--since", metavar="DATE", help="Claimed on or after this date (YYYY-MM-DD, local).")
 @click.option("--until", metavar="DATE", help="Claimed before the end of this date (YYYY-MM-DD, local).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--wide", is_flag=True, help="Print the table in full, however wide (default: fit the terminal).")
 @config_option
 @with_app
-def notices(app, plan_id, owner_id, since, until, fmt):
+def notices(app, plan_id, owner_id, since, until, fmt, wide):
     """List every notice claimed: who was chased, about what, when, and what became of it.
 
-    The evidence of chasing an inspector asks for. Times are in the plan's timezone.
+    The evidence of chasing an inspector asks for. Times are in the plan's timezone (CSV and JSON:
+    ISO 8601 with the offset). The table fits the terminal; --wide shows it in full.
 
     \b
     Example:
@@ -38,11 +43,13 @@ def notices(app, plan_id, owner_id, since, until, fmt):
     from scheduler.engine.audit import NOTICE_FIELDS
     from scheduler.engine.audit import notices as notice_records
 
+    if no_database_yet(app):
+        return
     cfg = app.config
     if plan_id and plan_id not in cfg.plans:
-        raise BadInput(f"--plan {plan_id!r}: no such plan; known: {', '.join(sorted(cfg.plans))}")
+        raise BadInput(f"--plan {plan_id!r}: no such plan{did_you_mean(plan_id, cfg.plans)}")
     if owner_id and owner_id not in cfg.owners:
-        raise BadInput(f"--owner {owner_id!r}: no such owner; known: {', '.join(sorted(cfg.owners))}")
+        raise BadInput(f"--owner {owner_id!r}: no such owner{did_you_mean(owner_id, cfg.owners)}")
     tz = cfg.default_policy.tz
     bounds = []
     for flag, value, extra in (("--since", since, 0), ("--until", until, 1)):
@@ -53,8 +60,29 @@ def notices(app, plan_id, owner_id, since, until, fmt):
     recipient = cfg.owners[owner_id].email if owner_id else None
     with app.session() as s:
         rows = notice_records(s, cfg, plan_id, recipient, bounds[0], bounds[1])
-        columns = ("plan", "ref", "stage", "recipient_name", "state", "claimed_at", "sent_at")
-        emit(rows, fmt, NOTICE_FIELDS, columns if fmt == "table" else NOTICE_FIELDS, wide="recipient_name")
+        if fmt != "table":
+            emit(rows, fmt, NOTICE_FIELDS, NOTICE_FIELDS)
+            return
+        rows = list(rows)
+    _notice_table(app, rows, wide)
+
+
+def _notice_table(app, rows: list[dict], wide: bool) -> None:
+    """Print the notices as a table that fits the terminal, times as people read them."""
+    from scheduler.cli.tables import table
+    from scheduler.config.humandates import when
+
+    one_plan = len({r["plan"] for r in rows}) <= 1
+    key = "ref" if one_plan else "action"
+    cells = []
+    for r in rows:
+        at = r["sent_at"] or r["claimed_at"]
+        cells.append({key: r["ref"] if one_plan else f"{r['plan']}/{r['ref']}", "id": r["id"], "stage": r["stage"],
+                      "to": r["recipient_name"] or r["recipient"], "state": r["state"],
+                      "when": when(dt.datetime.fromisoformat(at), people_tz(app, r["plan"])) if at else ""})  # fmt: skip
+    if one_plan and rows:
+        click.echo(f"plan {rows[0]['plan']}; WHEN is when it was sent (or claimed, if not sent)")
+    table(cells, ("id", key, "stage", "to", "state", "when"), shrink={"to": 12}, wide=wide)
 
 
 @click.command()

@@ -109,6 +109,53 @@ def input_errors(f):
     return wrapper
 
 
+def did_you_mean(value: str, known) -> str:
+    """Return '; did you mean 'x'?' for the closest of `known` (difflib), else '; known: a, b, …',
+    to end an error about an unknown id."""
+    from scheduler.config.hints import suggest
+
+    return suggest(value, known)
+
+
+def no_database_yet(app, ref: str | None = None) -> bool:
+    """For a read-only command: when the database is a SQLite file that does not exist yet, say
+    how to create it and return True, without creating it (or its folder). With `ref` (a command
+    about one action) that is bad input: BadInput, exit 2."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = make_url(app.settings.database_url)
+    except Exception:  # a bad URL is reported by the engine, with its fix
+        return False
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return False
+    if Path(url.database).exists():
+        return False
+    if ref is not None:
+        raise BadInput(f"no action {ref!r}; the database has no actions yet: run `reminders sync` first "
+                       f"(no database at {url.database})")  # fmt: skip
+    where = app.config_dir if app.config_dir.is_dir() else None
+    hint = "run `reminders sync` to create it from the config" if where else (
+        f"there is no config folder at {app.config_dir} either: pass --config DIR or set REMINDERS_CONFIG_DIR, "
+        "then run `reminders sync`")  # fmt: skip
+    click.echo(f"no database yet at {url.database}: {hint}")
+    return True
+
+
+def people_tz(app, plan_id: str | None = None):
+    """Return the zone times are shown to people in: the plan's, else the default policy's
+    (Europe/London when the config cannot be read). Only logs and JSON/CSV keep UTC or offsets."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        plan = app.config.plans.get(plan_id) if plan_id else None
+        return (plan.policy if plan else app.config.default_policy).tz
+    except AppError:
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
 def do_sync(app, quiet: bool = False, allow_withdraw: bool = False) -> list[str]:
     """Sync config into the database in one transaction; print and return the change lines."""
     from scheduler.engine.facts import sync_and_refresh

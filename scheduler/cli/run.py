@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -13,10 +14,13 @@ from scheduler.cli.common import (
     config_option,
     do_sync,
     input_errors,
+    no_database_yet,
     now_option,
     parse_date,
+    people_tz,
     with_app,
 )
+from scheduler.config.humandates import shortdate, when
 
 
 def run_one(app) -> int:
@@ -28,7 +32,7 @@ def run_one(app) -> int:
     do_sync(app, quiet=True)
     report = run_once(app.engine, app.config, app.renderer, app.transport(), app.now,
                       deadline_seconds=app.settings.run_deadline)
-    click.echo(f"run {report.run_id} at {app.now:%Y-%m-%d %H:%M}Z: {report.describe()}")
+    click.echo(f"run {report.run_id} at {when(app.now, people_tz(app))}: {report.describe()}")
     return 1 if report.undelivered else 0
 
 
@@ -66,6 +70,29 @@ def _range(start, end):
     return start_d, end_d
 
 
+@contextmanager
+def _source(app):
+    """Yield the engine forecast and simulate copy from: the database, or, when its SQLite file does
+    not exist yet, an empty one in a temporary folder (they only read it: nothing is created)."""
+    import tempfile
+
+    from sqlalchemy.engine import make_url
+
+    from scheduler.store import db
+
+    url = make_url(app.settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or Path(url.database).exists():
+        yield app.engine
+        return
+    with tempfile.TemporaryDirectory(prefix="reminders-empty-") as tmp:
+        engine = db.make_engine(f"sqlite:///{Path(tmp) / 'empty.db'}")
+        db.upgrade(engine)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
 @click.command()
 @click.option("--from", "start", required=True, metavar="DATE", help="First day, YYYY-MM-DD.")
 @click.option("--to", "end", required=True, metavar="DATE", help="Last day, YYYY-MM-DD.")
@@ -86,7 +113,7 @@ def forecast(app, start, end, as_json):
     from scheduler.engine.campaign import throwaway_copy
 
     start_d, end_d = _range(start, end)
-    with throwaway_copy(app.engine, app.config, start_d) as copy:
+    with _source(app) as source, throwaway_copy(source, app.config, start_d) as copy:
         entries = do_forecast(copy, app.config, start_d, end_d)
         if as_json:  # streamed: the notices of a million actions are printed as they are decided
             write_json(entries)
@@ -94,7 +121,8 @@ def forecast(app, start, end, as_json):
         count = 0
         for e in entries:
             cc = f" (cc {', '.join(e['cc'])})" if e["cc"] else ""
-            click.echo(f"{e['date']}  {e['plan']}/{e['ref']:<6} {e['stage']:<13} -> {e['to']}{cc}")
+            day = shortdate(dt.date.fromisoformat(e["date"]))
+            click.echo(f"{day:<15} {e['plan']}/{e['ref']:<6} {e['stage']:<13} -> {e['to']}{cc}")
             count += 1
     click.echo(f"{count} notice(s)")
 
@@ -121,15 +149,15 @@ def simulate(app, start, end, outbox):
 
     start_d, end_d = _range(start, end)
     out = Path(outbox) if outbox else app.settings.outbox_dir
-    with throwaway_copy(app.engine, app.config, start_d) as copy:
+    with _source(app) as source, throwaway_copy(source, app.config, start_d) as copy:
         outcomes = do_simulate(copy, app.config, app.renderer, app.transport(out), start_d, end_d)
     for o in outcomes:
-        day = dt.date.fromisoformat(o["date"])
-        click.echo(f"{o['date']} {day:%a}  {o['plan']}/{o['ref']:<6} {o['stage']:<13} -> {o['recipient']}  "
-                   f"{o['outcome']}")  # fmt: skip
+        day = shortdate(dt.date.fromisoformat(o["date"]))
+        click.echo(f"{day:<15} {o['plan']}/{o['ref']:<6} {o['stage']:<13} -> {o['recipient']}  {o['outcome']}")
     sent = sum(1 for o in outcomes if o["outcome"] == "sent")
     n_files = len(list(out.glob("*.eml")))
-    click.echo(f"{sent} notice(s) sent from {start_d} to {end_d}; {n_files} message file(s) in {out}/")
+    click.echo(f"{sent} notice(s) sent from {shortdate(start_d)} to {shortdate(end_d)}; {n_files} message file(s) "
+               f"in {out}/")  # fmt: skip
 
 
 @click.command()
@@ -151,6 +179,7 @@ def preview(app, ref, stage, html_file):
     from scheduler.mail.render import TemplateProblem
     from scheduler.store import operations
 
+    no_database_yet(app, ref)
     with app.session() as s:
         action = operations.resolve_ref(s, ref)
         view, send_day, send_time = preview_view(s, app.config, action, stage, app.now)
@@ -161,7 +190,8 @@ def preview(app, ref, stage, html_file):
     for header in ("From", "To", "Cc", "Subject", "X-Reminder-Notices", "References"):
         if msg[header]:
             click.echo(f"{header}: {msg[header]}")
-    click.echo(f"(would be sent on {send_day:%a %d %b %Y} at {send_time:%H:%M})\n")
+    tz = people_tz(app, view.plan)
+    click.echo(f"(would be sent {when(dt.datetime.combine(send_day, send_time, tzinfo=tz), tz)})\n")
     click.echo(msg.get_body(("plain",)).get_content())
     if html_file:
         Path(html_file).write_text(msg.get_body(("html",)).get_content(), encoding="utf-8")

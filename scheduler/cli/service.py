@@ -6,7 +6,15 @@ import datetime as dt
 
 import click
 
-from scheduler.cli.common import BadInput, config_option, now_option, parse_date, with_app
+from scheduler.cli.common import (
+    BadInput,
+    config_option,
+    did_you_mean,
+    no_database_yet,
+    now_option,
+    parse_date,
+    with_app,
+)
 
 
 @click.command()
@@ -33,13 +41,15 @@ def summary(app, plan_id, fmt, since, send):
     from scheduler.mail.summary_mail import render
 
     if plan_id and plan_id not in app.config.plans:
-        raise BadInput(f"--plan {plan_id!r}: no such plan; known: {', '.join(sorted(app.config.plans))}")
+        raise BadInput(f"--plan {plan_id!r}: no such plan{did_you_mean(plan_id, app.config.plans)}")
     since_at = None
     if since:
         tz = app.config.default_policy.tz
         since_at = dt.datetime.combine(parse_date(since, "--since"), dt.time(0), tzinfo=tz).astimezone(dt.UTC)
     if send:
         raise SystemExit(_send(app, plan_id, since_at))
+    if no_database_yet(app):
+        return
     with app.session() as s:
         summaries = build_summaries(s, app.config, app.now, since_at, plan_id)
     click.echo(render(summaries, fmt, app.renderer), nl=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from scheduler.cli.common import BadInput, config_option, with_app
+from scheduler.cli.common import BadInput, config_option, did_you_mean, with_app
 
 
 def _needs_links(app):
@@ -46,7 +46,28 @@ def web(app, host, port):
     app.config  # a bad config is exit 2 before the server starts  # noqa: B018
     app.engine  # noqa: B018
     configure(app.settings.log_format)
-    uvicorn.run(create(app), host=host, port=port, log_level="warning", server_header=False, proxy_headers=True)
+    config = uvicorn.Config(create(app), host=host, port=port, log_level="warning", server_header=False,
+                            proxy_headers=True)  # fmt: skip
+    _announcing_server(config, app.settings.base_url).run()
+
+
+def _announcing_server(config, base_url: str):
+    """Return uvicorn's Server for `config`, which logs once it is listening where it listens and
+    what links it signs (a silent start leaves the person wondering whether it is up)."""
+    import logging
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None):
+            await super().startup(sockets=sockets)
+            if self.started:
+                host = f"[{config.host}]" if ":" in config.host else config.host
+                logging.getLogger("scheduler.web").info(
+                    "listening on http://%s:%s; links in emails are signed for BASE_URL=%s",
+                    host, config.port, base_url)  # fmt: skip
+
+    return Server(config)
 
 
 @click.command("web-link")
@@ -63,7 +84,7 @@ def web_link(app, plan_id, email):
     """
     _needs_links(app)
     if plan_id not in app.config.plans:
-        raise BadInput(f"--plan {plan_id!r}: no such plan; known: {', '.join(sorted(app.config.plans))}")
+        raise BadInput(f"--plan {plan_id!r}: no such plan{did_you_mean(plan_id, app.config.plans)}")
     if "@" not in email or any(c.isspace() for c in email):
         raise BadInput(f"--for {email!r}: not an email address")
     days = app.config.plans[plan_id].policy.link_valid_days

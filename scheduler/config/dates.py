@@ -8,6 +8,8 @@ from functools import lru_cache
 import holidays as holidays_lib
 from dateutil.relativedelta import relativedelta
 
+from scheduler.config.humandates import longdate  # noqa: F401  (kept for older imports)
+
 
 def add_months(start: dt.date, months: int) -> dt.date:
     """Return `start` + `months` calendar months, clamped to the end of the target month.
@@ -15,11 +17,6 @@ def add_months(start: dt.date, months: int) -> dt.date:
     31 Aug 2009 + 6 months = 28 Feb 2010; 31 Aug 2011 + 6 months = 29 Feb 2012.
     """
     return start + relativedelta(months=months)
-
-
-def longdate(value: dt.date) -> str:
-    """Return e.g. 'Wednesday 24 February 2010'."""
-    return f"{value:%A} {value.day} {value:%B %Y}"
 
 
 def parse_holiday_code(code: str) -> tuple[str, str | None]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from scheduler.config.approvers import approver_chain
 from scheduler.config.fields import Fields
 from scheduler.config.files import fingerprint, plan_paths
+from scheduler.config.hints import known, name_the_ref
 from scheduler.config.limits import MAX_MONTHS
 from scheduler.config.model import (
     DEFAULT_POLICY,
@@ -23,10 +24,11 @@ from scheduler.config.model import (
     Problem,
 )
 from scheduler.config.policy import check_policy
-from scheduler.config.report_parse import PLACEHOLDER_OWNER
 from scheduler.config.reviews import check_reviews
 from scheduler.config.yamlload import LineDict, YamlProblem, load_yaml
 
+# What `reminders import` writes where an owner id is still to be chosen (validate refuses it).
+PLACEHOLDER_OWNER = "to-assign"
 OWNER_KEYS = {"id", "name", "email", "manager"}
 PLAN_KEYS = {
     "id", "title", "report_date", "escalation_contact", "administrator", "summary_recipients", "policy",
@@ -45,9 +47,8 @@ def _read(path: Path, rel: str, problems: list[Problem]):
     return None
 
 
-def _known(ids) -> str:
-    ids = sorted(ids)
-    return "known: " + (", ".join(ids[:12]) + (", ..." if len(ids) > 12 else "") if ids else "none")
+def _known(ids, value=None) -> str:
+    return known(ids, value)
 
 
 def _load_owners(directory: Path, problems: list[Problem]) -> dict[str, Owner]:
@@ -105,7 +106,7 @@ def _check_managers(f: Fields, items, owners, lines) -> None:
             f.error(item, "manager", f"owners[{i}]", f"owner {o.id!r} is their own manager",
                     "name a different owner, or leave manager out at the top of the chain")  # fmt: skip
         elif o.manager not in owners:
-            f.error(item, "manager", f"owners[{i}]", f"no such owner {o.manager!r}", _known(owners))
+            f.error(item, "manager", f"owners[{i}]", f"no such owner {o.manager!r}", _known(owners, o.manager))
 
 
 def _check_cycles(rel: str, owners, lines, problems: list[Problem]) -> None:
@@ -152,10 +153,10 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
     report_date = f.date(doc, "report_date", "")
     contact = f.slug(doc, "escalation_contact", "", required=False)
     if contact is not None and contact not in owners:
-        f.error(doc, "escalation_contact", "", f"no such owner {contact!r}", _known(owners))
+        f.error(doc, "escalation_contact", "", f"no such owner {contact!r}", _known(owners, contact))
     admin = f.slug(doc, "administrator", "", required=False)
     if admin is not None and admin not in owners:
-        f.error(doc, "administrator", "", f"no such owner {admin!r}", _known(owners))
+        f.error(doc, "administrator", "", f"no such owner {admin!r}", _known(owners, admin))
     recipients = _summary_recipients(f, doc, owners)
     reviews = check_reviews(f, doc, report_date)
     policy_raw = dict(base_policy)
@@ -180,7 +181,7 @@ def _summary_recipients(f: Fields, doc, owners) -> list[str]:
             recipients.append(owners[r].email)
         else:
             f.error_at(doc["summary_recipients"].line_of(i), f"summary_recipients[{i}]",
-                       f"{r!r} is neither an owner id nor an email address", _known(owners))  # fmt: skip
+                       f"{r!r} is neither an owner id nor an email address", _known(owners, r))  # fmt: skip
     return recipients
 
 
@@ -189,17 +190,18 @@ def _load_actions(f: Fields, doc, owners, policy, contact, report_date) -> list[
     ref_lines: dict[str, int | None] = {}
     items = f.seq(doc, "actions", "actions", non_empty=True) or []
     for i, item in enumerate(items):
+        since = len(f.problems)
         action = _load_action(f, item, f"actions[{i}]", items.line_of(i), owners, ref_lines, report_date)
-        if action is None:
-            continue
-        actions.append(action)
-        if policy is not None:
-            _check_escalation_targets(policy, owners, contact, f, item, f"actions[{i}]", action.owner)
-        admin = doc.get("administrator") if isinstance(doc.get("administrator"), str) else None
-        if not approver_chain(owners, action.owner, contact, admin or contact):
-            f.error(item, "owner", f"actions[{i}]", f"nobody can approve an extension for owner {action.owner!r} "
-                    "(no manager, escalation contact or administrator other than the owner)",
-                    f"give {action.owner!r} a manager in owners.yaml, or the plan an escalation_contact")  # fmt: skip
+        if action is not None:
+            actions.append(action)
+            if policy is not None:
+                _check_escalation_targets(policy, owners, contact, f, item, f"actions[{i}]", action.owner)
+            admin = doc.get("administrator") if isinstance(doc.get("administrator"), str) else None
+            if not approver_chain(owners, action.owner, contact, admin or contact):
+                f.error(item, "owner", f"actions[{i}]", f"nobody can approve an extension for owner {action.owner!r} "
+                        "(no manager, escalation contact or administrator other than the owner)",
+                        f"give {action.owner!r} a manager in owners.yaml, or the plan an escalation_contact")  # fmt: skip
+        name_the_ref(f.problems, since, f"actions[{i}]", item)
     return actions
 
 
@@ -237,7 +239,7 @@ def _load_action(f: Fields, item, p, line, owners, ref_lines, report_date) -> Ac
                     f"{owner!r})", "set it to an owner id; " + _known(owners))  # fmt: skip
             owner = None
         elif owner is not None and owner not in owners:
-            f.error(item, "owner", p, f"no such owner {owner!r}", _known(owners))
+            f.error(item, "owner", p, f"no such owner {owner!r}", _known(owners, owner))
             owner = None
         months, due = _due_fields(f, item, p, report_date)
         if ref is not None and ref in ref_lines:

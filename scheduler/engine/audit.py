@@ -7,12 +7,14 @@ Both stream from the database in pages; nothing here loads the whole ledger at o
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from scheduler.config.humandates import daydate
 from scheduler.store.models import Action, ActionEvent, Notice, Owner
 
 PAGE = 1000
@@ -33,13 +35,18 @@ def history(session: Session, action: Action, tz: ZoneInfo) -> list[HistoryEntry
     for e in session.exec(select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)):
         change = f"{e.from_value or ''} -> {e.to_value}" if e.from_value else (e.to_value or "")
         note = f"  ({e.note})" if e.note else ""
-        out.append(HistoryEntry(e.at.astimezone(tz), e.kind, f"{change}  by {e.by}{note}"))
+        out.append(HistoryEntry(e.at.astimezone(tz), e.kind, _dates(f"{change}  by {e.by}{note}")))
     for n in session.exec(select(Notice).where(Notice.action_id == action.id).order_by(Notice.id)):
         at = n.sent_at or n.created_at
         detail = f"  {n.message_id}" if n.message_id else (f"  ({n.last_error})" if n.last_error else "")
-        text = f"{n.stage} to {n.recipient}: {n.state} (due {n.due_date}){detail}"
+        text = f"{n.stage} to {n.recipient}: {n.state} (due {daydate(n.due_date)}){detail}"
         out.append(HistoryEntry(at.astimezone(tz), "notice", text))
     return sorted(out, key=lambda h: h.at)
+
+
+def _dates(text: str) -> str:
+    """Return `text` with its ISO dates (as events store them) written as people read them."""
+    return re.sub(r"\b(\d{4}-\d{2}-\d{2})\b", lambda m: daydate(dt.date.fromisoformat(m.group(1))), text)
 
 
 def notices(session: Session, config, plan: str | None = None, recipient: str | None = None,

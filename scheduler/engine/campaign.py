@@ -1,8 +1,10 @@
 """Forecast and simulate a reminder campaign over a date range (PRODUCT.md §5).
 
 Both work on a throwaway SQLite copy of the database, synced with the config as of the start of
-`--from` (so an action the database has not seen counts as assigned that day), and visit the
-same run instants (each plan's send time on each day). `forecast` runs the pipeline's decision
+`--from` in every plan's own zone (so an action the database has not seen counts as assigned on
+`--from` where its plan is), and visit the same run instants (each plan's send time on each day).
+A plan's actions are held back until `--from` has begun in its zone: Sydney's 09:00 on `--from`
+is the evening before in London, and a London stage must not go out dated the day before. `forecast` runs the pipeline's decision
 stages (select, claim) on the copy's ledger and yields what they would send; `simulate` runs the
 whole pipeline with the transport it is given. So they agree by construction, and neither holds
 more than a batch of actions in memory, whatever the size of the database.
@@ -28,12 +30,13 @@ from scheduler.store import db
 
 @contextmanager
 def throwaway_copy(source: sa.Engine, config: Config, start: dt.date):
-    """Yield an engine on a temporary SQLite copy of `source`, synced as of `start` 00:00."""
+    """Yield an engine on a temporary SQLite copy of `source`, synced as of `start` 00:00 (the
+    latest of the plans' midnights, so the sync day is `start` in every plan's zone)."""
     with tempfile.TemporaryDirectory(prefix="reminders-sim-") as tmp:
         engine = db.make_engine(f"sqlite:///{Path(tmp) / 'copy.db'}")
         _copy(source, engine)
-        tz = config.default_policy.tz
-        at = dt.datetime.combine(start, dt.time(0, 0), tzinfo=tz).astimezone(dt.UTC)
+        zones = [p.policy.tz for p in config.plans.values()] or [config.default_policy.tz]
+        at = max(dt.datetime.combine(start, dt.time(0, 0), tzinfo=tz).astimezone(dt.UTC) for tz in zones)
         with db.session(engine) as s:
             sync_and_refresh(s, config, at)
             s.commit()
@@ -41,6 +44,38 @@ def throwaway_copy(source: sa.Engine, config: Config, start: dt.date):
             yield engine
         finally:
             engine.dispose()
+
+
+class Window:
+    """Holds back, at each run instant, the plans whose `start` has not begun in their own zone
+    (their actions' next notice day is cleared, so no run selects them), and lets each in at the
+    first instant on or after its own `start` (its next notice days recomputed then)."""
+
+    def __init__(self, engine: sa.Engine, config: Config, start: dt.date):
+        self.engine, self.config, self.start = engine, config, start
+        self.held: set[str] | None = None
+
+    def _waiting(self, instant: dt.datetime) -> set[str]:
+        return {p.id for p in self.config.plans.values() if instant.astimezone(p.policy.tz).date() < self.start}
+
+    def before(self, instant: dt.datetime) -> None:
+        """Hold or release plans for a run at `instant` (instants come in time order)."""
+        from sqlmodel import select, update
+
+        from scheduler.engine.facts import refresh_next_notice
+        from scheduler.store.models import Action
+
+        waiting = self._waiting(instant)
+        with db.session(self.engine) as s:
+            if self.held is None:
+                if waiting:
+                    s.execute(update(Action).where(Action.plan_id.in_(waiting)).values(next_notice_on=None))
+                self.held = waiting
+            for plan_id in sorted(self.held - waiting):
+                rows = s.exec(select(Action).where(Action.plan_id == plan_id)).all()
+                refresh_next_notice(s, self.config, instant, rows)
+            self.held &= waiting
+            s.commit()
 
 
 def _copy(source: sa.Engine, engine: sa.Engine) -> None:
@@ -85,8 +120,10 @@ def forecast(engine: sa.Engine, config: Config, start: dt.date, end: dt.date) ->
     from scheduler.store import queries
 
     ledger = SqlLedger(engine, config)
+    window = Window(engine, config, start)
     for day in days(start, end):
         for instant in run_instants(config, day):
+            window.before(instant)
             due = ledger.select(instant)
             for i in range(0, len(due), CLAIM_BATCH):
                 chunk = due[i : i + CLAIM_BATCH]
@@ -102,8 +139,10 @@ def forecast(engine: sa.Engine, config: Config, start: dt.date, end: dt.date) ->
 def simulate(engine: sa.Engine, config: Config, renderer, transport, start: dt.date, end: dt.date) -> list[dict]:
     """Run the real pipeline at every run instant; return the notice outcomes with their date."""
     out = []
+    window = Window(engine, config, start)
     for day in days(start, end):
         for instant in run_instants(config, day):
+            window.before(instant)
             report = run_once(engine, config, renderer, transport, instant)
             out += [{"date": day.isoformat(), **o} for o in report.outcomes]
     return out

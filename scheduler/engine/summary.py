@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from scheduler.config.dates import longdate
+from scheduler.config.humandates import daydate, longdate, when
 from scheduler.config.text import shorten
 from scheduler.engine.status import StatusRow, days_text, status_rows
 from scheduler.store.models import Action, ActionEvent, DueRevision, Notice, ServiceEvent
@@ -37,6 +37,7 @@ class PlanSummary:
     notices: Counter = field(default_factory=Counter)
     failures: list[dict] = field(default_factory=list)
     config_errors: list[dict] = field(default_factory=list)
+    tz: dt.tzinfo | None = None  # the plan's zone: every time shown to people is local to it
 
     @property
     def overdue(self) -> list[StatusRow]:
@@ -67,7 +68,7 @@ def build_summaries(
         today = now.astimezone(plan.policy.tz).date()
         start = since or last_summary_at(session, plan.id) or now - dt.timedelta(days=7)
         rows = status_rows(session, lambda _p, t=today: t, plan.id)
-        s = PlanSummary(plan.id, plan.title, today, start, rows, Counter(r.rag for r in rows))
+        s = PlanSummary(plan.id, plan.title, today, start, rows, Counter(r.rag for r in rows), tz=plan.policy.tz)
         actions = {a.id: a for a in session.exec(select(Action).where(Action.plan_id == plan.id))}
         ids = list(actions)
         for e in session.exec(select(ActionEvent).where(ActionEvent.action_id.in_(ids), ActionEvent.at >= start,
@@ -105,7 +106,7 @@ def _name(config, owner_id: str) -> str:
 def _lines_text(s: PlanSummary, md: bool) -> list[str]:
     h = "## " if md else ""
     bullet = "- " if md else "  - "
-    period = f"since {s.since:%d %b %Y %H:%M} UTC"
+    period = f"since {when(s.since, s.tz)}"
     lines = [f"{h}{s.title} ({s.plan_id}) as of {longdate(s.as_of)}", ""]
     counts = ", ".join(f"{s.counts.get(k, 0)} {k}" for k in RAG_ORDER[:4])
     lines += [
@@ -120,7 +121,7 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
         lines += _overdue_lines(s, md, sub, bullet)
     if s.due_soon:
         lines += [f"{sub}Due in the next 14 days"] + ([""] if md else [])
-        lines += [f"{bullet}{r.ref}: {_md(shorten(r.title, 60))} ({r.owner_name}), due {r.due}" for r in s.due_soon]
+        lines += [f"{bullet}{r.ref}: {_md(shorten(r.title, 60))} ({r.owner_name}), due {daydate(r.due)}" for r in s.due_soon]
         lines.append("")
     gap = [""] if md else []
     lines += [f"{sub}Completed {period}"] + gap
@@ -128,12 +129,14 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
         f"{bullet}none"
     ]
     lines += ["", f"{sub}Extensions agreed {period}"] + gap
-    lines += [f"{bullet}{e['ref']}: due {e['from']} -> {e['to']} (original {e['original']}); {e['reason']}; "
+    lines += [f"{bullet}{e['ref']}: due {daydate(e['from'])} -> {daydate(e['to'])} (original {daydate(e['original'])}); "
+              f"{e['reason']}; "
               f"approved by {e['approved_by']}" for e in s.extensions] or [f"{bullet}none"]  # fmt: skip
     waiting = [r for r in s.rows if r.pending_extension]
     if waiting:
         lines += ["", f"{sub}Extension requests awaiting approval"] + gap
-        lines += [f"{bullet}{r.ref}: due {r.due} -> {r.pending_extension['to']}; {r.pending_extension['reason']}; "
+        lines += [f"{bullet}{r.ref}: due {daydate(r.due)} -> {_day(r.pending_extension['to'])}; "
+                  f"{r.pending_extension['reason']}; "
                   f"waiting for {r.pending_extension['approver']}" for r in waiting]  # fmt: skip
     sent = ", ".join(f"{n} {k}" for k, n in sorted(s.notices.items()))
     lines += ["", f"{sub}Notices sent {period}: {sum(s.notices.values())}" + (f" ({sent})" if sent else "")]
@@ -142,7 +145,7 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
         lines += [f"{bullet}{f['ref']} {f['stage']} to {f['recipient']}: {f['error']}" for f in s.failures]
     if s.config_errors:
         lines += ["", f"{sub}Config errors (the last valid config kept running)"] + gap
-        lines += [f"{bullet}{e['at']:%d %b %H:%M} UTC: {e['detail']}" for e in s.config_errors]
+        lines += [f"{bullet}{when(e['at'], s.tz)}: {e['detail']}" for e in s.config_errors]
     return lines + [""]
 
 
@@ -150,12 +153,17 @@ def _overdue_lines(s: PlanSummary, md: bool, sub: str, bullet: str) -> list[str]
     lines = [f"{sub}Overdue"]
     if md:
         lines += ["", "| Ref | Action | Owner | Due | Overdue |", "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {r.ref} | {_md(r.title)} | {_md(r.owner_name)} | {r.due} | {-r.days_left} days |"
+        lines += [f"| {r.ref} | {_md(r.title)} | {_md(r.owner_name)} | {daydate(r.due)} | {-r.days_left} days |"
                   for r in s.overdue]  # fmt: skip
     else:
-        lines += [f"{bullet}{r.ref}: {shorten(r.title, 60)} ({r.owner_name}), due {r.due}, {days_text(r)}"
+        lines += [f"{bullet}{r.ref}: {shorten(r.title, 60)} ({r.owner_name}), due {daydate(r.due)}, {days_text(r)}"
                   for r in s.overdue]  # fmt: skip
     return lines + [""]
+
+
+def _day(iso: str) -> str:
+    """Return an ISO date (as status rows carry them for JSON) as people read it."""
+    return daydate(dt.date.fromisoformat(iso))
 
 
 def _md(text: str) -> str:

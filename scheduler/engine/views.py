@@ -69,6 +69,7 @@ class NoticeView:
     next_escalation: tuple | None = None  # (send day, Recipient) of the next level still to come
     action_id: int | None = None  # for the signed "update this action" link
     request: RequestView | None = None  # approval:N and decision:N notices: extension request N
+    tz: dt.tzinfo | None = None  # the plan's zone: the email's Date, and any time shown, are local to it
 
     @property
     def days_left(self) -> int:
@@ -128,7 +129,7 @@ def notice_view(session: Session, config: Config, action: Action, notice: Notice
         cc=tuple(recipient(config, e) for e in (notice.cc or "").split(",") if e),
         owner=Recipient(owner.name, owner.email) if owner else Recipient(action.owner_id, ""),
         owner_id=action.owner_id, due=notice.due_date, original_due=action.config_due,
-        revisions=tuple((r.previous_due, r.revised_due, r.reason, r.approved_by) for r in revs[: last + 1]),
+        revisions=tuple((r.previous_due, r.revised_due, r.reason, _name(config, r.approved_by)) for r in revs[: last + 1]),
         today=today, status=action.status, owner_since=action.owner_since,
         escalation_level=number if head == "escalation" else None,
         overdue_number=number if head == "overdue" else None,
@@ -137,9 +138,15 @@ def notice_view(session: Session, config: Config, action: Action, notice: Notice
         administrator=Recipient(admin.name, admin.email) if admin else None,
         escalated_to=Recipient(target.name, target.email) if copy else None,
         next_escalation=_next_escalation(facts, plan, today),
-        action_id=action.id,
+        action_id=action.id, tz=plan.policy.tz,
         request=_request(session, config, number) if head in ("approval", "decision") else None,
     )  # fmt: skip
+
+
+def _name(config: Config, who: str) -> str:
+    """Return the configured name of owner id `who` (as people read it), else `who` as recorded."""
+    owner = config.owners.get(who)
+    return owner.name if owner else who
 
 
 def _request(session: Session, config: Config, request_id: int) -> RequestView | None:

@@ -20,8 +20,8 @@ from pathlib import Path
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
-from scheduler.config.dates import longdate
 from scheduler.config.files import shipped_templates
+from scheduler.config.humandates import daydate, longdate, shortdate, when
 from scheduler.config.text import one_line, shorten
 from scheduler.engine.ports import TemplateProblem
 from scheduler.engine.views import NoticeView, Recipient
@@ -41,13 +41,13 @@ def plural(n: int, word: str) -> str:
 
 def wrap_text(text: str, width: int = 72) -> str:
     """Return plain text with every line over `width` wrapped at word boundaries; continuation
-    lines keep the line's indent, or hang under an indented `  Label:  ` prefix."""
+    lines keep the line's indent, or hang under an indented `  Label:  ` or `  - ` prefix."""
     out = []
     for line in text.split("\n"):
         if len(line) <= width:
             out.append(line)
             continue
-        label = re.match(r"^(\s+[A-Z][\w ]{0,14}:\s+)(?=\S)", line)
+        label = re.match(r"^(\s+[A-Z][\w ]{0,14}:\s+|\s*- )(?=\S)", line)
         indent = " " * len(label.group(1)) if label else re.match(r"^\s*", line).group(0)
         out.append(textwrap.fill(line, width, subsequent_indent=indent, break_long_words=False,
                                  break_on_hyphens=False))  # fmt: skip
@@ -59,20 +59,58 @@ def what(n: NoticeView) -> str:
     if n.kind == "reminder":
         return "due tomorrow" if n.days_left == 1 else f"due in {n.days_left} days"
     return {"assigned": "new", "extension": "re-dated", "due": "due today", "overdue": "overdue",
-            "escalation": "escalated to you", "escalated": "escalated", "approval": "extension to decide",
+            "escalation": "escalated to you", "escalated": "of yours escalated", "approval": "extension to decide",
             "decision": "extension decided", "confirmed": "completed", "link": "new link",
-            "progress": "to update for the review"}[n.kind]  # fmt: skip
+            "progress": "to update for the review"}.get(
+        n.kind, n.kind.replace("_", " "))  # fmt: skip
+
+
+# A digest of one kind only reads as a sentence: "2 new actions for you", "5 overdue actions escalated to you".
+_ONE_KIND = {"new": "{n} new {actions} for you", "escalated to you": "{n} overdue {actions} escalated to you",
+             "of yours escalated": "{n} of your {actions} escalated", "re-dated": "{n} of your {actions} re-dated",
+             "extension to decide": "{n} {actions}: more time asked, for you to decide",
+             "extension decided": "{n} of your {actions}: more time decided",
+             "completed": "{n} of your {actions} recorded as complete",
+             "new link": "a new link for {n} of your {actions}",
+             "to update for the review": "{n} of your {actions} to update for the review"}  # fmt: skip
 
 
 def digest_counts(notices: list[NoticeView]) -> str:
-    """Return e.g. '3 actions: 1 overdue, 1 due tomorrow, 1 new' (most urgent first)."""
-    order = ["escalated to you", "escalated", "overdue", "due today", "due tomorrow"]
+    """Return what a digest's subject says, plainly saying who must act, e.g. '5 overdue actions
+    escalated to you', '3 actions for you: 2 escalated to you, 1 of yours escalated' (most urgent first)."""
+    order = ["escalated to you", "of yours escalated", "overdue", "due today", "due tomorrow"]
     counts: dict[str, int] = {}
     for n in notices:
         counts[what(n)] = counts.get(what(n), 0) + 1
     keys = sorted(counts, key=lambda k: (order.index(k) if k in order else len(order), k))
     actions = len({n.key for n in notices})
-    return f"{plural(actions, 'action')}: " + ", ".join(f"{counts[k]} {k}" for k in keys)
+    if len(keys) == 1:
+        k = keys[0]
+        template = _ONE_KIND.get(k, "{n} of your {actions} " + k)
+        return template.format(n=actions, actions="action" if actions == 1 else "actions")
+    return f"{plural(actions, 'action')} for you: " + ", ".join(f"{counts[k]} {k}" for k in keys)
+
+
+def happened(n: NoticeView) -> str:
+    """Return one line of a digest's list of contents: what happened to the action, for this reader."""
+    late = plural(n.days_overdue, "day") + " overdue"
+    if n.kind == "escalation":
+        return f"{late}, escalated to you (owner: {n.owner.name})"
+    if n.kind == "escalated" and n.escalated_to:
+        return f"{late}, escalated to {n.escalated_to.name}"
+    if n.kind == "overdue":
+        return late
+    if n.kind == "extension":
+        return f"due date moved to {shortdate(n.due)}"
+    if n.kind == "assigned":
+        return "new action for you"
+    if n.kind in ("approval", "decision") and n.request is not None:
+        if n.kind == "approval":
+            return f"{n.request.requested_by.name} asks for more time, until {shortdate(n.request.proposed_due)}"
+        return "more time agreed" if n.request.state == "approved" else f"more time {n.request.state}"
+    if n.kind == "progress":
+        return f"progress update asked for the review on {shortdate(dt.date.fromisoformat(n.stage.split(':')[1]))}"
+    return {"confirmed": "recorded as complete", "link": "your new link"}.get(n.kind, what(n))
 
 
 def address(r: Recipient) -> str:
@@ -91,6 +129,9 @@ class Renderer:
         self.html = Environment(loader=loader, undefined=StrictUndefined, autoescape=True)
         for env in (self.text, self.html):
             env.filters["longdate"] = longdate
+            env.filters["shortdate"] = shortdate
+            env.filters["daydate"] = daydate
+            env.filters["when"] = when
             env.filters["plural"] = plural
             env.filters["short"] = shorten
             env.filters["fromiso"] = dt.date.fromisoformat  # a review date inside a stage name
@@ -112,16 +153,24 @@ class Renderer:
         return one_line(self.template(self.text, name, n=notices[0], notices=notices, plans=plans,
                                       counts=digest_counts(notices)))  # fmt: skip
 
-    def bodies(self, notices: list[NoticeView]) -> tuple[str, str]:
-        """Return (plain text, HTML) bodies for one message carrying `notices`."""
-        links = [self.action_link(n) for n in notices]
-        text_sections = [self.template(self.text, f"{n.kind}.txt", n=n, link=k) for n, k in zip(notices, links, strict=True)]
-        html_sections = [Markup(self.template(self.html, f"{n.kind}.html", n=n, link=k))
-                         for n, k in zip(notices, links, strict=True)]  # fmt: skip
-        to = notices[0].to
-        admin = next((n.administrator for n in notices if n.administrator), None)
-        text = self.template(self.text, "digest.txt", to=to, notices=notices, sections=text_sections, admin=admin)
-        html = self.template(self.html, "digest.html", to=to, notices=notices, sections=html_sections, admin=admin)
+    def bodies(self, notices: list[NoticeView], subject: str = "") -> tuple[str, str]:
+        """Return (plain text, HTML) bodies for one message carrying `notices`: a list of what is
+        inside (for more than one), then a compact section per notice; advice already given for an
+        earlier notice of the same kind is not repeated ("as for SG1 above")."""
+        plan_titles = list(dict.fromkeys(n.plan_title for n in notices))
+        ctx = []
+        first_of: dict[str, str] = {}
+        for n in notices:
+            # The intro names the plan, so sections leave out the Plan row.
+            ctx.append({"n": n, "link": self.action_link(n), "same_as": first_of.get(n.kind), "show_plan": False})
+            first_of.setdefault(n.kind, n.ref)
+        text_sections = [self.template(self.text, f"{c['n'].kind}.txt", **c).rstrip("\n") for c in ctx]
+        html_sections = [Markup(self.template(self.html, f"{c['n'].kind}.html", **c)) for c in ctx]
+        common = {"to": notices[0].to, "notices": notices, "admin": next((n.administrator for n in notices
+                  if n.administrator), None), "lines": [happened(n) for n in notices],
+                  "plan_titles": plan_titles, "subject": subject}  # fmt: skip
+        text = self.template(self.text, "digest.txt", sections=text_sections, **common)
+        html = self.template(self.html, "digest.html", sections=html_sections, **common)
         return wrap_text(text), html
 
     def action_link(self, n: NoticeView) -> str | None:
@@ -140,13 +189,14 @@ class Renderer:
         """Return the plan's List-Id (RFC 2919), e.g. ofsted-2009.reminders.example.org."""
         return f"{re.sub(r'[^A-Za-z0-9-]', '-', plan).strip('-').lower()}.{self.domain}"
 
-    def new_message(self, kind: str, subject: str, to, now: dt.datetime) -> EmailMessage:
-        """Return a message with the headers every email of ours carries (no body yet)."""
+    def new_message(self, kind: str, subject: str, to, now: dt.datetime, tz=None) -> EmailMessage:
+        """Return a message with the headers every email of ours carries (no body yet); its Date
+        is in `tz` (the plan's zone: mail clients convert it, and outbox file names read local)."""
         msg = EmailMessage(policy=MAIL_POLICY)
         msg["Subject"] = one_line(subject)
         msg["From"] = self.sender
         msg["To"] = to
-        msg["Date"] = format_datetime(now.astimezone(dt.UTC))
+        msg["Date"] = format_datetime(now.astimezone(tz or dt.UTC))
         msg["Message-ID"] = make_msgid(idstring=kind, domain=self.domain)
         msg["Auto-Submitted"] = "auto-generated"
         msg["X-Auto-Response-Suppress"] = "All"
@@ -155,7 +205,7 @@ class Renderer:
     def render(self, notices: list[NoticeView], now: dt.datetime) -> EmailMessage:
         """Return the complete message for `notices` (all to the same recipient and cc)."""
         first = notices[0]
-        msg = self.new_message("reminder", self.subject(notices), address(first.to), now)
+        msg = self.new_message("reminder", self.subject(notices), address(first.to), now, first.tz)
         cc = {c.email: c for n in notices for c in n.cc if c.email != first.to.email}
         if cc:
             msg["Cc"] = ", ".join(address(c) for c in cc.values())
@@ -168,7 +218,7 @@ class Renderer:
         threads = list(dict.fromkeys(self.thread_id(n) for n in notices))
         msg["In-Reply-To"] = threads[0]
         msg["References"] = " ".join(threads)
-        text, html = self.bodies(notices)
+        text, html = self.bodies(notices, msg["Subject"])
         alternative(msg, text, html)
         for n in notices:
             if n.kind in ("assigned", "extension"):
@@ -181,9 +231,10 @@ class Renderer:
                                    filename=f"{n.plan}-{n.ref}-cancel.ics", params={"method": "CANCEL"})  # fmt: skip
         return msg
 
-    def summary_message(self, subject: str, to: list[str], text: str, html: str, now: dt.datetime) -> EmailMessage:
-        """Return the weekly management summary email."""
-        msg = self.new_message("summary", subject, ", ".join(to), now)
+    def summary_message(self, subject: str, to: list[str], text: str, html: str, now: dt.datetime,
+                        tz=None) -> EmailMessage:  # fmt: skip
+        """Return the weekly management summary email (dated in `tz`, the plan's zone)."""
+        msg = self.new_message("summary", subject, ", ".join(to), now, tz)
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")
         return msg

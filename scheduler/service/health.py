@@ -69,5 +69,5 @@ def verdict(engine, now: dt.datetime, host: str | None) -> tuple[bool, str]:
     if row.run_started_at and now - row.run_started_at > STUCK_AFTER:
         mins = int((now - row.run_started_at).total_seconds() // 60)
         return False, f"unhealthy: stuck in a run for {mins} min ({row.instance})"
-    last = f", last run {row.last_run_at:%Y-%m-%d %H:%M}Z: {row.last_run_result}" if row.last_run_at else ""
+    last = f", last run {row.last_run_at.isoformat(timespec='minutes')}: {row.last_run_result}" if row.last_run_at else ""
     return True, f"healthy: {row.role} {row.instance}, heartbeat {int(age.total_seconds())}s ago{last}"

@@ -14,6 +14,7 @@ import datetime as dt
 from sqlmodel import Session, select
 
 from scheduler.config.approvers import approver_of
+from scheduler.config.humandates import longdate
 from scheduler.config.limits import LATEST
 from scheduler.store import operations
 from scheduler.store.models import Action, ActionEvent, ExtensionRequest
@@ -41,12 +42,12 @@ def request_extension(session: Session, config, action: Action, requester: str, 
     """
     operations.refuse_closed(action)
     if not action.due < proposed <= LATEST:
-        raise InputError(f"the proposed date must be after the current due date, {action.due:%d %B %Y}")
+        raise InputError(f"the proposed date must be after the current due date, {longdate(action.due)}")
     if not reason:
         raise InputError("say why more time is needed (required)")
     waiting = pending_for(session, action.id)
     if waiting is not None:
-        raise InputError(f"a request to move it to {waiting.proposed_due:%d %B %Y} is already waiting for "
+        raise InputError(f"a request to move it to {longdate(waiting.proposed_due)} is already waiting for "
                          f"{waiting.approver}; only one request at a time")  # fmt: skip
     approver = approver_of(config, action.plan_id, action.owner_id, requester)
     if approver is None:

@@ -25,22 +25,25 @@ def resolve_ref(session: Session, ref: str) -> Action:
         plan_id, _, bare = ref.partition("/")
         action = session.exec(select(Action).where(Action.plan_id == plan_id, Action.ref == bare)).first()
         if action is None:
-            raise InputError(f"no action {ref!r}; " + _known_refs(session))
+            raise InputError(f"no action {ref!r}; " + _known_refs(session, ref))
         return action
     matches = session.exec(select(Action).where(Action.ref == ref)).all()
     if not matches:
-        raise InputError(f"no action {ref!r}; " + _known_refs(session))
+        raise InputError(f"no action {ref!r}; " + _known_refs(session, ref))
     if len(matches) > 1:
         names = ", ".join(sorted(f"{a.plan_id}/{a.ref}" for a in matches))
         raise InputError(f"ref {ref!r} is in more than one plan; write PLAN/REF: {names}")
     return matches[0]
 
 
-def _known_refs(session: Session) -> str:
-    refs = sorted(f"{a.plan_id}/{a.ref}" for a in session.exec(select(Action)).all())
-    if not refs:
+def _known_refs(session: Session, ref: str) -> str:
+    """Return the hint for an unknown REF: the closest refs ("did you mean"), then the known ones."""
+    from scheduler.config.hints import known
+
+    rows = session.exec(select(Action.plan_id, Action.ref)).all()
+    if not rows:
         return "the database has no actions yet: run `reminders sync` first"
-    return "known: " + ", ".join(refs[:15]) + (", ..." if len(refs) > 15 else "")
+    return known({f"{p}/{r}" for p, r in rows} if "/" in ref else {r for _, r in rows}, ref)
 
 
 def set_status(session: Session, action: Action, status: str, note: str | None, by: str, now) -> bool:
@@ -115,8 +118,10 @@ def extend(session: Session, action: Action, new_due: dt.date, reason: str, appr
     if not reason or not reason.strip():
         raise InputError("--reason is empty; say why the new date was agreed")
     if session.get(Owner, approved_by) is None:
-        known = ", ".join(sorted(o.id for o in session.exec(select(Owner)).all()))
-        raise InputError(f"--approved-by {approved_by!r}: no such owner; known: {known}")
+        from scheduler.config.hints import suggest
+
+        ids = [o.id for o in session.exec(select(Owner)).all()]
+        raise InputError(f"--approved-by {approved_by!r}: no such owner{suggest(approved_by, ids)}")
     if new_due == action.due:
         raise InputError(f"--to {new_due}: that is already the due date")
     if new_due <= action.config_due and new_due < action.due:

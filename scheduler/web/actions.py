@@ -5,16 +5,15 @@ the body is parsed, and the database and mail work runs in Starlette's thread po
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from scheduler.config.approvers import approver_of
-from scheduler.engine.audit import history
 from scheduler.engine.facts import refresh_next_notice
 from scheduler.engine.links import Claims
+from scheduler.engine.plainwords import names_of, owner_history
 from scheduler.engine.status import rag
 from scheduler.engine.web_notices import next_link_number
 from scheduler.store import extensions, throttle
@@ -39,6 +38,7 @@ from scheduler.web.notify import Outbox
 from scheduler.web.pages import message, page
 from scheduler.web.review import next_review
 
+EVIDENCE = re.compile(r"Evidence: (https?://\S+)")
 UNREADABLE = ("This form could not be read", "Go back, reload the page from your email's link and try again.")
 
 
@@ -124,10 +124,12 @@ def _render(web, s, csrf, action, role, recipient, notice=None, kind="", status=
     owner = cfg.owners.get(action.owner_id)
     approver = approver_of(cfg, action.plan_id, action.owner_id, owner.email if owner else None)
     is_open = action.status not in CLOSED
+    lines = owner_history(s, action, tz, names_of(cfg))  # plain words, newest first, no Message-IDs
+    evidence = next((m.group(1) for _, t in lines if (m := EVIDENCE.search(t))), None)
     response = page("action.html", status, a=action, plan_title=plan.title if plan else action.plan_id,
                     owner_name=owner.name if owner else action.owner_id, days_left=(action.due - today).days,
                     rag=rag(action.status, (action.due - today).days), pending=pending,
-                    history=[_plain(h) for h in reversed(history(s, action, tz))][:12], notice=notice,
+                    history=lines[:12], evidence=evidence, notice=notice,
                     notice_kind=kind, can_change=role == OWNER and is_open, is_manager=role == MANAGER,
                     can_note=role == MANAGER and is_open,
                     can_decide=role == MANAGER and pending is not None and pending.approver == recipient,
@@ -137,11 +139,6 @@ def _render(web, s, csrf, action, role, recipient, notice=None, kind="", status=
                     next_review=next_review(plan, today) if plan and action.status in ("open", "in_progress") else None)  # fmt: skip
     set_csrf(response, csrf, web.secure)
     return response
-
-
-def _plain(entry):
-    """Return a history entry without Message-IDs (noise for the owner reading it)."""
-    return dataclasses.replace(entry, text=re.sub(r"\s+<[^<>\s]+@[^<>\s]+>", "", entry.text))
 
 
 async def renew(request: Request):

@@ -95,6 +95,7 @@ def _render(web, csrf, req, action, notice=None, kind="", status=200):
     response = page("approve.html", status, a=action, r=req, plan_title=plan.title if plan else action.plan_id,
                     owner_name=owner.name if owner else action.owner_id, notice=notice, notice_kind=kind,
                     requester=forms.name_of(cfg, req.requested_by), csrf=csrf,
+                    tz=(plan.policy if plan else cfg.default_policy).tz,
                     form_key=web.form_key(f"request:{req.id}"))  # fmt: skip
     set_csrf(response, csrf, web.secure)
     return response

@@ -11,6 +11,7 @@ import re
 
 from sqlmodel import select
 
+from scheduler.config.humandates import longdate
 from scheduler.config.text import one_line, strip_unsafe
 from scheduler.store import extensions, operations, throttle
 from scheduler.store.models import Action, ActionEvent
@@ -69,7 +70,7 @@ def extend(web, s, action, recipient, form, now, outbox) -> str:
     who = f"{name_of(web.config, req.approver)} ({req.approver})"
     outbox.add(s, action, StageName("approval", req.id), req.approver, f"{who} has been emailed to approve it.",
                f"The email asking {who} to approve it: {QUEUED}")  # fmt: skip
-    return f"Asked for {proposed:%d %B %Y}."
+    return f"Asked for {longdate(proposed)}."
 
 
 def note(web, s, action, recipient, form, now, outbox) -> str:
@@ -85,7 +86,7 @@ def decide(web, s, req, recipient, approve: bool, note_text: str, now, outbox) -
     outbox.add(s, action, StageName("decision", req.id), req.requested_by, f"{owner} has been told.",
                f"The email telling {owner}: {QUEUED}")  # fmt: skip
     if req.state == ExtensionState.APPROVED:
-        return f"Approved: {action.plan_id}/{action.ref} is now due {req.proposed_due:%d %B %Y}."
+        return f"Approved: {action.plan_id}/{action.ref} is now due {longdate(req.proposed_due)}."
     return "Declined."
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
-from scheduler.config.dates import longdate
 from scheduler.config.files import shipped_templates
+from scheduler.config.humandates import daydate, longdate, when
 from scheduler.config.text import shorten
 
 WEB_TEMPLATES = shipped_templates("web")
@@ -22,7 +25,25 @@ SECURITY_HEADERS = {
 _env = Environment(loader=FileSystemLoader(str(WEB_TEMPLATES)), autoescape=select_autoescape(default=True),
                    undefined=StrictUndefined)  # fmt: skip
 _env.filters["longdate"] = longdate
+_env.filters["daydate"] = daydate
+_env.filters["when"] = when
 _env.filters["short"] = shorten
+
+URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def linkify(text: str) -> Markup:
+    """Return `text` escaped, with each http(s) URL in it a link (evidence links people typed)."""
+    out, last = [], 0
+    for m in URL.finditer(text or ""):
+        url = m.group(0).rstrip(".,;:)")
+        out += [escape(text[last : m.start()]), Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(url)]
+        last = m.start() + len(url)
+    out.append(escape((text or "")[last:]))
+    return Markup("").join(out)
+
+
+_env.filters["linkify"] = linkify
 
 
 def page(name: str, status: int = 200, **ctx) -> HTMLResponse:

@@ -107,3 +107,70 @@ def test_ledger_key_is_unique(db_url):
     except sa.exc.IntegrityError:
         pass
     engine.dispose()
+
+
+def _action_at_0005(conn) -> int:
+    conn.execute(sa.text("INSERT INTO owner (id, name, email, manager_id, active, updated_at) "
+                         "VALUES ('o1', 'Owner', 'o1@example.org', NULL, true, :t)"), {"t": NOW})  # fmt: skip
+    conn.execute(sa.text("INSERT INTO plan (id, title, report_date, escalation_contact, active, updated_at) "
+                         "VALUES ('p', 'Plan', '2009-11-24', NULL, true, :t)"), {"t": NOW})  # fmt: skip
+    conn.execute(sa.text("INSERT INTO action (plan_id, ref, title, owner_id, owner_since, config_due, due, status, "
+                         "in_config, created_at, updated_at) VALUES ('p', 'A1', 'Do it', 'o1', '2009-11-24', "
+                         "'2010-02-24', '2010-02-24', 'open', true, :t, :t)"), {"t": NOW})  # fmt: skip
+    return conn.execute(sa.text("SELECT id FROM action")).scalar()
+
+
+_REQUEST = sa.text(
+    "INSERT INTO extension_request (action_id, due_date, proposed_due, reason, requested_by, approver, state, "
+    "created_at) VALUES (:a, '2010-02-24', :to, 'late', 'o1@example.org', 'm@example.org', :state, :t)"
+)
+
+
+def test_0006_keeps_the_first_of_two_pending_requests_and_then_allows_only_one(db_url):
+    engine = db.make_engine(db_url)
+    db.upgrade(engine, "0005")
+    with engine.begin() as conn:  # two pending for one action: what the check-then-insert race left
+        action_id = _action_at_0005(conn)
+        for to, state in (("2010-03-31", "declined"), ("2010-04-30", "pending"), ("2010-05-31", "pending")):
+            conn.execute(_REQUEST, {"a": action_id, "to": to, "state": state, "t": NOW})
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT proposed_due, state, decided_note FROM extension_request ORDER BY id"))
+        assert [(str(r[0]), r[1], r[2]) for r in rows] == [
+            ("2010-03-31", "declined", None),
+            ("2010-04-30", "pending", None),
+            ("2010-05-31", "withdrawn", "withdrawn: another request for this action was already pending"),
+        ]
+    with engine.begin() as conn:  # a decided request beside the pending one is fine...
+        conn.execute(_REQUEST, {"a": action_id, "to": "2010-06-30", "state": "approved", "t": NOW})
+    try:  # ...a second pending one is not
+        with engine.begin() as conn:
+            conn.execute(_REQUEST, {"a": action_id, "to": "2010-07-31", "state": "pending", "t": NOW})
+        raise AssertionError("a second pending request for one action was accepted")
+    except sa.exc.IntegrityError:
+        pass
+    engine.dispose()
+
+
+def test_event_kinds_are_plain_text_in_the_database_and_typed_when_read(db_url):
+    import pytest
+    from sqlmodel import select
+
+    from scheduler.store.models import ActionEvent
+    from scheduler.store.states import EventKind
+
+    engine = db.make_engine(db_url)
+    db.upgrade(engine)
+    with engine.begin() as conn:
+        action_id = _action_at_0005(conn)
+    with db.session(engine) as s:
+        s.add(ActionEvent(action_id=action_id, at=NOW.replace(tzinfo=dt.UTC), by="t", kind=EventKind.NOTE))
+        s.commit()
+        assert s.execute(sa.text("SELECT kind FROM action_event")).scalar() == "note", "no schema change"
+        s.expunge_all()
+        (kind,) = s.exec(select(ActionEvent.kind)).all()
+        assert type(kind) is EventKind and kind == EventKind.NOTE
+        s.add(ActionEvent(action_id=action_id, at=NOW.replace(tzinfo=dt.UTC), by="t", kind="not-a-kind"))
+        with pytest.raises(Exception, match="not-a-kind"):  # an unlisted kind fails loudly, never stored
+            s.commit()
+    engine.dispose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from scheduler.config.approvers import approver_of
@@ -41,14 +42,19 @@ def request_extension(session: Session, config, action: Action, requester: str, 
     pending, or nobody can approve it.
     """
     operations.refuse_closed(action)
-    if not action.due < proposed <= LATEST:
+    if not action.due < proposed:
         raise InputError(f"the proposed date must be after the current due date, {longdate(action.due)}")
+    if proposed > LATEST:
+        raise InputError(f"the proposed date must be on or before {longdate(LATEST)}")
     if not reason:
         raise InputError("say why more time is needed (required)")
     waiting = pending_for(session, action.id)
-    if waiting is not None:
-        raise InputError(f"a request to move it to {longdate(waiting.proposed_due)} is already waiting for "
-                         f"{waiting.approver}; only one request at a time")  # fmt: skip
+    why = lapsed(config, action, waiting, now) if waiting is not None else None
+    if why:  # e.g. undecided until its approval link expired: it must not block asking again
+        operations.withdraw_pending(session, action.id, why, now)
+        session.flush()
+    else:
+        _refuse_second(waiting)
     approver = approver_of(config, action.plan_id, action.owner_id, requester)
     if approver is None:
         raise InputError("nobody can approve an extension for this action (its plan names no manager, "
@@ -56,7 +62,13 @@ def request_extension(session: Session, config, action: Action, requester: str, 
     req = ExtensionRequest(action_id=action.id, due_date=action.due, proposed_due=proposed, reason=reason,
                            requested_by=requester.lower(), approver=approver.email.lower(),
                            state=ExtensionState.PENDING, created_at=now)  # fmt: skip
-    session.add(req)
+    try:
+        with session.begin_nested():  # a request made at the same moment may win the unique index
+            session.add(req)
+            session.flush()
+    except sa.exc.IntegrityError:
+        _refuse_second(pending_for(session, action.id))
+        raise
     session.add(ActionEvent(action_id=action.id, at=now, by=f"{requester} (via web)",
                             kind=EventKind.EXTENSION_REQUEST, from_value=str(action.due), to_value=str(proposed),
                             note=reason))  # fmt: skip
@@ -64,8 +76,15 @@ def request_extension(session: Session, config, action: Action, requester: str, 
     return req
 
 
-def lapsed(config, action: Action, req: ExtensionRequest) -> str | None:
-    """Return why a pending request no longer holds (closed, reassigned, re-dated, approver changed)."""
+def _refuse_second(waiting: ExtensionRequest | None) -> None:
+    if waiting is not None:
+        raise InputError(f"a request to move it to {longdate(waiting.proposed_due)} is already waiting for "
+                         f"{waiting.approver}; only one request at a time")  # fmt: skip
+
+
+def lapsed(config, action: Action, req: ExtensionRequest, now: dt.datetime | None = None) -> str | None:
+    """Return why a pending request no longer holds (closed, reassigned, re-dated, approver changed,
+    or, given `now`, not decided while its approval link worked: older than link_valid_days)."""
     owner = config.owners.get(action.owner_id)
     if action.status in CLOSED:
         return f"the action is {action.status}"
@@ -76,6 +95,10 @@ def lapsed(config, action: Action, req: ExtensionRequest) -> str | None:
     approver = approver_of(config, action.plan_id, action.owner_id, req.requested_by)
     if approver is None or approver.email.lower() != req.approver.lower():
         return "its approver has changed"
+    plan = config.plans.get(action.plan_id)
+    days = (plan.policy if plan else config.default_policy).link_valid_days
+    if now is not None and now - req.created_at > dt.timedelta(days=days):
+        return f"it was not decided within {days} days (its approval link has expired)"
     return None
 
 
@@ -89,7 +112,7 @@ def decide_extension(session: Session, config, req: ExtensionRequest, decider: s
     action = session.get(Action, req.action_id)
     if req.state != ExtensionState.PENDING:
         raise InputError(f"already decided ({req.state}); nothing changed")
-    why = lapsed(config, action, req)
+    why = lapsed(config, action, req, now)
     if why:
         operations.withdraw_pending(session, action.id, why, now)
         raise Lapsed(f"this request was withdrawn: {why}; nothing else changed")
@@ -112,7 +135,7 @@ def lapse_all(session: Session, config, now: dt.datetime) -> int:
     count = 0
     for req in session.exec(select(ExtensionRequest).where(ExtensionRequest.state == ExtensionState.PENDING)).all():
         action = session.get(Action, req.action_id)
-        why = lapsed(config, action, req) if action is not None else "the action is gone"
+        why = lapsed(config, action, req, now) if action is not None else "the action is gone"
         if why:
             req.state, req.decided_at, req.decided_note = ExtensionState.WITHDRAWN, now, f"withdrawn: {why}"
             count += 1

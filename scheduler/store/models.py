@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from scheduler.store.states import CLOSED, ActionStatus, ExtensionState, NoticeState, Track  # noqa: F401 - re-exported
+from scheduler.store.states import CLOSED, ActionStatus, EventKind, ExtensionState, NoticeState, Track  # noqa: F401 - re-exported
 
 STATUSES = tuple(s.value for s in ActionStatus)
 
@@ -119,7 +119,7 @@ class ActionEvent(SQLModel, table=True):
     action_id: int = Field(foreign_key="action.id", index=True)
     at: dt.datetime = utc_field()
     by: str
-    kind: str  # created | status | owner | extension | changed | withdrawn | restored
+    kind: EventKind = enum_field(EventKind)  # stored as plain text; states.EventKind lists the kinds
     from_value: str | None = None
     to_value: str | None = None
     note: str | None = None
@@ -200,9 +200,14 @@ class ServiceEvent(SQLModel, table=True):
 
 
 class ExtensionRequest(SQLModel, table=True):
-    """An owner's request for a later due date, waiting for (or decided by) the approver."""
+    """An owner's request for a later due date, waiting for (or decided by) the approver. At most one
+    per action is pending: the database refuses a second (a partial unique index, migration 0006)."""
 
     __tablename__ = "extension_request"
+    __table_args__ = (
+        sa.Index("uq_extension_request_pending", "action_id", unique=True,
+                 sqlite_where=sa.text("state = 'pending'"), postgresql_where=sa.text("state = 'pending'")),
+    )  # fmt: skip
 
     id: int | None = Field(default=None, primary_key=True)
     action_id: int = Field(foreign_key="action.id", index=True)

@@ -46,6 +46,14 @@ def _known_refs(session: Session, ref: str) -> str:
     return known({f"{p}/{r}" for p, r in rows} if "/" in ref else {r for _, r in rows}, ref)
 
 
+def lock_action(session: Session, action_id: int) -> Action | None:
+    """Return the action re-read with its row locked until the transaction ends (PostgreSQL `FOR
+    UPDATE`; SQLite's writers are already serialised by BEGIN IMMEDIATE): two changes to one action
+    at once (two tabs, a double click, two approvals) run one after the other, and the second
+    checks what the first did. Call it before any check a change depends on."""
+    return session.get(Action, action_id, with_for_update=True, populate_existing=True)
+
+
 def set_status(session: Session, action: Action, status: str, note: str | None, by: str, now) -> bool:
     """Record a status change as an event; return False when the status was already `status`."""
     if status not in STATUSES:
@@ -130,7 +138,7 @@ def extend(session: Session, action: Action, new_due: dt.date, reason: str, appr
     rev = DueRevision(action_id=action.id, previous_due=action.due, revised_due=new_due,
                       reason=reason.strip(), approved_by=approved_by, recorded_by=by, recorded_at=now)  # fmt: skip
     session.add(rev)
-    session.add(ActionEvent(action_id=action.id, at=now, by=by, kind="extension",
+    session.add(ActionEvent(action_id=action.id, at=now, by=by, kind=EventKind.EXTENSION,
                             from_value=str(action.due), to_value=str(new_due),
                             note=f"{reason.strip()} (approved by {approved_by})"))  # fmt: skip
     action.due, action.updated_at = new_due, now
@@ -144,7 +152,7 @@ def resend(session: Session, notice_id: int, by: str, now) -> Notice:
         raise InputError(f"no notice {notice_id}; find its id with `reminders notices --format csv`")
     if row.state not in (NoticeState.UNKNOWN, NoticeState.FAILED):
         raise InputError(f"notice {notice_id} is {row.state}; only an unknown or failed notice can be resent")
-    session.add(ActionEvent(action_id=row.action_id, at=now, by=by, kind="resend", from_value=row.state,
+    session.add(ActionEvent(action_id=row.action_id, at=now, by=by, kind=EventKind.RESEND, from_value=row.state,
                             to_value=NoticeState.RETRY, note=f"{row.stage} to {row.recipient}"))  # fmt: skip
     row.state, row.next_attempt_at, row.updated_at = NoticeState.RETRY, now, now
     row.last_error = f"resend requested by {by} (was {row.last_error or row.state})"

@@ -60,6 +60,9 @@ class Track(StrEnum):
 
 
 class EventKind(StrEnum):
+    """What an ActionEvent records (the `kind` column, plain text). A new kind is one line here: a
+    value the database holds that is not listed fails loudly when read (models.EnumText)."""
+
     CREATED = "created"
     STATUS = "status"
     OWNER = "owner"
@@ -71,6 +74,7 @@ class EventKind(StrEnum):
     NOTE = "note"  # a manager's follow-up ("chased on ...")
     EXTENSION_REQUEST = "extension_request"
     EXTENSION_DECIDED = "extension_decided"
+    RESEND = "resend"  # an admin put a notice back in line (`reminders resend`)
 
 
 class ServiceEventKind(StrEnum):

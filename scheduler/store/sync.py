@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from scheduler.config.model import Config
 from scheduler.store.models import Action, ActionEvent, DueRevision, Owner, Plan
+from scheduler.store.states import ActionStatus, EventKind
 
 SYNC_BY = "sync"
 
@@ -29,7 +30,7 @@ class SyncReport:
         self.changes.append(text)
 
 
-def _event(session: Session, action: Action, now, kind, frm=None, to=None, note=None, by=SYNC_BY):
+def _event(session: Session, action: Action, now, kind: EventKind, frm=None, to=None, note=None, by=SYNC_BY):
     session.add(ActionEvent(action_id=action.id, at=now, by=by, kind=kind,
                             from_value=frm, to_value=to, note=note))  # fmt: skip
 
@@ -63,9 +64,9 @@ def _latest_revision(session: Session, action_id: int) -> DueRevision | None:
 def _withdraw(session, action: Action, now, report: SyncReport, why: str) -> None:
     action.in_config = False
     action.updated_at = now
-    if action.status != "withdrawn":
-        _event(session, action, now, "withdrawn", action.status, "withdrawn", why)
-        action.status = "withdrawn"
+    if action.status != ActionStatus.WITHDRAWN:
+        _event(session, action, now, EventKind.WITHDRAWN, action.status, ActionStatus.WITHDRAWN, why)
+        action.status = ActionStatus.WITHDRAWN
         action.next_notice_on = None
         report.add(f"withdrawn: {action.plan_id}/{action.ref} ({why})")
         report.touched_action_ids.add(action.id)
@@ -73,13 +74,13 @@ def _withdraw(session, action: Action, now, report: SyncReport, why: str) -> Non
 
 def _restore(session, action: Action, now, report: SyncReport) -> None:
     action.in_config = True
-    if action.status != "withdrawn":
+    if action.status != ActionStatus.WITHDRAWN:
         return
-    stmt = select(ActionEvent).where(ActionEvent.action_id == action.id, ActionEvent.kind == "withdrawn")
+    stmt = select(ActionEvent).where(ActionEvent.action_id == action.id, ActionEvent.kind == EventKind.WITHDRAWN)
     last = session.exec(stmt.order_by(ActionEvent.id.desc())).first()
     if last is not None and last.by == SYNC_BY:  # only undo what sync did, not an admin's withdrawal
-        action.status = last.from_value or "open"
-        _event(session, action, now, "restored", "withdrawn", action.status, "back in the config")
+        action.status = ActionStatus(last.from_value or ActionStatus.OPEN)
+        _event(session, action, now, EventKind.RESTORED, ActionStatus.WITHDRAWN, action.status, "back in the config")
         report.add(f"restored: {action.plan_id}/{action.ref} (status {action.status})")
 
 
@@ -90,7 +91,7 @@ def _sync_action(session, plan_cfg, a_cfg, row: Action | None, now, today, repor
         report.new_actions.append({"plan_id": plan_cfg.id, "ref": a_cfg.ref, "title": a_cfg.title,
                                    "response": a_cfg.response, "area": a_cfg.area, "owner_id": a_cfg.owner,
                                    "owner_since": today, "config_due": config_due,
-                                   "timescale_months": a_cfg.timescale_months, "due": config_due, "status": "open",
+                                   "timescale_months": a_cfg.timescale_months, "due": config_due, "status": ActionStatus.OPEN,
                                    "in_config": True, "created_at": now, "updated_at": now})  # fmt: skip
         report.add(f"added: {key} (owner {a_cfg.owner}, due {config_due})")
         return None
@@ -103,16 +104,16 @@ def _sync_action(session, plan_cfg, a_cfg, row: Action | None, now, today, repor
         setattr(row, name, getattr(a_cfg, name))
     if row.config_due != config_due:
         changed.append("due")
-        _event(session, row, now, "changed", str(row.config_due), str(config_due), "due date in config")
+        _event(session, row, now, EventKind.CHANGED, str(row.config_due), str(config_due), "due date in config")
         row.config_due = config_due
         if _latest_revision(session, row.id) is None:  # an agreed extension wins over config
             row.due = config_due
     if changed:
         report.add(f"changed: {key} ({', '.join(changed)})")
         if changed != ["due"]:
-            _event(session, row, now, "changed", None, None, "config fields: " + ", ".join(changed))
+            _event(session, row, now, EventKind.CHANGED, None, None, "config fields: " + ", ".join(changed))
     if row.owner_id != a_cfg.owner:
-        _event(session, row, now, "owner", row.owner_id, a_cfg.owner, f"assigned on {today}")
+        _event(session, row, now, EventKind.OWNER, row.owner_id, a_cfg.owner, f"assigned on {today}")
         report.add(f"owner reassigned: {key} {row.owner_id} -> {a_cfg.owner}")
         row.owner_id, row.owner_since = a_cfg.owner, today
         changed.append("owner")
@@ -133,7 +134,7 @@ def _insert_new(session: Session, report: SyncReport, now) -> None:
     conn = session.connection()
     ids = [aid for (aid,) in conn.execute(_INSERT_ACTIONS, report.new_actions)]
     conn.execute(sa.insert(ActionEvent), [
-        {"action_id": aid, "at": now, "by": SYNC_BY, "kind": "created", "from_value": None, "to_value": "open",
+        {"action_id": aid, "at": now, "by": SYNC_BY, "kind": EventKind.CREATED, "from_value": None, "to_value": ActionStatus.OPEN,
          "note": f"owner {new['owner_id']}, due {new['config_due']}"}
         for aid, new in zip(ids, report.new_actions, strict=True)])  # fmt: skip
     report.touched_action_ids.update(ids)

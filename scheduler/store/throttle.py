@@ -18,13 +18,23 @@ from scheduler.store.models import RateEvent, WebSubmission
 LIMITS = {
     "link": (3, dt.timedelta(hours=1)),  # fresh links asked for
     "extend": (3, dt.timedelta(days=1)),  # extension requests made
+    "change": (20, dt.timedelta(hours=1)),  # changes made from action pages (a script with a leaked link)
 }
 
 
+RATE_LOCKS = 0x52454D03  # PostgreSQL advisory lock class of the rate keys (db.LOCKS has the others)
+
+
 def allow(session: Session, kind: str, key: str, now: dt.datetime) -> bool:
-    """Record one `kind` event for `key`; return False (recording nothing) when the limit is reached."""
+    """Record one `kind` event for `key`; return False (recording nothing) when the limit is reached.
+
+    Count and record happen under a transaction lock on the key (PostgreSQL; SQLite's writers are
+    serialised by BEGIN IMMEDIATE), so requests at the same moment cannot all pass one count."""
     limit, window = LIMITS[kind]
     name = f"{kind}:{key.lower()}"
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), hashtext(:key))"),
+                        {"space": RATE_LOCKS, "key": name})  # fmt: skip
     since = now - window
     session.exec(sa.delete(RateEvent).where(RateEvent.key == name, RateEvent.at < since))
     used = session.exec(select(sa.func.count()).select_from(RateEvent)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import re
 import secrets
 
 from starlette.requests import Request
@@ -39,6 +40,12 @@ def csrf_ok(request: Request, form: dict) -> bool:
     cookie, field = request.cookies.get(CSRF_COOKIE) or "", form.get("csrf") or ""
     return bool(cookie and field) and hmac.compare_digest(cookie.encode("utf-8", "replace"),
                                                           field.encode("utf-8", "replace"))  # fmt: skip
+
+
+def number(subject: str) -> int | None:
+    """Return a link's subject as a row id when it is plain ASCII digits (at most 18), else None: `int()`
+    alone takes "²" as an error and "١" as 1."""
+    return int(subject) if re.fullmatch(r"[0-9]{1,18}", subject) else None
 
 
 def checked(web, token: str, purpose: str, csrf: str):

@@ -16,7 +16,7 @@ from scheduler.engine.links import Claims
 from scheduler.engine.plainwords import names_of, owner_history
 from scheduler.engine.status import rag
 from scheduler.engine.web_notices import next_link_number
-from scheduler.store import extensions, throttle
+from scheduler.store import extensions, operations, throttle
 from scheduler.store.models import Action
 from scheduler.store.operations import InputError
 from scheduler.store.stages import StageName
@@ -29,6 +29,7 @@ from scheduler.web.access import (
     csrf_ok,
     csrf_token,
     expired_page,
+    number,
     role_of,
     set_csrf,
     too_old,
@@ -42,9 +43,14 @@ EVIDENCE = re.compile(r"Evidence: (https?://\S+)")
 UNREADABLE = ("This form could not be read", "Go back, reload the page from your email's link and try again.")
 
 
-def _load(web, s, claims: Claims, token: str, csrf: str):
-    """Return (action, role) for a checked link, or the page saying why it cannot be used now."""
-    action = s.get(Action, int(claims.subject)) if claims.subject.isdigit() else None
+def _load(web, s, claims: Claims, token: str, csrf: str, lock: bool = False):
+    """Return (action, role) for a checked link, or the page saying why it cannot be used now; with
+    `lock` (a change), the action's row is locked first so concurrent changes run one at a time."""
+    action_id = number(claims.subject)
+    if action_id is None:
+        action = None
+    else:
+        action = operations.lock_action(s, action_id) if lock else s.get(Action, action_id)
     if action is None:
         return message("This link cannot be used", "The action it names no longer exists.", 404)
     if too_old(web, claims, action.plan_id):
@@ -83,7 +89,7 @@ async def action_post(request: Request):
 
 def _apply(web, claims: Claims, token: str, csrf: str, request: Request, form: dict):
     with web.session() as s:
-        loaded = _load(web, s, claims, token, csrf)
+        loaded = _load(web, s, claims, token, csrf, lock=True)
         if not isinstance(loaded, tuple):
             return loaded
         action, role = loaded
@@ -97,6 +103,10 @@ def _apply(web, claims: Claims, token: str, csrf: str, request: Request, form: d
         now = web.now()
         if not throttle.first_use(s, form["form_key"], now):
             return show("Already recorded; nothing more was changed.")
+        if not throttle.allow(s, "change", claims.recipient, now):
+            s.rollback()
+            return show("Too many changes from this address in the last hour; nothing was saved. "
+                        "Please try again later.", "error", 429)  # fmt: skip
         outbox = Outbox(web)
         try:
             said = handler(web, s, action, claims.recipient, form, now, outbox)
@@ -121,6 +131,8 @@ def _render(web, s, csrf, action, role, recipient, notice=None, kind="", status=
     tz = (plan.policy if plan else cfg.default_policy).tz
     today = web.now().astimezone(tz).date()
     pending = extensions.pending_for(s, action.id)
+    if pending is not None and extensions.lapsed(cfg, action, pending, web.now()):
+        pending = None  # lapsed: asking again withdraws it (a GET changes nothing)
     owner = cfg.owners.get(action.owner_id)
     approver = approver_of(cfg, action.plan_id, action.owner_id, owner.email if owner else None)
     is_open = action.status not in CLOSED
@@ -158,7 +170,8 @@ async def renew(request: Request):
 
 def _renew(web, subject: str, recipient: str):
     with web.session() as s:
-        action = s.get(Action, int(subject)) if subject.isdigit() else None
+        action_id = number(subject)
+        action = s.get(Action, action_id) if action_id is not None else None
         if action is None or role_of(s, web.config, action, recipient) is None:
             return message("This link no longer works for you", "The action has been reassigned or removed.", 403)
         now = web.now()

@@ -12,26 +12,30 @@ from starlette.requests import Request
 
 from scheduler.engine.facts import refresh_next_notice
 from scheduler.engine.links import Claims
-from scheduler.store import extensions, throttle
+from scheduler.store import extensions, operations, throttle
 from scheduler.store.models import Action, ExtensionRequest
 from scheduler.store.operations import InputError
 from scheduler.store.states import ExtensionState
 from scheduler.web import forms
-from scheduler.web.access import checked, csrf_ok, csrf_token, set_csrf, too_old
+from scheduler.web.access import checked, csrf_ok, csrf_token, number, set_csrf, too_old
 from scheduler.web.guard import read_form
 from scheduler.web.notify import Outbox
 from scheduler.web.pages import message, page
 
 
-def _load(web, s, claims: Claims):
-    """Return (request, action) for a checked approval link, or the page saying why not."""
-    req = s.get(ExtensionRequest, int(claims.subject)) if claims.subject.isdigit() else None
+def _load(web, s, claims: Claims, lock: bool = False):
+    """Return (request, action) for a checked approval link, or the page saying why not; with `lock`
+    (a decision), the action's row is locked and the request re-read, so two decisions run one at a time."""
+    req_id = number(claims.subject)
+    req = s.get(ExtensionRequest, req_id) if req_id is not None else None
     if req is None or req.approver.lower() != claims.recipient:
         return message("This link cannot be used", "It is not for an extension request you can decide.", 403)
-    action = s.get(Action, req.action_id)
+    action = operations.lock_action(s, req.action_id) if lock else s.get(Action, req.action_id)
+    if lock:
+        s.refresh(req)  # another decision may have landed while this one waited for the lock
     if too_old(web, claims, action.plan_id):
-        return message("This link has expired", "Links in emails work for a limited time; the owner can ask "
-                       "again from their own page if the request still matters.", 410)  # fmt: skip
+        return message("This link has expired", "Links in emails work for a limited time, and a request not "
+                       "decided by then lapses: the owner can ask again from their own page.", 410)  # fmt: skip
     return req, action
 
 
@@ -62,7 +66,7 @@ async def approval_post(request: Request):
 
 def _apply(web, claims: Claims, csrf: str, request: Request, form: dict):
     with web.session() as s:
-        loaded = _load(web, s, claims)
+        loaded = _load(web, s, claims, lock=True)
         if not isinstance(loaded, tuple):
             return loaded
         req, action = loaded

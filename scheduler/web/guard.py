@@ -2,7 +2,9 @@
 
 `BodyLimit` refuses a body over its route's cap with 413 before anything parses it: at once when
 Content-Length says so, else as soon as the bytes read pass the cap (so memory stays bounded
-whatever is sent). Form routes take `FORM_BODY_BYTES`; a route that takes files registers its own
+whatever is sent), and with 408 when the body does not arrive within its deadline (a client that
+trickles bytes must not hold a connection for ever; slow *headers* are a reverse proxy's to cut
+off, see README "Security"). Form routes take `FORM_BODY_BYTES`; a route that takes files registers its own
 larger cap with `body_limit(prefix, bytes)`. `read_form` then parses at most a few bounded fields.
 `SecurityHeaders` adds the headers every response carries (pages set them too, so the 500 page,
 which Starlette renders outside the middleware, has them).
@@ -10,6 +12,7 @@ which Starlette renders outside the middleware, has them).
 
 from __future__ import annotations
 
+import anyio
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 
@@ -18,6 +21,8 @@ from scheduler.web.pages import SECURITY_HEADERS, message
 FORM_BODY_BYTES = 16 * 1024  # the largest form (three notes of 2,000 characters) with room to spare
 FORM_FIELDS = 8
 FIELD_BYTES = 4096
+BODY_SECONDS = 30.0  # a form's whole body arrives within this; a larger cap gets longer (BODY_BYTES_PER_S)
+BODY_BYTES_PER_S = 50_000
 _ROUTE_LIMITS: dict[str, int] = {}  # path prefix -> bytes, for routes that take more (file uploads)
 
 
@@ -45,17 +50,20 @@ class BodyLimit:
         length = dict(scope["headers"]).get(b"content-length", b"0")
         if not length.isdigit() or int(length) > cap:
             return await _too_large(cap)(scope, receive, send)
-        chunks, total = [], 0
-        while True:
-            event = await receive()
-            if event["type"] == "http.disconnect":
-                return
-            chunks.append(event.get("body", b""))
-            total += len(chunks[-1])
-            if total > cap:
-                return await _too_large(cap)(scope, receive, send)
-            if not event.get("more_body"):
-                break
+        chunks, total, complete = [], 0, False
+        with anyio.move_on_after(BODY_SECONDS + cap / BODY_BYTES_PER_S):
+            while not complete:
+                event = await receive()
+                if event["type"] == "http.disconnect":
+                    return
+                chunks.append(event.get("body", b""))
+                total += len(chunks[-1])
+                if total > cap:
+                    return await _too_large(cap)(scope, receive, send)
+                complete = not event.get("more_body")
+        if not complete:
+            return await message("This took too long", "The form arrived too slowly and was not saved. Check "
+                                 "your connection, go back and try again.", 408)(scope, receive, send)  # fmt: skip
         body, given = b"".join(chunks), False
 
         async def replay():

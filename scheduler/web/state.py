@@ -69,6 +69,7 @@ class Web:
                                             signer=signer_on(self.clock.now))  # fmt: skip
         self.secure = str(app.settings.base_url or "").startswith("https://")
         self.watch = ConfigWatch(app, config_check_seconds)
+        app.config  # loaded here, so never lazily by a handler on the event loop  # noqa: B018
 
     @property
     def config(self):
@@ -98,5 +99,7 @@ class Web:
         return isinstance(data, list) and len(data) == 2 and data[0] == str(subject)
 
     def max_link_days(self) -> int:
-        """The longest `link_valid_days` of any plan (each plan's own limit is checked after)."""
-        return max((p.policy.link_valid_days for p in self.config.plans.values()), default=60)
+        """The longest `link_valid_days` of any plan in the config loaded last (each plan's own limit is
+        checked after). It runs on the event loop (a link is checked before a body is read), so it
+        never re-reads an edited config: that is `config`'s work, in the thread pool."""
+        return max((p.policy.link_valid_days for p in self.app.config.plans.values()), default=60)

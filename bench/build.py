@@ -125,6 +125,7 @@ class NullTransport:
 
 
 def run(db_path: str, kind: str, port: int) -> dict:
+    import os
     import shutil
 
     from scheduler.engine.pipeline import run_once
@@ -132,17 +133,25 @@ def run(db_path: str, kind: str, port: int) -> dict:
     from scheduler.mail.transport import SmtpTransport
     from scheduler.store import db
 
-    copy = db_path + f".{kind}"
+    # SMTP_CONNECTIONS / SMTP_MAX_PER_MINUTE / RUN_DEADLINE as the settings would give them (default:
+    # one connection, no limit, so the figures compare with a one-connection raw loop)
+    connections = int(os.environ.get("BENCH_CONNECTIONS", "1"))
+    per_minute = float(os.environ["BENCH_PER_MINUTE"]) if os.environ.get("BENCH_PER_MINUTE") else None
+    deadline = float(os.environ.get("BENCH_DEADLINE", "1800"))
+    copy = db_path + f".{kind}.{os.getpid()}"
     shutil.copy(db_path, copy)  # each run starts from the same unsent state
     engine = db.make_engine(f"sqlite:///{copy}")
     config = config_object(count_actions(copy))
-    transport = SmtpTransport("127.0.0.1", port, "none") if kind == "smtp" else NullTransport()
+    transport = (SmtpTransport("127.0.0.1", port, "none", connections=connections, max_per_minute=per_minute)
+                 if kind == "smtp" else NullTransport())  # fmt: skip
     now = dt.datetime.combine(RUN_DAY, dt.time(9, 30), tzinfo=dt.UTC)
     started = time.perf_counter()
-    report = run_once(engine, config, Renderer(), transport, now)
+    report = run_once(engine, config, Renderer(), transport, now, deadline_seconds=deadline)
     seconds = time.perf_counter() - started
     sent = report.count("sent")
-    return {"seconds": seconds, "sent": sent, "messages": report.messages,
+    engine.dispose()
+    os.unlink(copy)
+    return {"seconds": seconds, "sent": sent, "messages": report.messages, "left": report.left,
             "per_s": report.messages / seconds if seconds else 0}  # fmt: skip
 
 

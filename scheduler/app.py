@@ -63,10 +63,10 @@ class App:
         config of unchanged files (config/cache.py); `validate` always parses afresh."""
         from scheduler.config.cache import load_cached
 
-        def parse(directory):
+        def parse(directory, spill=None):
             from scheduler.config.load import load_config  # not imported when the cache answers
 
-            return load_config(directory)
+            return load_config(directory, spill)
 
         return load_cached(self.config_dir, self.cache_dir if cached else None, parse)
 
@@ -149,9 +149,12 @@ class App:
 
     def transport(self, outbox: Path | None = None):
         """Return a new transport as the settings ask (`outbox` forces the file backend)."""
-        from scheduler.mail.transport import make_transport
+        from scheduler.mail.transport import OutboxNotWritable, make_transport
 
-        return make_transport(self.settings, outbox)
+        try:
+            return make_transport(self.settings, outbox)
+        except OutboxNotWritable as exc:  # a setting: exit 2 before anything is claimed
+            raise BadSetup(str(exc)) from None
 
     def today_for(self, plan_id: str) -> dt.date:
         """Local date of `now` in the plan's timezone (the default policy's when unknown)."""

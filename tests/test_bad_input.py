@@ -40,6 +40,13 @@ CASES = [
     (("web-link", "--plan", "ofsted-2009", "--for", "x@example.org"), "BASE_URL is not set"),
     (("import", "missing.txt", "--plan-id", "p", "--report-date", "2009-11-24"), "cannot read"),
     (("run", "--once", "--now", "2010-02-30T09:00"), "--now '2010-02-30T09:00': not a date-time"),
+    (("set-status", "SG1", "in_progress", "--by", "pqa\r\nX-Injected: yes"),
+     "--by contains a line break or control character; write it on one line"),
+    (("set-status", "SG1", "in_progress", "--note", "n" * 100_000),
+     "--note is 100000 characters long; at most 5000 are allowed"),
+    (("set-status", "SG1", "in_progress", "--by", "b" * 201), "--by is 201 characters long; at most 200"),
+    (("extend", "SG1", "--to", "2010-03-31", "--reason", "r" * 5001, "--approved-by", "executive-director"),
+     "--reason is 5001 characters long; at most 5000 are allowed"),
 ]
 
 
@@ -79,3 +86,63 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(cli_subprocess, env, mo
     result = cli_subprocess("status", extra_env={"DATABASE_URL": f"sqlite:///{bad}"})
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("env_values", "line"), [
+    ({"SMTP_HOST": "relay.example.org\r\nRCPT TO:<x@example.org>", "EMAIL_BACKEND": "smtp"},
+     "SMTP_HOST='relay.example.org\\r\\nRCPT TO:<x@example.org>': contains a control character"),
+    ({"SMTP_USERNAME": "me\nAUTH"}, "SMTP_USERNAME='me\\nAUTH': contains a control character"),
+    ({"DATABASE_URL": "garbage"}, "DATABASE_URL='garbage': is not a database URL; use sqlite:///path/to/file.db"),
+    ({"DATABASE_URL": "mysql://u@db/reminders"}, "DATABASE_URL='mysql://u@db/reminders': 'mysql' is not a "
+     "supported database; use sqlite:///path/to/file.db (e.g. sqlite:///data/reminders.db) or "
+     "postgresql+psycopg://user:password@host:5432/dbname"),
+    ({"TEMPLATES_DIR": "/nowhere/templates"}, "TEMPLATES_DIR='/nowhere/templates': no such folder"),
+    ({"SMTP_CONNECTIONS": "0"}, "SMTP_CONNECTIONS='0': out of range; parallel connections to the relay"),
+    ({"SMTP_MAX_PER_MINUTE": "-5"}, "SMTP_MAX_PER_MINUTE='-5': out of range; the relay's limit"),
+], ids=["smtp-host-crlf", "username-lf", "db-garbage", "db-mysql", "templates-missing", "connections-0",
+        "per-minute-negative"])  # fmt: skip
+def test_a_bad_setting_is_exit_2_before_anything_is_claimed(cli, env, synced, monkeypatch, env_values, line):
+    for key, value in env_values.items():
+        monkeypatch.setenv(key, value)
+    result = cli("run", "--once", "--now", "2009-11-24T09:00")
+    assert result.exit_code == 2, result.output
+    assert line in result.output and "Traceback" not in result.output
+    assert snapshot(env["DATABASE_URL"]) == synced, "nothing claimed, no attempt counted"
+
+
+def test_an_unwritable_outbox_is_exit_2_before_anything_is_claimed(cli, env, synced, monkeypatch, tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("OUTBOX_DIR", str(blocked / "outbox"))
+    result = cli("run", "--once", "--now", "2009-11-24T09:00")
+    assert result.exit_code == 2, result.output
+    assert f"OUTBOX_DIR='{blocked / 'outbox'}': cannot write there" in result.output
+    assert snapshot(env["DATABASE_URL"]) == synced, "nothing claimed, no attempt counted"
+
+
+def test_postgres_scheme_urls_are_read_as_postgresql_with_psycopg(monkeypatch):
+    from scheduler.config.settings import Settings
+
+    for given in ("postgres://app:s3cret@db:5432/reminders", "postgresql://app:s3cret@db:5432/reminders"):
+        monkeypatch.setenv("DATABASE_URL", given)
+        assert Settings().database_url == "postgresql+psycopg://app:s3cret@db:5432/reminders"
+
+
+def test_the_longest_names_and_titles_allowed_never_make_a_header_line_over_998_octets(cli, env, config_dir):
+    import re
+    from pathlib import Path
+
+    owners = config_dir / "owners.yaml"
+    text = owners.read_text()
+    text = re.sub(r"name: .*", "name: " + "Ñ" * 200, text, count=1)  # one word of 200 non-ASCII characters
+    owners.write_text(text)
+    plan = config_dir / "plans" / "ofsted-2009.yaml"
+    text = plan.read_text()
+    plan.write_text(re.sub(r"\n    title: >-\n(      .*\n)+", "\n    title: " + "x" * 500 + "\n", text, count=1))
+    assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0, "both at their bound are valid"
+    assert cli("run", "--once", "--now", "2009-11-24T09:00").exit_code == 0
+    files = list(Path(env["OUTBOX_DIR"]).glob("*.eml"))
+    assert files
+    longest = max(len(line) for f in files for line in f.read_bytes().split(b"\r\n" if b"\r\n" in
+                                                                               f.read_bytes() else b"\n"))  # fmt: skip
+    assert longest <= 998

@@ -17,9 +17,9 @@ from scheduler.config.model import ConfigErrors
 def parses():
     calls = []
 
-    def parse(directory):
+    def parse(directory, **kw):
         calls.append(directory)
-        return load_config(directory)
+        return load_config(directory, **kw)
 
     return calls, parse
 
@@ -83,7 +83,7 @@ def test_run_and_sync_use_the_cache_and_validate_parses_afresh(cli, env, tmp_pat
     assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
     assert list((tmp_path / "data" / "cache").glob("config-*.pickle"))  # beside the SQLite file
 
-    def no_parse(directory):
+    def no_parse(directory, spill=None):
         raise AssertionError("parsed although the files did not change")
 
     monkeypatch.setattr(load, "load_config", no_parse)
@@ -104,3 +104,16 @@ def test_cached_actions_are_read_on_first_use_even_after_the_entry_is_replaced(c
     load_cached(config_dir, tmp_path / "cache", parse)
     assert len(calls) == 2 and len(list((tmp_path / "cache").glob("config-*.pickle"))) == 1
     assert tuple(plan.actions) == load_config(config_dir).plans["ofsted-2009"].actions  # read from the open file
+
+
+def test_a_pass_over_every_plan_does_not_keep_the_actions_in_memory(config_dir, tmp_path, parses):
+    """sync and check_withdrawals iterate every plan's actions once: at a million actions, keeping
+    what they read would hold them all. Iterating and counting leave the plan as an offset."""
+    _, parse = parses
+    first = load_cached(config_dir, tmp_path / "cache", parse)  # a parse that spilled into the cache
+    for config in (first, load_cached(config_dir, tmp_path / "cache", parse)):
+        actions = config.plans["ofsted-2009"].actions
+        assert isinstance(actions, LazyActions) and len(actions) == 12
+        assert [a.ref for a in actions][:2] == ["SG1", "SG2"]
+        assert "items" not in vars(actions)
+    assert first == load_config(config_dir)

@@ -231,6 +231,24 @@ CASES = {
         lambda c: edit(c, "owners.yaml", "  - id: lscb-chair", "  - id: [lscb-chair"),
         lambda c: ["owners.yaml line", "not valid YAML", "fix the YAML syntax"],
     ),
+    # Dates only as dates, free text within bounds (the delivery issue's catalogue).
+    "report_date_as_a_number": (
+        lambda c: edit(c, PLAN, "report_date: 2009-11-24", "report_date: 20091124"),
+        lambda c: [f"{PLAN} line 6, report_date: not a valid date: 20091124; write it as YYYY-MM-DD"],
+    ),
+    "owner_name_too_long": (
+        lambda c: edit(c, "owners.yaml", "name: Head of Safeguarding", "name: " + "N" * 200_000),
+        lambda c: ["owners.yaml line 8, owners[1].name: too long: 200000 characters ('NNNN",
+                   "shorten it to at most 200 characters"],  # fmt: skip
+    ),
+    "action_title_too_long": (
+        lambda c: edit(c, PLAN, "title: >-\n      Ensure", "title: >-\n      " + "T" * 1_000_000 + " Ensure"),
+        lambda c: ["line 14, actions[0] (SG1).title: too long: 1000105 characters", "shorten it to at most 500 characters"],
+    ),
+    "ref_too_long": (
+        lambda c: edit(c, PLAN, "ref: SG1", "ref: SG" + "1" * 150),
+        lambda c: ["actions[0].ref: not a valid ref: 'SG111", "at most 100"],
+    ),
 }
 
 

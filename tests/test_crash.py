@@ -1,6 +1,6 @@
 """Crash trials: `reminders run --once` in a subprocess with a few hundred notices due, SIGKILLed at a
 seeded random moment, then run again to completion. Per notice, count the copies the SMTP sink
-accepted: none missed, never two copies, at most one notice per trial in doubt (`unknown`).
+accepted: none missed, never two copies, at most one message per SMTP connection in doubt (`unknown`).
 
 CI runs a few trials per database; REMINDERS_CRASH_TRIALS=50 runs the full count (README figures).
 """
@@ -23,6 +23,7 @@ from tests.conftest import both_databases
 pytestmark = [pytest.mark.slow, both_databases]
 N_ACTIONS = 200
 TRIALS = int(os.environ.get("REMINDERS_CRASH_TRIALS", "5"))
+CONNECTIONS = 3  # SMTP_CONNECTIONS: a kill leaves at most the message in flight on each in doubt
 
 
 def write_config(config_dir) -> None:
@@ -57,6 +58,7 @@ def trial(seed: int, env: dict, tmp_path, sink) -> dict:
 
 def test_kill_9_at_random_moments_loses_nothing_and_doubles_nothing(cli, config_dir, smtp_env, env, tmp_path):
     write_config(config_dir)
+    env["SMTP_CONNECTIONS"] = str(CONNECTIONS)
     totals = Counter()
     for t in range(TRIALS):
         db_file = tmp_path / f"t{t}"
@@ -80,10 +82,11 @@ def test_kill_9_at_random_moments_loses_nothing_and_doubles_nothing(cli, config_
         assert len(states) == N_ACTIONS, f"trial {t}: a notice was never claimed"
         unknown = [r for r, s in states.items() if s == "unknown"]
         assert set(states.values()) <= {"sent", "unknown"}, f"trial {t}: {Counter(states.values())}"
-        assert len(unknown) <= 1, f"trial {t}: {unknown} in doubt"
+        assert len(unknown) <= CONNECTIONS, f"trial {t}: {unknown} in doubt"
         assert max(copies.values(), default=0) <= 1, f"trial {t}: sent twice: {copies.most_common(3)}"
         assert all(copies[r] == 1 for r, s in states.items() if s == "sent"), f"trial {t}: a sent notice is missing"
         assert got["rerun"] == (1 if unknown else 0)
-        totals.update(trials=1, killed_mid_run=got["killed"], in_doubt=len(unknown),
+        totals.update(trials=1, killed_mid_run=got["killed"], in_doubt=len(unknown), max_in_doubt=0,
                       in_doubt_arrived=sum(copies[r] for r in unknown), delivered=sum(copies.values()))
+        totals["max_in_doubt"] = max(totals["max_in_doubt"], len(unknown))
     print(f"\ncrash trials ({env['DATABASE_URL'].split(':')[0]}): {dict(totals)}")

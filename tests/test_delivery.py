@@ -308,3 +308,79 @@ def test_a_claim_batch_that_meets_another_runners_rows_is_redone_action_by_actio
         rows = conn.execute(sa.text("SELECT claimed_by, count(*) FROM notice GROUP BY claimed_by")).all()
     engine.dispose()
     assert sorted(rows) == [("other", 1), ("run-1", 11)]
+
+
+def test_a_completion_between_claim_and_hand_over_stops_that_notice_and_trims_the_digest(cli, config_dir, db_url):
+    """The run claimed every notice; while its first message was on the wire an owner completed one
+    action of a later digest. That notice is recorded superseded at the hand-over and the digest goes
+    without it (re-rendered), carrying the recipient's other action."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from scheduler.config.load import load_config
+    from scheduler.engine.pipeline import run_once
+    from scheduler.mail.render import Renderer
+    from scheduler.mail.transport import MemoryTransport
+    from scheduler.store import db, operations, queries
+
+    cli("sync", "--now", "2009-11-24T08:00")
+    config, engine = load_config(config_dir), db.make_engine(db_url)
+    now = dt.datetime(2009, 11, 24, 9, 0, tzinfo=dt.UTC)
+    closed = {}
+
+    class CompletingTransport(MemoryTransport):
+        def send(self, msg):
+            if not closed:  # first message: complete one action of a later digest of two or more
+                first_to = msg["To"]
+                with engine.connect() as conn:
+                    to, action_id = conn.execute(sa.text(
+                        "SELECT recipient, min(action_id) FROM notice WHERE state = 'pending' "
+                        "GROUP BY recipient HAVING count(*) > 1")).first()  # fmt: skip
+                assert to not in first_to
+                with db.session(engine) as s:
+                    action = s.get(queries.Action, action_id)
+                    operations.set_status(s, action, "complete", None, "owner via web", now)
+                    closed.update(to=to, ref=action.ref)
+                    s.commit()
+            return super().send(msg)
+
+    transport = CompletingTransport()
+    report = run_once(engine, config, Renderer(), transport, now)
+    cancelled = [o for o in report.outcomes if o["outcome"] == "cancelled"]
+    assert [(o["ref"], o["recipient"]) for o in cancelled] == [(closed["ref"], closed["to"])]
+    (digest,) = [m for m in transport.sent if closed["to"] in m["To"]]
+    inside = digest["X-Reminder-Notices"]
+    assert f"/{closed['ref']}=" not in inside and inside.count("=assigned") >= 1
+    with engine.connect() as conn:
+        state, error = conn.execute(sa.text("SELECT n.state, n.last_error FROM notice n JOIN action a ON "
+                                            "a.id = n.action_id WHERE a.ref = :r"), {"r": closed["ref"]}).one()  # fmt: skip
+    engine.dispose()
+    assert (state, error) == ("superseded", queries.CLOSED_SINCE_CLAIM)
+    assert report.count("sent") == 11
+
+
+def test_deliver_now_sends_already_claimed_notices_once_through_the_same_hand_over(cli, config_dir, db_url):
+    """The path the web app uses for a notice it has just queued: claimed rows go out now, are
+    recorded sent, and a second call sends nothing (they are no longer waiting)."""
+    import datetime as dt
+
+    from scheduler.config.load import load_config
+    from scheduler.engine.ledger import SqlLedger
+    from scheduler.engine.pipeline import deliver_now
+    from scheduler.mail.render import Renderer
+    from scheduler.mail.transport import MemoryTransport
+    from scheduler.store import db
+
+    cli("sync", "--now", "2009-11-24T08:00")
+    config, engine = load_config(config_dir), db.make_engine(db_url)
+    now = dt.datetime(2009, 11, 24, 9, 0, tzinfo=dt.UTC)
+    ledger = SqlLedger(engine, config)
+    (claim,) = ledger.claim_many(ledger.select(now)[:1], now, "web-1")
+    ids = [nid for nid, _ in claim.send]
+    transport = MemoryTransport()
+    report = deliver_now(engine, config, Renderer(), transport, ids, now)
+    assert report.count("sent") == len(ids) == 1 and len(transport.sent) == 1
+    again = deliver_now(engine, config, Renderer(), transport, ids, now)
+    engine.dispose()
+    assert again.count("sent") == 0 and len(transport.sent) == 1

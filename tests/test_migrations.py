@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 
 from scheduler.store import db
@@ -31,6 +32,8 @@ def test_upgrade_from_empty(db_url):
         "extension_request",
         "web_submission",
         "run_lease",
+        "plan_notice",
+        "send_pace",
     } <= tables
     db.upgrade(engine)  # idempotent
     engine.dispose()
@@ -173,4 +176,28 @@ def test_event_kinds_are_plain_text_in_the_database_and_typed_when_read(db_url):
         s.add(ActionEvent(action_id=action_id, at=NOW.replace(tzinfo=dt.UTC), by="t", kind="not-a-kind"))
         with pytest.raises(Exception, match="not-a-kind"):  # an unlisted kind fails loudly, never stored
             s.commit()
+
+
+def test_upgrade_from_0005_keeps_the_ledger_and_adds_plan_level_notices(db_url):
+    engine = db.make_engine(db_url)
+    db.upgrade(engine, "0005")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO owner (id, name, email, manager_id, active, updated_at) "
+                             "VALUES ('o1', 'Owner', 'o1@example.org', NULL, true, :t)"), {"t": NOW})  # fmt: skip
+        conn.execute(sa.text("INSERT INTO plan (id, title, report_date, escalation_contact, active, updated_at) "
+                             "VALUES ('p', 'Plan', '2009-11-24', NULL, true, :t)"), {"t": NOW})  # fmt: skip
+        conn.execute(sa.text("INSERT INTO action (plan_id, ref, title, owner_id, owner_since, config_due, due, "
+                             "status, in_config, created_at, updated_at) VALUES ('p', 'A1', 'Do it', 'o1', "
+                             "'2009-11-24', '2010-02-24', '2010-02-24', 'open', true, :t, :t)"), {"t": NOW})  # fmt: skip
+        conn.execute(sa.text("INSERT INTO notice (action_id, due_date, stage, track, recipient, send_day, state, "
+                             "attempts, created_at, updated_at) SELECT id, due, 'assigned', 'owner', "
+                             "'o1@example.org', '2009-11-24', 'sent', 1, :t, :t FROM action"), {"t": NOW})  # fmt: skip
+    db.upgrade(engine)
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT stage, state FROM notice")).one() == ("assigned", "sent")
+        insert = ("INSERT INTO plan_notice (plan_id, stage, recipient, state, attempts, created_at, updated_at) "
+                  "VALUES ('p', 'summary:2010-01-04', 'o1@example.org', 'pending', 0, :t, :t)")
+        conn.execute(sa.text(insert), {"t": NOW})
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # exactly once per (plan, stage, recipient)
+        conn.execute(sa.text(insert), {"t": NOW})
     engine.dispose()

@@ -97,8 +97,8 @@ def test_summary_bad_plan(worked_plan):
 
 
 def test_weekly_summary_email_goes_to_the_recipients(worked_plan, smtp_env, db_url, config_dir):
-    """The service's weekly job: one email per plan to its summary_recipients, recorded, and the next
-    summary counts from then."""
+    """The service's weekly job: one email per recipient of each plan's summary_recipients, each
+    recorded in the plan-level ledger, and the next summary counts from then."""
     import datetime as dt
 
     from scheduler.config.load import load_config
@@ -113,10 +113,14 @@ def test_weekly_summary_email_goes_to_the_recipients(worked_plan, smtp_env, db_u
     at = dt.datetime(2010, 3, 15, 8, 0, tzinfo=dt.UTC)
     transport = SmtpTransport("127.0.0.1", smtp_env.controller.port, "none", timeout=5)
     with freeze_time(at):
-        (result,) = send_summaries(engine, config, Renderer(), transport, at, ["ofsted-2009"])
-        assert result[:2] == ("ofsted-2009", "sent")
-    ((rcpts, msg),) = smtp_env.parsed()
-    assert sorted(rcpts) == ["executive-director@example.org", "pqa-manager@example.org"]
+        results = send_summaries(engine, config, Renderer(), transport, at, ["ofsted-2009"])
+    assert [(r.plan, r.stage, r.recipient, r.outcome) for r in results] == [
+        ("ofsted-2009", "summary:2010-03-15", "executive-director@example.org", "sent"),
+        ("ofsted-2009", "summary:2010-03-15", "pqa-manager@example.org", "sent")]  # fmt: skip
+    ((rcpts, msg), (rcpts2, msg2)) = smtp_env.parsed()
+    assert [rcpts, rcpts2] == [["executive-director@example.org"], ["pqa-manager@example.org"]]
+    assert msg["To"] == "\"Executive Director, Children's Services\" <executive-director@example.org>"
+    assert msg2["Subject"] == msg["Subject"]
     assert msg["Subject"] == ("Improvement plan summary: Ofsted inspection of safeguarding and looked after "
                               "children 2009 (15 Mar 2010)")  # fmt: skip
     assert msg["Auto-Submitted"] == "auto-generated"
@@ -126,4 +130,42 @@ def test_weekly_summary_email_goes_to_the_recipients(worked_plan, smtp_env, db_u
         (later,) = build_summaries(s, config, at + dt.timedelta(days=7))
     assert later.since == at  # changes are counted from the last summary sent
     assert later.completed == [] and later.extensions == []
+    engine.dispose()
+
+
+def test_a_summary_refused_for_one_recipient_is_reported_and_retried_not_lost(worked_plan, smtp_env, db_url,
+                                                                             config_dir):  # fmt: skip
+    """The summary is one message per recipient: the first refused 451 while the second is accepted is
+    reported as such (exit 1), waits in the ledger, and is sent to that recipient alone by the retry;
+    the one already sent is never sent again."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from scheduler.config.load import load_config
+    from scheduler.mail.render import Renderer
+    from scheduler.mail.summary_mail import retry_summaries
+    from scheduler.mail.transport import SmtpTransport
+    from scheduler.store import db
+
+    smtp_env.refuse["executive-director@example.org"] = [451]
+    first = worked_plan("summary", "--send", "--now", "2010-03-15T08:00")
+    assert first.exit_code == 1, first.output
+    assert "summary ofsted-2009 to pqa-manager@example.org: sent (<" in first.output
+    assert "summary ofsted-2009 to executive-director@example.org: retry: all recipients refused" in first.output
+    assert [r for r, _ in smtp_env.parsed()] == [["pqa-manager@example.org"]]
+    engine = db.make_engine(db_url)
+    states = "SELECT recipient, state, attempts FROM plan_notice ORDER BY recipient"
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(states)).all() == [("executive-director@example.org", "retry", 1),
+                                                        ("pqa-manager@example.org", "sent", 1)]  # fmt: skip
+    transport = SmtpTransport("127.0.0.1", smtp_env.controller.port, "none", timeout=5)
+    early = dt.datetime(2010, 3, 15, 8, 5, tzinfo=dt.UTC)
+    assert retry_summaries(engine, load_config(config_dir), Renderer(), transport, early) == []  # backoff
+    later = dt.datetime(2010, 3, 15, 9, 0, tzinfo=dt.UTC)
+    (again,) = retry_summaries(engine, load_config(config_dir), Renderer(), transport, later)
+    assert (again.recipient, again.outcome) == ("executive-director@example.org", "sent")
+    assert [r for r, _ in smtp_env.parsed()] == [["pqa-manager@example.org"], ["executive-director@example.org"]]
+    twice = worked_plan("summary", "--send", "--now", "2010-03-15T10:00")  # the same day: nothing new
+    assert twice.exit_code == 0 and twice.output.count(": already sent") == 2 and len(smtp_env.messages) == 2
     engine.dispose()

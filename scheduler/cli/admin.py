@@ -18,6 +18,7 @@ from scheduler.cli.common import (
     parse_date,
     with_app,
 )
+from scheduler.config.limits import MAX_NAME, MAX_NOTE, text_problem
 from scheduler.config.text import strip_unsafe
 from scheduler.store.states import ActionStatus
 
@@ -32,17 +33,25 @@ def validate(app):
     Example:
       reminders validate --config config/
     """
-    from scheduler.config.model import ConfigErrors
+    from dataclasses import replace
 
-    try:
-        cfg = app.load_config()
-    except ConfigErrors as exc:
-        raise BadInput(str(exc)) from None
+    from scheduler.config.load import load_config
+    from scheduler.config.model import ConfigErrors
     from scheduler.config.reviews import config_warnings
 
+    counted = []
+
+    def count_only(plan):  # validate keeps no actions: memory follows the largest plan file
+        counted.append(len(plan.actions))
+        return replace(plan, actions=())
+
+    try:
+        cfg = load_config(app.config_dir, spill=count_only)
+    except ConfigErrors as exc:
+        raise BadInput(str(exc)) from None
     for warning in config_warnings(cfg):
         click.echo(f"warning: {warning}", err=True)
-    n_actions = sum(len(p.actions) for p in cfg.plans.values())
+    n_actions = sum(counted)
     click.echo(f"config OK: {len(cfg.owners)} owners, {len(cfg.plans)} plan(s), {n_actions} actions "
                f"in {app.config_dir}")  # fmt: skip
 
@@ -173,6 +182,7 @@ def set_status(app, ref, new_status, note, by):
     """
     from scheduler.store import operations
 
+    _check_text(("--note", note, MAX_NOTE, False), ("--by", by, MAX_NAME, True))
     with app.session() as session:
         action = operations.resolve_ref(session, ref)
         changed = operations.set_status(session, action, new_status, strip_unsafe(note) if note else note,
@@ -201,6 +211,8 @@ def extend(app, ref, to_date, reason, approved_by, by):
       reminders extend SG4 --to 2010-07-30 --reason "survey delayed" --approved-by executive-director
     """
     new_due = parse_date(to_date, "--to")
+    _check_text(("--reason", reason, MAX_NOTE, False), ("--by", by, MAX_NAME, True),
+                ("--approved-by", approved_by, MAX_NAME, True))  # fmt: skip
     from scheduler.store import operations
 
     with app.session() as session:
@@ -210,6 +222,15 @@ def extend(app, ref, to_date, reason, approved_by, by):
         session.commit()
         click.echo(f"{action.plan_id}/{action.ref}: due {rev.previous_due} -> {rev.revised_due} "
                    f"(original {action.config_due}), approved by {approved_by}")  # fmt: skip
+
+
+def _check_text(*flags) -> None:
+    """Raise BadInput (exit 2, nothing changed) for free text too long or with line breaks where
+    they would reach a header or a log line; `flags` are (flag, value, most, single line)."""
+    for flag, value, most, single_line in flags:
+        problem = value is not None and text_problem(value, most, single_line)
+        if problem:
+            raise BadInput(f"{flag} {problem}")
 
 
 def _refresh(app, session, action) -> None:

@@ -171,5 +171,7 @@ def do_sync(app, quiet: bool = False, allow_withdraw: bool = False) -> list[str]
     if not quiet:
         for line in report.changes:
             click.echo(line)
-        click.echo(f"sync: {len(report.changes)} change(s)" if report.changes else "sync: no changes")
+        if report.total > len(report.changes):
+            click.echo(f"... and {report.total - len(report.changes)} more change(s)")
+        click.echo(f"sync: {report.total} change(s)" if report.total else "sync: no changes")
     return report.changes

@@ -29,8 +29,9 @@ def run_one(app) -> int:
     from scheduler.service.logsetup import configure
 
     configure(app.settings.log_format)
+    transport = app.transport()  # a bad OUTBOX_DIR is exit 2 before anything is synced or claimed
     do_sync(app, quiet=True)
-    report = run_once(app.engine, app.config, app.renderer, app.transport(), app.now,
+    report = run_once(app.engine, app.config, app.renderer, transport, app.now,
                       deadline_seconds=app.settings.run_deadline)
     click.echo(f"run {report.run_id} at {when(app.now, people_tz(app))}: {report.describe()}")
     return 1 if report.undelivered else 0

@@ -37,8 +37,8 @@ def summary(app, plan_id, fmt, since, send):
       reminders summary --now 2010-03-15 --format md > board-paper.md
       reminders summary --plan ofsted-2009 --send
     """
-    from scheduler.engine.summary import build_summaries
-    from scheduler.mail.summary_mail import render
+    from scheduler.engine.summary import iter_summaries
+    from scheduler.mail.summary_mail import render_stream
 
     if plan_id and plan_id not in app.config.plans:
         raise BadInput(f"--plan {plan_id!r}: no such plan{did_you_mean(plan_id, app.config.plans)}")
@@ -50,9 +50,9 @@ def summary(app, plan_id, fmt, since, send):
         raise SystemExit(_send(app, plan_id, since_at))
     if no_database_yet(app):
         return
-    with app.session() as s:
-        summaries = build_summaries(s, app.config, app.now, since_at, plan_id)
-    click.echo(render(summaries, fmt, app.renderer), nl=False)
+    with app.session() as s:  # a plan at a time: a million actions never sit in memory at once
+        for chunk in render_stream(iter_summaries(s, app.config, app.now, since_at, plan_id), fmt, app.renderer):
+            click.echo(chunk, nl=False)
 
 
 def _send(app, plan_id, since_at) -> int:
@@ -64,10 +64,10 @@ def _send(app, plan_id, since_at) -> int:
         raise BadInput(f"--send: no summary_recipients in plan(s) {', '.join(plans)}; add "
                        "`summary_recipients: [OWNER_ID or email, ...]` to the plan file")  # fmt: skip
     results = send_summaries(app.engine, app.config, app.renderer, app.transport(), app.now, plans, since_at)
-    for plan, outcome, message_id in results:
-        to = ", ".join(app.config.plans[plan].summary_recipients)
-        click.echo(f"summary {plan}: {outcome} to {to} ({message_id})")
-    return 0 if all(outcome == "sent" for _, outcome, _ in results) else 1
+    for r in results:  # one line per recipient: each is its own message, sent, retried or failed
+        detail = f" ({r.message_id})" if r.message_id else ""
+        click.echo(f"summary {r.plan} to {r.recipient}: {r.outcome}{detail}" + (f": {r.error}" if r.error else ""))
+    return 0 if all(r.outcome in ("sent", "already sent") for r in results) else 1
 
 
 @click.command("health")

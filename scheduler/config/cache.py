@@ -36,19 +36,27 @@ class LazyActions(Sequence):
     """A plan's actions, unpickled from the cache file when first read (iterated, indexed or
     counted); until then they cost a file offset, not memory."""
 
-    def __init__(self, offset: int, length: int):
-        self.offset, self.length = offset, length
+    def __init__(self, offset: int, length: int, count: int | None = None):
+        self.offset, self.length, self.count = offset, length, count
         self.file = None  # the open cache file, attached by load_cached
 
     @cached_property
     def items(self) -> tuple:
+        return self._load()
+
+    def _load(self) -> tuple:
         return pickle.loads(os.pread(self.file.fileno(), self.length, self.offset))
+
+    def __iter__(self):
+        # A pass over every plan (sync, validate) must not end with every action in memory:
+        # iterating reads the plan's actions for this pass only, unless they were kept already.
+        return iter(self.__dict__.get("items") or self._load())
 
     def __getitem__(self, i):
         return self.items[i]
 
     def __len__(self) -> int:
-        return len(self.items)
+        return self.count if self.count is not None else len(self.items)
 
     def __eq__(self, other) -> bool:
         return tuple(self) == tuple(other) if isinstance(other, Sequence) else NotImplemented
@@ -57,7 +65,7 @@ class LazyActions(Sequence):
         return hash(self.items)
 
     def __getstate__(self) -> dict:
-        return {"offset": self.offset, "length": self.length, "file": None}
+        return {"offset": self.offset, "length": self.length, "count": self.count, "file": None}
 
 
 def code_version() -> str:
@@ -89,9 +97,7 @@ def load_cached(directory: Path, cache_dir: Path | None, load: Callable[[Path], 
             return _read(path)
         except Exception:  # noqa: BLE001 - damaged or stale: parse instead (and rewrite it)
             pass
-    config = load(directory)
-    _store(cache_dir, path, config)
-    return config
+    return _parse_and_store(directory, cache_dir, path, load)
 
 
 # The file: each plan's actions pickled one after another, then the config (its plans' actions
@@ -117,31 +123,45 @@ def _read(path: Path) -> Config:
         raise
 
 
-def _write(fh, config: Config) -> None:
-    """Write `config` in the layout `_read` reads."""
-    plans, offset = {}, 0
-    for pid, plan in config.plans.items():
+class _Spill:
+    """Writes each plan's actions to the cache file as soon as the plan is validated and gives the
+    plan back with `LazyActions` into that file: a first parse of a million actions never holds
+    them all in memory (the `spill` that `load_config` calls per plan)."""
+
+    def __init__(self, fh):
+        self.fh, self.offset = fh, 0
+
+    def __call__(self, plan):
         blob = pickle.dumps(tuple(plan.actions), protocol=pickle.HIGHEST_PROTOCOL)
-        fh.write(blob)
-        plans[pid] = replace(plan, actions=LazyActions(offset, len(blob)))
-        offset += len(blob)
-    head = pickle.dumps(replace(config, plans=plans), protocol=pickle.HIGHEST_PROTOCOL)
-    fh.write(head + len(head).to_bytes(_TRAILER, "big"))
+        self.fh.write(blob)
+        lazy = LazyActions(self.offset, len(blob), len(plan.actions))
+        lazy.file = self.fh
+        self.offset += len(blob)
+        return replace(plan, actions=lazy)
 
 
-def _store(cache_dir: Path, path: Path, config: Config) -> None:
-    """Write the cache file atomically, replacing older ones; a cache that cannot be written is
-    simply not used."""
+def _parse_and_store(directory: Path, cache_dir: Path, path: Path, load: Callable) -> Config:
+    """Parse `directory` with its actions spilled into a new cache file, then put the file in place
+    (atomically, replacing older ones); without a usable cache folder, parse in memory."""
     try:
         cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(cache_dir):
-            return
+            return load(directory)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".tmp-", suffix=".pickle")
-        with os.fdopen(fd, "wb") as fh:
-            _write(fh, config)
-        os.replace(tmp, path)
-        for old in cache_dir.glob("config-*.pickle"):
-            if old != path:
-                old.unlink(missing_ok=True)
     except OSError:
-        pass
+        return load(directory)
+    fh = os.fdopen(fd, "w+b")
+    try:
+        config = load(directory, spill=_Spill(fh))
+        head = pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL)  # LazyActions pickle as offsets
+        fh.write(head + len(head).to_bytes(_TRAILER, "big"))
+        fh.flush()
+        os.replace(tmp, path)  # the open file stays readable for this config's actions
+    except BaseException:
+        fh.close()
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    for old in cache_dir.glob("config-*.pickle"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    return config

@@ -11,13 +11,21 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 
-from scheduler.config.limits import EARLIEST, LATEST, MAX_DAYS, MAX_MONTHS  # noqa: F401 - re-exported
+from scheduler.config.limits import (  # noqa: F401 - re-exported
+    EARLIEST,
+    LATEST,
+    MAX_DAYS,
+    MAX_ID,
+    MAX_MONTHS,
+    MAX_NOTE,
+)
 from scheduler.config.model import WEEKDAYS, Problem
 from scheduler.config.yamlload import LineDict, LineList
 
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 
 
@@ -30,6 +38,11 @@ def weekday_index(value) -> int | None:
         if v in names:
             return names.index(v)
     return None
+
+
+def _clip(value: str, width: int = 60) -> str:
+    """Return the start of a long value, enough to recognise it in an error message."""
+    return value if len(value) <= width else value[:width] + "..."
 
 
 def _join(prefix: str, key) -> str:
@@ -87,7 +100,8 @@ class Fields:
             return None
         return value if isinstance(value, LineList) else LineList(value)
 
-    def text(self, obj, key, prefix, required=True, single_line=False):
+    def text(self, obj, key, prefix, required=True, single_line=False, most=MAX_NOTE):
+        """Return the stripped text at `key` (at most `most` characters), or None after an error."""
         if key not in obj:
             return None
         value = obj[key]
@@ -97,7 +111,11 @@ class Fields:
             self.error(obj, key, prefix, f"expected non-empty text, got {value!r}", "write some text")
             return None
         if single_line and ("\n" in value.strip() or "\r" in value):
-            self.error(obj, key, prefix, f"must be one line, got {value!r}", "remove the line breaks")
+            self.error(obj, key, prefix, f"must be one line, got {_clip(value)!r}", "remove the line breaks")
+            return None
+        if len(value.strip()) > most:
+            self.error(obj, key, prefix, f"too long: {len(value.strip())} characters ({_clip(value)!r})",
+                       f"shorten it to at most {most} characters")  # fmt: skip
             return None
         return value.strip()
 
@@ -105,9 +123,9 @@ class Fields:
         if key not in obj:
             return None
         value = obj[key]
-        if not isinstance(value, str) or not SLUG.match(value):
+        if not isinstance(value, str) or not SLUG.match(value) or len(value) > MAX_ID:
             self.error(obj, key, prefix, f"not a valid id: {value!r}",
-                       "use letters, digits, '-', '_' or '.', starting with a letter or digit")  # fmt: skip
+                       f"use letters, digits, '-', '_' or '.', starting with a letter or digit, at most {MAX_ID}")  # fmt: skip
             return None
         return value
 
@@ -115,9 +133,9 @@ class Fields:
         value = obj.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
-        if not isinstance(value, str) or not REF.match(value):
+        if not isinstance(value, str) or not REF.match(value) or len(value) > MAX_ID:
             self.error(obj, key, prefix, f"not a valid ref: {value!r}",
-                       "use letters, digits, '-', '_' or '.', e.g. SG1 (no '/')")  # fmt: skip
+                       f"use letters, digits, '-', '_' or '.', e.g. SG1 (no '/'), at most {MAX_ID}")  # fmt: skip
             return None
         return value
 
@@ -145,7 +163,9 @@ class Fields:
         value = obj.get(key)
         if isinstance(value, dt.datetime):
             value = value.date()
-        try:
+        try:  # only YYYY-MM-DD: fromisoformat would also read 20091124 (YAML's number) as a date
+            if not isinstance(value, dt.date) and not ISO_DATE.match(str(value).strip()):
+                raise ValueError(value)
             day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
         except ValueError:
             self.error(

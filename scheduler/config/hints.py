@@ -10,6 +10,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import replace
 
+from scheduler.config.limits import MAX_ID
+
 LISTED = 12  # known ids listed when none is close
 
 
@@ -45,6 +47,8 @@ def name_the_ref(problems: list, since: int, path: str, item) -> None:
     'actions[2].owner' becomes 'actions[2] (SG3).owner', so a missing `owner:` says whose."""
     ref = item.get("ref") if isinstance(item, dict) else None
     if not isinstance(ref, str | int) or isinstance(ref, bool) or not str(ref).strip():
+        return
+    if len(str(ref).strip()) > MAX_ID:  # a ref that is itself the error is quoted by its own problem
         return
     tag = f"{path} ({str(ref).strip()})"
     for k in range(since, len(problems)):

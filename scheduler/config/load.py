@@ -12,7 +12,7 @@ from scheduler.config.approvers import approver_chain
 from scheduler.config.fields import Fields
 from scheduler.config.files import fingerprint, plan_paths
 from scheduler.config.hints import known, name_the_ref
-from scheduler.config.limits import MAX_MONTHS
+from scheduler.config.limits import MAX_MONTHS, MAX_NAME, MAX_TITLE
 from scheduler.config.model import (
     DEFAULT_POLICY,
     ActionConfig,
@@ -25,30 +25,24 @@ from scheduler.config.model import (
 )
 from scheduler.config.policy import check_policy
 from scheduler.config.reviews import check_reviews
-from scheduler.config.yamlload import LineDict, YamlProblem, load_yaml
+from scheduler.config.yamlload import YamlProblem, load_yaml
 
 # What `reminders import` writes where an owner id is still to be chosen (validate refuses it).
 PLACEHOLDER_OWNER = "to-assign"
 OWNER_KEYS = {"id", "name", "email", "manager"}
-PLAN_KEYS = {
-    "id", "title", "report_date", "escalation_contact", "administrator", "summary_recipients", "policy",
-    "actions", "reviews",
-}  # fmt: skip
+PLAN_KEYS = {"id", "title", "report_date", "escalation_contact", "administrator", "summary_recipients", "policy",
+             "actions", "reviews"}  # fmt: skip
 ACTION_KEYS = {"ref", "title", "response", "area", "owner", "timescale_months", "due"}
 
 
-def _read(path: Path, rel: str, problems: list[Problem]):
+def _read(path: Path, rel: str, problems: list[Problem], on_item=None, key=None):
     try:
-        return load_yaml(path)
+        return load_yaml(path, on_item, key)
     except YamlProblem as exc:
         problems.append(Problem(rel, "", exc.message, exc.line, "fix the YAML syntax"))
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(rel, "", f"cannot read file: {exc}", None))
     return None
-
-
-def _known(ids, value=None) -> str:
-    return known(ids, value)
 
 
 def _load_owners(directory: Path, problems: list[Problem]) -> dict[str, Owner]:
@@ -57,56 +51,60 @@ def _load_owners(directory: Path, problems: list[Problem]) -> dict[str, Owner]:
     if not path.exists():
         problems.append(Problem(rel, "", "file not found", None, f"create {path} with an `owners:` list"))
         return {}
-    doc = _read(path, rel, problems)
+    f = Fields(rel, problems)
+    seen = _Owners(f)
+    doc = _read(path, rel, problems, seen.entry, "owners")  # an owner at a time (100,000 at 1M actions)
     if doc is None:
         return {}
-    f = Fields(rel, problems)
     if not f.mapping(doc, "", {"owners"}, required={"owners"}):
         return {}
-    items = f.seq(doc, "owners", "owners", non_empty=True) or []
-    owners, lines = _owner_entries(f, items)
-    _check_managers(f, items, owners, lines)
-    _check_cycles(rel, owners, lines, problems)
-    return owners
+    items = f.seq(doc, "owners", "owners", non_empty=not seen.count)
+    for i, item in enumerate(items or []):  # only when the list was not streamed (not a mapping on top)
+        seen.entry(item, i, items.line_of(i))
+    seen.check_managers()
+    _check_cycles(rel, seen.owners, seen.lines, problems)
+    return seen.owners
 
 
-def _owner_entries(f: Fields, items) -> tuple[dict[str, Owner], dict[str, int | None]]:
-    """Return the owners that have a valid id, and the line of each id."""
-    owners: dict[str, Owner] = {}
-    lines: dict[str, int | None] = {}
-    for i, item in enumerate(items):
-        p = f"owners[{i}]"
-        if not f.mapping(item, p, OWNER_KEYS, required={"id", "name", "email"}, line=items.line_of(i)):
-            continue
+class _Owners:
+    """Checks owners.yaml's entries as the parser completes each one."""
+
+    def __init__(self, f: Fields):
+        self.f, self.count = f, 0
+        self.owners: dict[str, Owner] = {}
+        self.lines: dict[str, int | None] = {}  # the line of each id
+        self.managers: dict[str, tuple[int, int | None]] = {}  # id -> (index, line of its manager key)
+
+    def entry(self, item, i: int, line) -> None:
+        """Record one owner that has a valid id (an owner with a bad name or email still counts as
+        known, so plans naming it get no cascade of "no such owner"; the config is rejected anyway)."""
+        self.count += 1
+        f, p = self.f, f"owners[{i}]"
+        if not f.mapping(item, p, OWNER_KEYS, required={"id", "name", "email"}, line=line):
+            return
         oid = f.slug(item, "id", p)
-        name = f.text(item, "name", p, single_line=True)
+        name = f.text(item, "name", p, single_line=True, most=MAX_NAME)
         email = f.email(item, "email", p)
         manager = f.slug(item, "manager", p, required=False)
         if oid is None:
-            continue
-        # An owner with a bad name or email still counts as known, so that plans naming it
-        # do not get a cascade of "no such owner" errors (the config is rejected anyway).
-        if oid in owners:
-            f.error(item, "id", p, f"duplicate owner id {oid!r} (first on line {lines[oid]})",
+            return
+        if oid in self.owners:
+            f.error(item, "id", p, f"duplicate owner id {oid!r} (first on line {self.lines[oid]})",
                     "give each owner a unique id")  # fmt: skip
-            continue
-        owners[oid] = Owner(oid, name or "", email or "", manager)
-        lines[oid] = item.line_of("id")
-    return owners, lines
+            return
+        self.owners[oid] = Owner(oid, name or "", email or "", manager)
+        self.lines[oid] = item.line_of("id")
+        if manager is not None:
+            self.managers[oid] = (i, item.line_of("manager"))
 
-
-def _check_managers(f: Fields, items, owners, lines) -> None:
-    for i, item in enumerate(items):
-        if not isinstance(item, LineDict):
-            continue
-        o = owners.get(item.get("id"))
-        if o is None or o.manager is None or lines.get(o.id) != item.line_of("id"):
-            continue
-        if o.manager == o.id:
-            f.error(item, "manager", f"owners[{i}]", f"owner {o.id!r} is their own manager",
-                    "name a different owner, or leave manager out at the top of the chain")  # fmt: skip
-        elif o.manager not in owners:
-            f.error(item, "manager", f"owners[{i}]", f"no such owner {o.manager!r}", _known(owners, o.manager))
+    def check_managers(self) -> None:
+        for oid, (i, line) in self.managers.items():
+            manager = self.owners[oid].manager
+            if manager == oid:
+                self.f.error_at(line, f"owners[{i}].manager", f"owner {oid!r} is their own manager",
+                                "name a different owner, or leave manager out at the top of the chain")  # fmt: skip
+            elif manager not in self.owners:
+                self.f.error_at(line, f"owners[{i}].manager", f"no such owner {manager!r}", known(self.owners, manager))
 
 
 def _check_cycles(rel: str, owners, lines, problems: list[Problem]) -> None:
@@ -149,22 +147,21 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
         return None
     before = len(problems)
     plan_id = f.slug(doc, "id", "")
-    title = f.text(doc, "title", "")
+    title = f.text(doc, "title", "", most=MAX_TITLE)
     report_date = f.date(doc, "report_date", "")
     contact = f.slug(doc, "escalation_contact", "", required=False)
     if contact is not None and contact not in owners:
-        f.error(doc, "escalation_contact", "", f"no such owner {contact!r}", _known(owners, contact))
+        f.error(doc, "escalation_contact", "", f"no such owner {contact!r}", known(owners, contact))
     admin = f.slug(doc, "administrator", "", required=False)
     if admin is not None and admin not in owners:
-        f.error(doc, "administrator", "", f"no such owner {admin!r}", _known(owners, admin))
+        f.error(doc, "administrator", "", f"no such owner {admin!r}", known(owners, admin))
     recipients = _summary_recipients(f, doc, owners)
-    reviews = check_reviews(f, doc, report_date)
     policy_raw = dict(base_policy)
     if "policy" in doc and f.mapping(doc["policy"], "policy", set(DEFAULT_POLICY)):
         policy_raw.update(doc["policy"])
     # Keys the plan does not override were checked (and reported) with policy.yaml.
     policy = check_policy(policy_raw, f, "policy", doc.get("policy") or {}, owners)
-
+    reviews = check_reviews(f, doc, report_date)
     actions = _load_actions(f, doc, owners, policy, contact, report_date)
     if len(problems) > before or plan_id is None or policy is None:
         return None
@@ -181,7 +178,7 @@ def _summary_recipients(f: Fields, doc, owners) -> list[str]:
             recipients.append(owners[r].email)
         else:
             f.error_at(doc["summary_recipients"].line_of(i), f"summary_recipients[{i}]",
-                       f"{r!r} is neither an owner id nor an email address", _known(owners, r))  # fmt: skip
+                       f"{r!r} is neither an owner id nor an email address", known(owners, r))  # fmt: skip
     return recipients
 
 
@@ -230,16 +227,16 @@ def _load_action(f: Fields, item, p, line, owners, ref_lines, report_date) -> Ac
         if not f.mapping(item, p, ACTION_KEYS, required={"ref", "title", "owner"}, line=line):
             return None
         ref = f.ref(item, "ref", p)
-        a_title = f.text(item, "title", p)
+        a_title = f.text(item, "title", p, most=MAX_TITLE)
         response = f.text(item, "response", p, required=False)
-        area = f.text(item, "area", p, required=False, single_line=True)
+        area = f.text(item, "area", p, required=False, single_line=True, most=MAX_NAME)
         owner = f.slug(item, "owner", p)
         if owner == PLACEHOLDER_OWNER:
             f.error(item, "owner", p, f"{ref or 'this action'} has no owner yet (the import placeholder "
-                    f"{owner!r})", "set it to an owner id; " + _known(owners))  # fmt: skip
+                    f"{owner!r})", "set it to an owner id; " + known(owners))  # fmt: skip
             owner = None
         elif owner is not None and owner not in owners:
-            f.error(item, "owner", p, f"no such owner {owner!r}", _known(owners, owner))
+            f.error(item, "owner", p, f"no such owner {owner!r}", known(owners, owner))
             owner = None
         months, due = _due_fields(f, item, p, report_date)
         if ref is not None and ref in ref_lines:
@@ -265,8 +262,12 @@ def _check_escalation_targets(policy: Policy, owners, contact, f: Fields, item, 
             return  # once per action is enough
 
 
-def load_config(directory: Path | str) -> Config:
-    """Return the validated Config in `directory`, or raise ConfigErrors with every problem."""
+def load_config(directory: Path | str, spill=None) -> Config:
+    """Return the validated Config in `directory`, or raise ConfigErrors with every problem.
+
+    Plans are read one file at a time; `spill(plan)`, when given, is called on each valid plan
+    and returns the plan to keep (e.g. its actions written to a cache file, or only counted), so
+    the memory a parse needs follows the largest plan, not the whole config."""
     directory = Path(directory)
     problems: list[Problem] = []
     if not directory.is_dir():
@@ -287,6 +288,8 @@ def load_config(directory: Path | str) -> Config:
         plan = _load_plan(path, rel, owners, base_policy, problems)
         if plan is None:
             continue
+        if spill is not None:
+            plan = spill(plan)
         if plan.id in plans:
             problems.append(Problem(rel, "id", f"duplicate plan id {plan.id!r} (also in "
                                     f"{plans[plan.id].source})", None, "give each plan a unique id"))  # fmt: skip

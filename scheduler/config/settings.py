@@ -19,13 +19,23 @@ DEFAULT_MAIL_FROM = "Improvement plan reminders <reminders@example.org>"
 
 # The allowed values of each variable, for error messages.
 HINTS = {
-    "DATABASE_URL": "e.g. sqlite:///data/reminders.db or postgresql+psycopg://user@host/db",
+    "DATABASE_URL": "use sqlite:///path/to/file.db (e.g. sqlite:///data/reminders.db) or "
+                    "postgresql+psycopg://user:password@host:5432/dbname (postgresql:// and postgres:// "
+                    "are read as the same)",
+    "TEMPLATES_DIR": "a folder of email templates that exists (leave unset for the shipped ones)",
+    "SMTP_HOST": "the mail server's host name, e.g. SMTP_HOST=smtp.office365.com",
+    "SMTP_USERNAME": "the login name at the mail server, on one line",
+    "SMTP_PASSWORD": "the password at the mail server, on one line",
     "EMAIL_BACKEND": "use smtp or file",
     "SMTP_PORT": "a port number from 1 to 65535, e.g. SMTP_PORT=587",
     "SMTP_SECURITY": "use starttls, ssl or none",
     "SMTP_TIMEOUT": "seconds, a number above 0 and at most 600, e.g. SMTP_TIMEOUT=30",
     "SMTP_SEND_DEADLINE": "seconds one message may take in all, above 0 and at most 3600 (default 60)",
     "RUN_DEADLINE": "seconds a run may deliver for, above 0 and at most 86400 (default 1800)",
+    "SMTP_CONNECTIONS": "parallel connections to the relay, a whole number from 1 to 20 (default 3; "
+                        "Exchange Online allows 3)",
+    "SMTP_MAX_PER_MINUTE": "the relay's limit in messages a minute, a number above 0 (e.g. 30 for Exchange "
+                           "Online); leave unset for none",
     "MAIL_FROM": "one address, e.g. MAIL_FROM='Reminders <reminders@council.example.org>'",
     "LOG_FORMAT": "use text or json",
     "BASE_URL": "the web app's public address, e.g. BASE_URL=https://reminders.council.example.org",
@@ -67,6 +77,9 @@ class Settings(BaseSettings):
     smtp_timeout: float = Field(30.0, gt=0, le=600, validation_alias=AliasChoices("SMTP_TIMEOUT"))
     smtp_send_deadline: float = Field(60.0, gt=0, le=3600, validation_alias=AliasChoices("SMTP_SEND_DEADLINE"))
     run_deadline: float = Field(1800.0, gt=0, le=86400, validation_alias=AliasChoices("RUN_DEADLINE"))
+    smtp_connections: int = Field(3, ge=1, le=20, validation_alias=AliasChoices("SMTP_CONNECTIONS"))
+    smtp_max_per_minute: float | None = Field(None, gt=0, le=100000,
+                                              validation_alias=AliasChoices("SMTP_MAX_PER_MINUTE"))  # fmt: skip
     mail_from: str = Field(DEFAULT_MAIL_FROM, validation_alias=AliasChoices("MAIL_FROM"))
     log_format: Literal["text", "json"] = Field("text", validation_alias=AliasChoices("LOG_FORMAT"))
     base_url: str | None = Field(None, validation_alias=AliasChoices("BASE_URL"))
@@ -76,6 +89,34 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value):
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("smtp_host", "smtp_username", "smtp_password", "base_url", "database_url", mode="before")
+    @classmethod
+    def _one_line(cls, value):
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str) and any(ord(c) < 32 or ord(c) == 127 for c in text):
+            raise ValueError("contains a control character (a line break?): it would end up in a protocol line")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        # Read the scheme by hand: `validate` must not import SQLAlchemy just to check a setting.
+        scheme, sep, rest = value.partition("://")
+        if not sep or not re.match(r"^[a-z][a-z0-9+]*$", scheme) or not rest:
+            raise ValueError("is not a database URL")
+        if scheme in ("sqlite", "sqlite+pysqlite"):
+            return value
+        if scheme in ("postgres", "postgresql", "postgresql+psycopg"):  # psycopg 3 is the driver shipped
+            return f"postgresql+psycopg://{rest}"
+        raise ValueError(f"{scheme.split('+')[0]!r} is not a supported database")
+
+    @field_validator("templates_dir")
+    @classmethod
+    def _templates_exist(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("no such folder")
+        return value
 
     @field_validator("mail_from")
     @classmethod
@@ -153,6 +194,8 @@ def _describe(error: dict) -> str:
     if not name:  # a rule across variables: its message names them
         return message
     shown = "***" if name in ("SMTP_PASSWORD", "SECRET_KEY") else repr(value)
+    if name == "DATABASE_URL" and isinstance(value, str):
+        shown = repr(redact_url(value)) if "://" in value else shown
     return f"{name}={shown}: {message}; {HINTS.get(name, 'see .env.example')}"
 
 def load_settings(env_file: str | None = ".env") -> Settings:

@@ -49,37 +49,7 @@ _BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser when
 
 
 class _Loader(_BASE):
-    def construct_object(self, node, deep=False):
-        # Aliases (&a / *a) are refused: config has no use for them, and nested ones can blow up
-        # into gigabytes (the "billion laughs"). An alias is a node met a second time.
-        if node in self.constructed_objects or node in self.recursive_objects:
-            raise YamlProblem("YAML aliases (*name) are not allowed in config; write the value out",
-                              node.start_mark.line + 1)  # fmt: skip
-        return super().construct_object(node, deep=deep)
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
-    loader.flatten_mapping(node)
-    result = LineDict()
-    result.line = node.start_mark.line + 1
-    result.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in result:
-            raise YamlProblem(
-                f"duplicate key {key!r} (first on line {result.key_lines[key]})",
-                key_node.start_mark.line + 1,
-            )
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = key_node.start_mark.line + 1
-    return result
-
-
-def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
-    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    result.item_lines = [child.start_mark.line + 1 for child in node.value]
-    return result
+    """libyaml's parser (when installed) with the safe constructors for scalars."""
 
 
 def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode):
@@ -91,12 +61,20 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode):
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def load_yaml(path: Path):
+MAX_DEPTH = 10_000  # libyaml stops at 1,000 levels; the pure-Python parser needs a bound of ours
+
+
+def load_yaml(path: Path, on_item=None, key: str | None = None):
     """Return the parsed document of `path` (None for an empty file).
+
+    The document is built from the parser's events, never as a whole node graph first (PyYAML's
+    `load` composes every node, with two marks each, before constructing anything: for an
+    owners.yaml of 100,000 owners that graph, not the data, was most of `validate`'s memory).
+    `on_item(item, index, line)`, when given, is called with each item of the list under `key`
+    in the top-level mapping as soon as it is complete, and the item is not kept (the list stays
+    empty), so a file of 100,000 owners is read an owner at a time.
 
     Raises YamlProblem for syntax errors and duplicate keys, and OSError /
     UnicodeDecodeError for unreadable files.
@@ -105,9 +83,7 @@ def load_yaml(path: Path):
     if len(text) > MAX_BYTES:
         raise YamlProblem(f"the file is {len(text) // 1_000_000} MB; a config file is at most 20 MB", None)
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
-    except RecursionError:
-        raise YamlProblem("not valid config: nested too deeply", None) from None
+        return _Builder(_Loader(text), on_item, key).document()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -115,3 +91,92 @@ def load_yaml(path: Path):
         raise YamlProblem(f"not valid YAML: {return_msg}", line) from exc
     except yaml.YAMLError as exc:
         raise YamlProblem(f"not valid YAML: {exc}", None) from exc
+
+
+class _Builder:
+    """Builds LineDicts and LineLists from parser events, one container open per nesting level."""
+
+    def __init__(self, loader: _Loader, on_item, key):
+        self.loader, self.on_item, self.key = loader, on_item, key
+        self.stack: list[list] = []  # [container, pending key, line of the pending key]
+        self.root = None
+        self.streamed = None  # the list whose items go to on_item
+        self.count = 0
+
+    def document(self):
+        loader, documents = self.loader, 0
+        while loader.check_event():
+            event = loader.get_event()
+            line = event.start_mark.line + 1 if event.start_mark else None
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise YamlProblem("not valid YAML: expected a single document in the file", line)
+            elif isinstance(event, yaml.AliasEvent):
+                raise YamlProblem("YAML aliases (*name) are not allowed in config; write the value out", line)
+            elif isinstance(event, yaml.ScalarEvent):
+                self._add(self._scalar(event), line)
+            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                self._open(event, line)
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                self._close()
+        return self.root
+
+    def _scalar(self, event):
+        loader = self.loader
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        construct = loader.yaml_constructors.get(tag) or loader.yaml_constructors[None]
+        return construct(loader, node)
+
+    def _open(self, event, line) -> None:
+        if len(self.stack) >= MAX_DEPTH:
+            raise YamlProblem("not valid config: nested too deeply", line)
+        if isinstance(event, yaml.MappingStartEvent):
+            container = LineDict()
+            container.key_lines = {}
+        else:
+            container = LineList()
+            container.item_lines = []
+            top = self.stack[-1][0] if self.stack else None
+            if (self.on_item and self.streamed is None and len(self.stack) == 1 and isinstance(top, LineDict)
+                    and self.stack[-1][1] == self.key):  # fmt: skip
+                self.streamed = container
+        container.line = line
+        self._add(container, line)
+        self.stack.append([container, None, None])
+
+    def _close(self) -> None:
+        container = self.stack.pop()[0]
+        if self.stack and self.stack[-1][0] is self.streamed and len(self.stack) == 2:
+            self._emit(container)
+
+    def _emit(self, item) -> None:
+        lst = self.streamed
+        lst.pop()
+        self.on_item(item, self.count, lst.item_lines.pop())
+        self.count += 1
+
+    def _add(self, value, line) -> None:
+        if not self.stack:
+            self.root = value
+            return
+        frame = self.stack[-1]
+        container = frame[0]
+        if isinstance(container, LineList):
+            container.append(value)
+            container.item_lines.append(line)
+            if container is self.streamed and not isinstance(value, LineDict | LineList):
+                self._emit(value)
+        elif frame[1] is None and frame[2] is None:
+            if isinstance(value, dict | list):
+                raise YamlProblem("not valid YAML: a key must be plain text, not a mapping or list", line)
+            if value in container:
+                raise YamlProblem(f"duplicate key {value!r} (first on line {container.key_lines[value]})", line)
+            frame[1], frame[2] = value, line
+        else:
+            container[frame[1]] = value
+            container.key_lines[frame[1]] = frame[2]
+            frame[1] = frame[2] = None

@@ -8,6 +8,7 @@ much is thrown away when a run stops early).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -23,13 +24,18 @@ class Ahead:
         self._fn, self._items, self._depth = fn, items, depth
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="build-ahead")
         self._futures: dict[int, Future] = {}
+        self._lock = threading.Lock()  # several connections take results at once
+        self._done: set[int] = set()  # taken: not built ahead again (a message sent again is rebuilt)
 
     def result(self, i: int):
         """Return fn(items[i]), waiting for it if it is not done; queue the next `depth` items."""
-        for j in range(i, min(i + self._depth + 1, len(self._items))):
-            if j not in self._futures:
-                self._futures[j] = self._pool.submit(self._fn, self._items[j])
-        return self._futures.pop(i).result()
+        with self._lock:
+            for j in range(i, min(i + self._depth + 1, len(self._items))):
+                if j not in self._futures and j not in self._done:
+                    self._futures[j] = self._pool.submit(self._fn, self._items[j])
+            self._done.add(i)
+            future = self._futures.pop(i, None) or self._pool.submit(self._fn, self._items[i])
+        return future.result()
 
     def __enter__(self) -> Ahead:
         return self

@@ -26,11 +26,17 @@ class Handover:
 
     def mark(self, rows: list) -> list:
         """Commit the pending `sent` records and these rows `sending` (if still waiting: another run
-        may have claimed a retry first); return the rows this run won."""
+        may have claimed a retry first; and if their action is still open: a completion since the
+        claim supersedes its notice); return the rows this run won."""
         with self.engine.begin() as conn:  # a connection from the pool (pre-pinged) per message
             self._write_sent(conn)
-            won = set(queries.claim_for_sending(conn, [r.id for r in rows], self.now, self.run_id))
+            won, gone = queries.claim_for_sending(conn, [r.id for r in rows], self.now, self.run_id)
         self._log_sent()
+        for row in (r for r in rows if r.id in set(gone)):
+            row.state = NoticeState.SUPERSEDED
+            label = self.report.labels.get(row.action_id, ("?", "?"))
+            outcomes.log_outcome(self.report, label, row, Outcome.CANCELLED, None, queries.CLOSED_SINCE_CLAIM)
+        won = set(won)
         kept = [r for r in rows if r.id in won]
         for r in kept:
             r.attempts += 1

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 
@@ -67,6 +68,27 @@ def record_config_error(engine, rows, now, error: str, report) -> None:
     """Leave the rows waiting (no attempt counted) after a misconfiguration; retry in an hour."""
     later = now + dt.timedelta(hours=1)
     _record(engine, rows, now, report, lambda row: (Outcome.RETRY, NoticeState.RETRY, later), error)
+
+
+def unmark(engine, rows, now, error: str) -> None:
+    """Put rows marked `sending` back to `pending` without counting the attempt: the relay answered
+    "not now" (throttling), so the message was definitely not taken."""
+    ids = [r.id for r in rows]
+    with engine.begin() as conn:
+        conn.execute(sa.update(Notice).where(Notice.id.in_(ids), Notice.state == NoticeState.SENDING)
+                     .values(state=NoticeState.PENDING, attempts=Notice.attempts - 1, updated_at=now,
+                             last_error=error))  # fmt: skip
+    for r in rows:
+        r.state, r.attempts = NoticeState.PENDING, r.attempts - 1
+
+
+_COUNT = threading.Lock()
+
+
+def count_message(report) -> None:
+    """Count one message accepted (connections deliver in parallel)."""
+    with _COUNT:
+        report.messages += 1
 
 
 def retries_due(engine, now: dt.datetime, working_today: Callable[[str], bool]) -> list[int]:

@@ -20,12 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from scheduler.config.model import Config
-from scheduler.engine import outcomes
-from scheduler.engine.ahead import Ahead
+from scheduler.engine import delivery, outcomes
 from scheduler.engine.facts import calendar_for
-from scheduler.engine.handover import Handover
 from scheduler.engine.ledger import Ledger, SqlLedger
-from scheduler.engine.ports import MessageRenderer, TemplateProblem, Transport, TransportError
+from scheduler.engine.ports import MessageRenderer, Transport
 from scheduler.engine.rules import group_messages
 from scheduler.store import queries
 from scheduler.store.states import Outcome
@@ -45,6 +43,7 @@ class RunReport:
     held: int = 0  # rows another run, still alive, is sending: left to it (normal with replicas)
     left: int = 0  # not handed over this run (shutdown, deadline): the next run sends them
     config_error: str | None = None
+    stopped: str | None = None  # why delivery stopped early (breaker, relay's limit, pace): the rest wait
     labels: dict = field(default_factory=dict, repr=False)  # action id -> (plan, ref), for log lines
 
     def count(self, outcome: str) -> int:
@@ -64,7 +63,8 @@ class RunReport:
                  (self.recovered, "recovered from an interrupted run"), (self.held, "being sent by another run"),
                  (self.left, "left for the next run")]  # fmt: skip
         text += "".join(f", {n} {what}" for n, what in extra if n)
-        return text + (f"; delivery stopped: {self.config_error}" if self.config_error else "")
+        stopped = self.config_error or self.stopped
+        return text + (f"; delivery stopped: {stopped}" if stopped else "")
 
 
 @dataclass
@@ -128,88 +128,15 @@ def group(ctx: RunContext, st: RunState) -> None:
 
 
 def deliver(ctx: RunContext, st: RunState) -> None:
-    """Hand each message to the transport, recording each as soon as it is answered.
+    """Hand each message to the transport over SMTP_CONNECTIONS connections, recording each as soon
+    as it is answered (engine/delivery.py).
 
     A shutdown request or the run's deadline stops between messages: the rest stay waiting and
-    the next run sends them. A misconfiguration stops the run at once, counting no attempts.
+    the next run sends them. A misconfiguration stops the run at once, counting no attempts; an
+    outcome in doubt, the relay's daily limit or a pace that cannot finish in time stop it too,
+    leaving the rest `pending` for the next run.
     """
-    if not st.messages:
-        return
-    handover = Handover(ctx.engine, st.now, st.report.run_id, st.report)
-    try:
-        ctx.transport.open()
-    except TransportError as exc:
-        _not_sent(ctx, st, st.messages, exc)
-        return
-    try:
-        with Ahead(lambda message: _build(ctx, st, message), st.messages) as built:
-            for i, message in enumerate(st.messages):
-                if ctx.stop() or time.monotonic() > ctx.deadline:
-                    st.report.left += sum(len(m) for m in st.messages[i:])
-                    break
-                try:
-                    _deliver_one(ctx, st, message, handover, lambda i=i: built.result(i))
-                except TransportError as exc:  # misconfigured, or the server is gone: the rest wait
-                    _not_sent(ctx, st, st.messages[i + 1 :], exc)
-                    break
-    finally:
-        handover.flush()
-        ctx.transport.close()
-
-
-def _not_sent(ctx: RunContext, st: RunState, messages: list, exc: TransportError) -> None:
-    rows = [r for m in messages for r, _ in m]
-    if exc.config:
-        st.report.config_error = str(exc)
-        outcomes.record_config_error(ctx.engine, rows, st.now, str(exc), st.report)
-    else:
-        outcomes.record_failure(ctx.engine, rows, st.now, str(exc), exc.permanent, st.report)
-
-
-def _build(ctx: RunContext, st: RunState, message: list):
-    """Return the message rendered and prepared for the transport (run ahead, in another thread)."""
-    return ctx.transport.prepare(ctx.renderer.render([v for _, v in message], st.now))
-
-
-def _deliver_one(ctx: RunContext, st: RunState, message: list, handover: Handover, built) -> None:
-    """Mark, hand over and record one message (`built()` returns it rendered, or raises
-    TemplateProblem); re-raise a misconfiguration."""
-    won = {r.id for r in handover.mark([r for r, _ in message])}
-    whole = len(won) == len(message)
-    message = [(r, v) for r, v in message if r.id in won]
-    if not message:
-        return  # another run claimed these retries first
-    rows = [r for r, _ in message]
-    try:
-        msg = built() if whole else _build(ctx, st, message)  # built ahead for all of its rows
-    except TemplateProblem as exc:
-        handover.flush()
-        outcomes.record_failure(ctx.engine, rows, st.now, str(exc), True, st.report)
-        return
-    try:
-        refused = ctx.transport.send(msg)
-    except TransportError as exc:
-        handover.flush()
-        if exc.config:
-            _not_sent(ctx, st, [message], exc)
-            raise
-        if exc.unknown:
-            outcomes.record_unknown(ctx.engine, rows, st.now, str(exc), st.report)
-        else:
-            outcomes.record_failure(ctx.engine, rows, st.now, str(exc), exc.permanent, st.report)
-        if exc.broken:
-            raise
-        return
-    st.report.messages += 1
-    to = rows[0].recipient
-    if to in refused:
-        handover.flush()
-        code, text = refused[to]
-        outcomes.record_failure(ctx.engine, rows, st.now, f"recipient refused: {code} {text}", code >= 500,
-                                st.report)  # fmt: skip
-        return
-    note = "; ".join(f"cc {a} refused: {c} {t}" for a, (c, t) in refused.items()) or None
-    handover.sent(rows, msg["Message-ID"], note)
+    delivery.deliver(ctx, st)
 
 
 STAGES = (select, claim, prepare, group, deliver)
@@ -229,6 +156,22 @@ def run_once(engine, config: Config, renderer: MessageRenderer, transport: Trans
     queries.start_lease(engine, st.report.run_id, outcomes.HOST, os.getpid(), time.time(), deadline_seconds + 300)
     try:
         for stage in STAGES:
+            stage(ctx, st)
+    finally:
+        queries.finish_lease(engine, st.report.run_id, time.time())
+    return st.report
+
+
+def deliver_now(engine, config: Config, renderer: MessageRenderer, transport: Transport, notice_ids: list[int],
+                now: dt.datetime) -> RunReport:  # fmt: skip
+    """Send already-claimed notices now (e.g. one a web page just queued): re-check, render, mark,
+    hand over and record them exactly as a run does, under a lease of their own; return the report.
+    A notice that cannot go now stays in the ledger for the next run's retry."""
+    ctx = RunContext(engine, config, renderer, transport, SqlLedger(engine, config), deadline=time.monotonic() + 300)
+    st = RunState(now, RunReport(uuid.uuid4().hex[:12]), notice_ids=list(notice_ids))
+    queries.start_lease(engine, st.report.run_id, outcomes.HOST, os.getpid(), time.time(), 600)
+    try:
+        for stage in (prepare, group, deliver):
             stage(ctx, st)
     finally:
         queries.finish_lease(engine, st.report.run_id, time.time())

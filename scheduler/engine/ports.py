@@ -22,10 +22,13 @@ class TransportError(Exception):
     """
 
     def __init__(self, message: str, permanent: bool, unknown: bool = False, config: bool = False,
-                 broken: bool = False):  # fmt: skip
+                 broken: bool = False, throttle: str | None = None):  # fmt: skip
         super().__init__(message)
         self.permanent, self.unknown, self.config = permanent, unknown, config
         self.broken = broken  # the connection is gone: the run's other messages wait for a later run
+        # the relay is pacing us, not refusing the message: "connections" (too many at once: drop
+        # one), "rate" (too fast: slow down) or "daily" (today's quota is used up: stop until tomorrow)
+        self.throttle = throttle
 
 
 @runtime_checkable

@@ -48,8 +48,14 @@ class PlanSummary:
         return [r for r in self.rows if r.rag == "due soon"]
 
 
-def last_summary_at(session: Session, plan_id: str) -> dt.datetime | None:
+def last_summary_at(session: Session, plan_id: str, before: dt.datetime | None = None,
+                    detail: str | None = None) -> dt.datetime | None:
+    """Return when the plan's latest summary (before `before`; of stage `detail`) was first sent."""
     stmt = select(ServiceEvent).where(ServiceEvent.kind == "summary", ServiceEvent.plan_id == plan_id)
+    if before is not None:
+        stmt = stmt.where(ServiceEvent.at < before)
+    if detail is not None:
+        stmt = stmt.where(ServiceEvent.detail == detail)
     row = session.exec(stmt.order_by(ServiceEvent.at.desc())).first()
     return row.at if row else None
 
@@ -61,7 +67,12 @@ def build_summaries(
 
     `since` (aware) defaults to the plan's last summary, or 7 days before `now`.
     """
-    out = []
+    return list(iter_summaries(session, config, now, since, plan_id))
+
+
+def iter_summaries(session: Session, config, now: dt.datetime, since=None, plan_id=None):
+    """Yield the summaries `build_summaries` returns, one plan at a time (each built from that
+    plan's rows only, so memory follows the largest plan)."""
     for plan in config.plans.values():
         if plan_id and plan.id != plan_id:
             continue
@@ -94,8 +105,7 @@ def build_summaries(
             select(ServiceEvent).where(ServiceEvent.kind == "config_error", ServiceEvent.at >= start)
         ):
             s.config_errors.append({"at": e.at, "detail": e.detail})
-        out.append(s)
-    return out
+        yield s
 
 
 def _name(config, owner_id: str) -> str:
@@ -181,6 +191,29 @@ def render_csv(summaries: list[PlanSummary]) -> str:
                 [r.plan, r.ref, r.title, r.owner_name, r.original_due, r.due, r.days_left, r.status, r.rag]
             )
     return buf.getvalue()
+
+
+def stream_lines(summaries, md: bool):
+    """Yield the text of `render_lines` a plan at a time (the same text, joined)."""
+    if md:
+        yield "# Improvement plan summary\n\n"
+    pending = None
+    for s in summaries:
+        if pending is not None:
+            yield pending + "\n"
+        pending = "\n".join(_lines_text(s, md))
+    yield (pending or "").rstrip() + "\n"
+
+
+def stream_csv(summaries):
+    """Yield the CSV of `render_csv` a plan at a time."""
+    header = True
+    for s in summaries:
+        text = render_csv([s])
+        yield text if header else text.split("\r\n", 1)[1]
+        header = False
+    if header:
+        yield render_csv([])
 
 
 def render_lines(summaries: list[PlanSummary], md: bool) -> str:

@@ -96,14 +96,25 @@ class SmtpTransport:
     name = "smtp"
 
     def __init__(self, host, port=None, security="starttls", username=None, password=None, timeout=30.0,
-                 deadline=60.0):  # fmt: skip
+                 deadline=60.0, connections: int = 1, max_per_minute: float | None = None):  # fmt: skip
         if security not in ("starttls", "ssl", "none"):
             raise ValueError(f"SMTP_SECURITY={security!r}: use starttls, ssl or none")
         self.host, self.security, self.timeout = host, security, timeout
         self.port = port or {"ssl": 465, "starttls": 587, "none": 25}[security]
         self.username, self._password = username, password
         self.deadline = deadline
+        self.connections, self.max_per_minute = connections, max_per_minute  # SMTP_CONNECTIONS, ..._PER_MINUTE
         self.conn: TrackingSMTP | None = None
+
+    @property
+    def relay(self) -> str:
+        """Return the name the relay's shared sending pace is kept under."""
+        return f"smtp:{self.host}:{self.port}:{self.username or ''}"
+
+    def fork(self) -> SmtpTransport:
+        """Return another transport to the same relay (one more connection), not yet open."""
+        return SmtpTransport(self.host, self.port, self.security, self.username, self._password, self.timeout,
+                             self.deadline, self.connections, self.max_per_minute)  # fmt: skip
 
     def __repr__(self) -> str:  # the password never appears in logs or tracebacks
         return f"SmtpTransport({self.host}:{self.port}, {self.security}, user={self.username!r})"
@@ -127,7 +138,8 @@ class SmtpTransport:
             raise TransportError(f"the certificate of {self.host} is not trusted: {exc.verify_message}; install "
                                  "the CA or fix SMTP_HOST", permanent=True, config=True) from exc  # fmt: skip
         except smtplib.SMTPResponseException as exc:
-            raise TransportError(f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}", permanent=False) from exc
+            raise TransportError(f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}", permanent=False,
+                                 throttle=throttle(exc.smtp_code, _text(exc.smtp_error))) from exc  # fmt: skip
         except (OSError, smtplib.SMTPException) as exc:
             raise TransportError(
                 f"cannot connect to {self.host}:{self.port}: {exc}", permanent=False
@@ -168,11 +180,14 @@ class SmtpTransport:
                 codes = {addr: code for addr, (code, _t) in exc.recipients.items()}
                 permanent = all(code >= 500 for code in codes.values())
                 detail = ", ".join(f"{a}: {c}" for a, c in codes.items())
-                raise TransportError(f"all recipients refused ({detail})", permanent) from exc
+                paced = {throttle(c, _text(t)) for c, t in exc.recipients.values()}
+                raise TransportError(f"all recipients refused ({detail})", permanent,
+                                     throttle=paced.pop() if len(paced) == 1 else None) from exc  # fmt: skip
             except smtplib.SMTPResponseException as exc:
                 self._reset()
                 permanent = exc.smtp_code >= 500
-                raise TransportError(f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}", permanent) from exc
+                raise TransportError(f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}", permanent,
+                                     throttle=throttle(exc.smtp_code, _text(exc.smtp_error))) from exc  # fmt: skip
             except OSError as exc:  # disconnected, timed out, cut at the deadline (smtplib's errors too)
                 self.close()
                 self._lost(conn, exc, last=attempt == 2)
@@ -205,14 +220,48 @@ class SmtpTransport:
                 conn.close()
 
 
+def throttle(code: int, text: str) -> str | None:
+    """Return how a relay's answer asks us to pace ourselves (None: an ordinary answer).
+
+    `432 4.3.2` too many connections at once; `421 4.7.x` or any 4xx saying "rate limit" / "too
+    many messages": slow down; `554 5.2.0` the daily sending quota is used up (Exchange Online).
+    """
+    lower = text.lower()
+    if code == 432 or (400 <= code < 500 and "4.3.2" in text and "concurrent" in lower):
+        return "connections"
+    if (code == 421 and "4.7." in text) or (400 <= code < 500 and ("rate limit" in lower or "too many" in lower)):
+        return "rate"
+    if code == 554 and "5.2.0" in text:
+        return "daily"
+    return None
+
+
 def _text(value) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
+class OutboxNotWritable(ValueError):
+    """The file backend's folder cannot be written: a setting to fix before anything is claimed."""
+
+
+def writable_outbox(directory: Path) -> Path:
+    """Return `directory`, created if needed, or raise OutboxNotWritable saying why."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise OutboxNotWritable(f"OUTBOX_DIR={str(directory)!r}: cannot write there ({exc.strerror or exc}); "
+                                "point it at a folder this user may write to") from None  # fmt: skip
+    return directory
+
+
 def make_transport(settings, outbox: Path | None = None):
-    """Return the transport the settings ask for (`outbox` forces the file backend)."""
+    """Return the transport the settings ask for (`outbox` forces the file backend); raise
+    OutboxNotWritable when the file backend's folder cannot be written."""
     if outbox is not None or settings.email_backend == "file":
-        return FileTransport(outbox or settings.outbox_dir)
+        return FileTransport(writable_outbox(Path(outbox or settings.outbox_dir)))
     return SmtpTransport(settings.smtp_host, settings.smtp_port, settings.smtp_security,
                          settings.smtp_username, settings.password(), settings.smtp_timeout,
-                         settings.smtp_send_deadline)  # fmt: skip
+                         settings.smtp_send_deadline, settings.smtp_connections,
+                         settings.smtp_max_per_minute)  # fmt: skip

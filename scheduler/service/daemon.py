@@ -17,7 +17,7 @@ from scheduler.config.files import file_signature
 from scheduler.engine.facts import calendar_for, sync_and_refresh
 from scheduler.engine.pipeline import run_once
 from scheduler.engine.rules import send_time_passed
-from scheduler.mail.summary_mail import send_summaries
+from scheduler.mail.summary_mail import retry_summaries, send_summaries
 from scheduler.service import health
 from scheduler.service.jobs import JobPlan, plan_jobs
 from scheduler.store import db, queries
@@ -139,6 +139,7 @@ class Service:
                                   stop=self.stop.is_set, deadline_seconds=self.app.settings.run_deadline)  # fmt: skip
                 result = report.describe()
                 log.info("run %s: %s", report.run_id, result)
+                retry_summaries(self.engine, self.config, self.app.renderer, self.app.transport(), now)
             except Exception as exc:
                 log.exception("run failed: %s", exc)
                 result = f"error: {type(exc).__name__}"
@@ -160,7 +161,7 @@ class Service:
         try:
             results = send_summaries(self.engine, self.config, self.app.renderer, self.app.transport(),
                                      self.now(), plan_ids)  # fmt: skip
-            return sum(1 for _, outcome, _ in results if outcome == "sent")
+            return sum(1 for r in results if r.outcome == "sent")
         except Exception:
             log.exception("weekly summary failed")
             return 0

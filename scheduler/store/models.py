@@ -259,3 +259,41 @@ class RunLease(SQLModel, table=True):
     started: float
     expires: float
     finished_at: float | None = None
+
+
+class PlanNotice(SQLModel, table=True):
+    """The send ledger for plan-level notices (no action): the weekly summary `summary:YYYY-MM-DD`
+    and the progress report `report:YYYY-MM-DD`. One row per (plan, stage, recipient), ever; the
+    same states as `notice` (pending, sending, sent, retry, failed, unknown)."""
+
+    __tablename__ = "plan_notice"
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "stage", "recipient", name="uq_plan_notice_key"),
+        sa.Index("ix_plan_notice_state_next", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: str = Field(foreign_key="plan.id", index=True)
+    stage: str
+    recipient: str
+    state: str
+    attempts: int = 0
+    last_error: str | None = None
+    message_id: str | None = None
+    claimed_by: str | None = None
+    created_at: dt.datetime = utc_field()
+    updated_at: dt.datetime = utc_field()
+    sent_at: dt.datetime | None = utc_field(default=None)
+    next_attempt_at: dt.datetime | None = utc_field(default=None)
+
+
+class SendPace(SQLModel, table=True):
+    """The shared pace of sending to one relay (SMTP_MAX_PER_MINUTE): the wall-clock second from
+    which the next message may go, and the gap between messages. Every connection and replica
+    reserves its slot here, so together they never go faster than the relay allows."""
+
+    __tablename__ = "send_pace"
+
+    relay: str = Field(primary_key=True)
+    next_at: float
+    interval: float

@@ -129,9 +129,13 @@ def in_flight_rows(s: Session, run_id: str) -> list[tuple[Notice, RunLease | Non
 
 def has_due_retry(engine, now: dt.datetime) -> bool:
     """Return True when some notice waits for a retry whose time has come."""
+    from scheduler.store.models import PlanNotice
+
     with db.session(engine) as s:
         stmt = select(Notice.id).where(Notice.state == NoticeState.RETRY, Notice.next_attempt_at <= now)
-        return s.exec(stmt).first() is not None
+        plan_level = select(PlanNotice.id).where(PlanNotice.state == NoticeState.RETRY,
+                                                 PlanNotice.next_attempt_at <= now)  # fmt: skip
+        return s.exec(stmt).first() is not None or s.exec(plan_level).first() is not None
 
 
 def start_lease(engine, run_id: str, host: str, pid: int, wall_now: float, seconds: float) -> None:
@@ -150,8 +154,22 @@ def finish_lease(engine, run_id: str, wall_now: float) -> None:
             s.commit()
 
 
+# Status re-checked at the hand-over (PRODUCT.md §3): the owner and escalation tracks go only to an
+# open or in-progress action (awaiting_verification pauses them); other tracks only while not closed.
+# The due date must still be the one the notice was claimed for (an extension starts fresh stages).
+_LIVE = sa.exists().where(Action.id == Notice.action_id, Action.due == Notice.due_date,
+                          sa.or_(Action.status.in_(("open", "in_progress")),
+                                 sa.and_(Notice.track.not_in(("owner", "escalation")),
+                                         Action.status.not_in(("complete", "withdrawn")))))  # fmt: skip
+CLOSED_SINCE_CLAIM = "not sent: the action was closed (or its due date changed) after the claim"
+_SUPERSEDE_CLOSED = (sa.update(Notice).where(Notice.id.in_(sa.bindparam("b_ids", expanding=True)),
+                                             Notice.state.in_(WAITING), ~_LIVE)
+                     .values(state=NoticeState.SUPERSEDED, updated_at=sa.bindparam("b_now"),
+                             last_error=CLOSED_SINCE_CLAIM)
+                     .returning(Notice.id))  # fmt: skip
 # The two statements of every hand-over, built once (SQLAlchemy then reuses their compiled form).
-_CLAIM = (sa.update(Notice).where(Notice.id.in_(sa.bindparam("b_ids", expanding=True)), Notice.state.in_(WAITING))
+_CLAIM = (sa.update(Notice).where(Notice.id.in_(sa.bindparam("b_ids", expanding=True)), Notice.state.in_(WAITING),
+                                  _LIVE)
           .values(state=NoticeState.SENDING, claimed_by=sa.bindparam("b_run"), updated_at=sa.bindparam("b_now"),
                   attempts=Notice.attempts + 1)
           .returning(Notice.id))  # fmt: skip
@@ -160,10 +178,16 @@ _SENT = (sa.update(Notice).where(Notice.id.in_(sa.bindparam("b_ids", expanding=T
                  last_error=sa.bindparam("b_note"), updated_at=sa.bindparam("b_now")))  # fmt: skip
 
 
-def claim_for_sending(conn, ids: list[int], now: dt.datetime, run_id: str) -> list[int]:
-    """Mark rows `sending` if still waiting (a conditional update, so two runs never both win one);
-    return the ids this run won. The caller commits before the message is handed over."""
-    return [nid for (nid,) in conn.execute(_CLAIM, {"b_ids": ids, "b_run": run_id, "b_now": now})]
+def claim_for_sending(conn, ids: list[int], now: dt.datetime, run_id: str) -> tuple[list[int], list[int]]:
+    """Mark rows `sending` if still waiting and their action still wants them (conditional updates,
+    so two runs never both win one, and a completion since the claim stops the notice); return
+    (ids this run won, ids superseded because their action closed). The caller commits before the
+    message is handed over."""
+    won = [nid for (nid,) in conn.execute(_CLAIM, {"b_ids": ids, "b_run": run_id, "b_now": now})]
+    if len(won) == len(ids):  # the usual case: one statement per hand-over, as before
+        return won, []
+    rest = sorted(set(ids) - set(won))
+    return won, [nid for (nid,) in conn.execute(_SUPERSEDE_CLOSED, {"b_ids": rest, "b_now": now})]
 
 
 def record_sent(conn, ids: list[int], now: dt.datetime, message_id: str, note: str | None) -> None:

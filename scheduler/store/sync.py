@@ -20,14 +20,20 @@ from scheduler.store.states import ActionStatus, EventKind
 SYNC_BY = "sync"
 
 
+SHOWN_CHANGES = 1000  # change lines kept for printing; a first sync of a million actions counts the rest
+
+
 @dataclass
 class SyncReport:
-    changes: list[str] = field(default_factory=list)
-    touched_action_ids: set[int] = field(default_factory=set)
+    changes: list[str] = field(default_factory=list)  # the first SHOWN_CHANGES lines
+    total: int = 0  # every change, shown or not
+    touched_action_ids: set[int] = field(default_factory=set)  # existing actions changed (not new ones)
     new_actions: list = field(default_factory=list)
 
     def add(self, text: str) -> None:
-        self.changes.append(text)
+        self.total += 1
+        if len(self.changes) < SHOWN_CHANGES:
+            self.changes.append(text)
 
 
 def _event(session: Session, action: Action, now, kind: EventKind, frm=None, to=None, note=None, by=SYNC_BY):
@@ -35,25 +41,39 @@ def _event(session: Session, action: Action, now, kind: EventKind, frm=None, to=
                             from_value=frm, to_value=to, note=note))  # fmt: skip
 
 
+OWNER_BATCH = 5000  # new owners per INSERT: a first sync of 100,000 owners never holds them as ORM objects
+
+
 def _sync_owners(session: Session, config: Config, now, report: SyncReport) -> None:
-    existing = {o.id: o for o in session.exec(select(Owner)).all()}
+    """Make the owner table match config with plain rows and batched statements (at a million
+    actions there are 100,000 owners: as ORM objects they were most of a first sync's memory)."""
+    session.flush()
+    conn = session.connection()
+    cols = (Owner.id, Owner.name, Owner.email, Owner.manager_id, Owner.active)
+    existing = {row[0]: row for row in conn.execute(sa.select(*cols))}
+    new = []
     for oid, o in config.owners.items():
         row = existing.get(oid)
         if row is None:
-            session.add(Owner(id=oid, name=o.name, email=o.email, manager_id=o.manager, updated_at=now))
+            new.append({"id": oid, "name": o.name, "email": o.email, "manager_id": o.manager, "active": True,
+                        "updated_at": now})  # fmt: skip
             report.add(f"owner added: {oid} <{o.email}>")
+            if len(new) == OWNER_BATCH:
+                conn.execute(sa.insert(Owner), new)
+                new = []
             continue
-        diffs = [f for f, new in (("name", o.name), ("email", o.email), ("manager", o.manager))
-                 if getattr(row, "manager_id" if f == "manager" else f) != new]  # fmt: skip
-        if diffs or not row.active:
-            row.name, row.email, row.manager_id, row.active, row.updated_at = (
-                o.name, o.email, o.manager, True, now)  # fmt: skip
+        diffs = [f for f, old, value in (("name", row[1], o.name), ("email", row[2], o.email),
+                                         ("manager", row[3], o.manager)) if old != value]  # fmt: skip
+        if diffs or not row[4]:
+            conn.execute(sa.update(Owner).where(Owner.id == oid).values(
+                name=o.name, email=o.email, manager_id=o.manager, active=True, updated_at=now))  # fmt: skip
             report.add(f"owner changed: {oid} ({', '.join(diffs) or 'restored'})")
+    if new:
+        conn.execute(sa.insert(Owner), new)
     for oid, row in existing.items():
-        if oid not in config.owners and row.active:
-            row.active, row.updated_at = False, now
+        if oid not in config.owners and row[4]:
+            conn.execute(sa.update(Owner).where(Owner.id == oid).values(active=False, updated_at=now))
             report.add(f"owner removed: {oid} (kept for history)")
-    session.flush()
 
 
 def _latest_revision(session: Session, action_id: int) -> DueRevision | None:
@@ -137,7 +157,6 @@ def _insert_new(session: Session, report: SyncReport, now) -> None:
         {"action_id": aid, "at": now, "by": SYNC_BY, "kind": EventKind.CREATED, "from_value": None, "to_value": ActionStatus.OPEN,
          "note": f"owner {new['owner_id']}, due {new['config_due']}"}
         for aid, new in zip(ids, report.new_actions, strict=True)])  # fmt: skip
-    report.touched_action_ids.update(ids)
     report.new_actions.clear()
 
 

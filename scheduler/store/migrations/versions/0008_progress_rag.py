@@ -2,14 +2,14 @@
 with an owner's progress note for a review.
 
 Revision ID: 0008
-Revises: 0006 (after issue 16 on main; the integrator re-chains it after 0007)
+Revises: 0009 (the last on main when this branch was made; the integrator re-chains it in number order)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -45,3 +45,30 @@ def test_report_email_has_the_figures_the_charts_inline_and_the_pdf_attached(cli
     assert [p.get_filename() for p in pdfs] == ["progress-report-ofsted-2009-2010-03-15.pdf"]
     with pdfplumber.open(io.BytesIO(pdfs[0].get_content())) as pdf:
         assert "On target 7 58.3%" in pdf.pages[0].extract_text()
+
+
+def test_simulate_sends_the_report_with_its_pdf_once_per_recipient_on_each_review_date(cli, config_dir, tmp_path):
+    from collections import Counter
+
+    from tests.test_reviews_progress import uncomment_reviews
+
+    uncomment_reviews(config_dir)
+    assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
+    out = cli("simulate", "--from", "2010-01-11", "--to", "2010-03-18", "--outbox", str(tmp_path / "sim"))
+    assert out.exit_code == 0, out.output
+    reports = [re.match(r"(.+?)\s+ofsted-2009/-\s+(report:\S+)\s+-> (\S+)\s+(.+)$", line).groups()
+               for line in out.output.splitlines() if "report:" in line]
+    assert Counter((stage, to) for _, stage, to, outcome in reports if outcome == "sent") == {
+        ("report:2010-01-12", "pqa-manager@example.org"): 1, ("report:2010-01-12", "executive-director@example.org"): 1,
+        ("report:2010-03-16", "pqa-manager@example.org"): 1, ("report:2010-03-16", "executive-director@example.org"): 1,
+    }  # fmt: skip
+    assert {day.strip() for day, *_ in reports} == {"Tue 12 Jan 2010", "Tue 16 Mar 2010"}  # on the review days only
+    mails = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in (tmp_path / "sim").glob("*.eml")]
+    sent = [m for m in mails if "Progress report for" in str(m["Subject"])]
+    assert sorted((str(m["To"]), str(m["Subject"]).split(":")[0]) for m in sent) == sorted(
+        [(to, f"[ofsted-2009] Progress report for {d}") for to in ("pqa-manager@example.org",
+                                                                  "executive-director@example.org")
+         for d in ("12 Jan 2010", "16 Mar 2010")])  # fmt: skip
+    for m in sent:
+        assert [p.get_content_type() for p in m.iter_attachments()] == ["application/pdf"]
+        assert str(m["Date"]).startswith(("Tue, 12 Jan 2010 09:00", "Tue, 16 Mar 2010 09:00"))

@@ -136,8 +136,11 @@ def forecast(engine: sa.Engine, config: Config, start: dt.date, end: dt.date) ->
                                "to": pn.to.email, "cc": [c.email for c in pn.cc]}  # fmt: skip
 
 
-def simulate(engine: sa.Engine, config: Config, renderer, transport, start: dt.date, end: dt.date) -> list[dict]:
-    """Run the real pipeline at every run instant; return the notice outcomes with their date."""
+def simulate(engine: sa.Engine, config: Config, renderer, transport, start: dt.date, end: dt.date,
+             after=None) -> list[dict]:  # fmt: skip
+    """Run the real pipeline at every run instant; return the notice outcomes with their date.
+    `after(engine, instant)`, when given, runs after each run (the progress reports) and returns
+    outcome dicts of its own."""
     out = []
     window = Window(engine, config, start)
     for day in days(start, end):
@@ -145,4 +148,5 @@ def simulate(engine: sa.Engine, config: Config, renderer, transport, start: dt.d
             window.before(instant)
             report = run_once(engine, config, renderer, transport, instant)
             out += [{"date": day.isoformat(), **o} for o in report.outcomes]
+            out += after(engine, instant) if after else []
     return out

@@ -133,3 +133,13 @@ def test_a_claimed_progress_request_survives_an_extension_but_not_a_completion()
     assert cancel_reason("pending", due, "in_progress", later, Track.PROGRESS) is None
     assert cancel_reason("pending", due, "awaiting_verification", due, Track.PROGRESS) is not None
     assert cancel_reason("pending", due, "complete", due, Track.PROGRESS) == "not sent: action is complete"
+
+
+def test_forecast_shows_each_review_days_report_once_per_recipient_and_agrees_with_simulate(reviewed, tmp_path):
+    result = reviewed("forecast", "--from", "2010-03-10", "--to", "2010-03-24", "--json")
+    assert result.exit_code == 0, result.output
+    reports = [(n["date"], n["stage"], n["to"]) for n in json.loads(result.output) if n["stage"].startswith("report:")]
+    assert sorted(reports) == [("2010-03-16", "report:2010-03-16", "executive-director@example.org"),
+                               ("2010-03-16", "report:2010-03-16", "pqa-manager@example.org")]  # fmt: skip
+    sim = reviewed("simulate", "--from", "2010-03-10", "--to", "2010-03-24", "--outbox", str(tmp_path / "sim"))
+    assert sim.output.count("report:2010-03-16") == 2 and sim.output.count("report:") == 2

@@ -17,20 +17,12 @@ from scheduler.documents.report_mail import report_message
 from scheduler.documents.report_source import report_for
 from scheduler.engine import plan_notices
 from scheduler.engine.facts import calendar_for
-from scheduler.engine.progress import reports_due
+from scheduler.engine.progress import report_recipients, reports_due
 from scheduler.store import db
 from scheduler.store.stages import StageName
 from scheduler.store.states import WAITING
 
 PREFIX = "report:"
-
-
-def recipients(config, plan) -> list[str]:
-    """Return who gets the plan's report: its summary recipients, else its administrator."""
-    if plan.summary_recipients:
-        return list(plan.summary_recipients)
-    admin = config.owners.get(plan.administrator) if plan.administrator else None
-    return [admin.email] if admin else []
 
 
 def send_reports(engine, config, renderer, transport, now: dt.datetime) -> list:
@@ -42,7 +34,7 @@ def send_reports(engine, config, renderer, transport, now: dt.datetime) -> list:
     for plan in config.plans.values():
         for review in reports_due(plan, calendar_for(plan), now.astimezone(plan.policy.tz)):
             stage = StageName("report", day=review.date).format()
-            plan_notices.claim(engine, plan.id, stage, recipients(config, plan), now, run_id)
+            plan_notices.claim(engine, plan.id, stage, report_recipients(config, plan), now, run_id)
             rows += [r for r in plan_notices.rows_for(engine, plan.id, stage) if r.state in WAITING]
     seen = {r.id for r in rows}
     rows += [r for r in plan_notices.due_retries(engine, now, PREFIX) if r.id not in seen and r.plan_id in config.plans]

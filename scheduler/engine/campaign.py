@@ -117,13 +117,16 @@ def forecast(engine: sa.Engine, config: Config, start: dt.date, end: dt.date) ->
     """Yield {date, plan, ref, stage, to, cc} in date order, assuming nothing changes: the
     pipeline's select and claim stages at every run instant, on `engine` (a throwaway copy: the
     claims are written to it, as a run would, and nothing is sent)."""
+    from scheduler.engine.progress import planned_reports
     from scheduler.store import queries
 
     ledger = SqlLedger(engine, config)
     window = Window(engine, config, start)
+    reported: set = set()
     for day in days(start, end):
         for instant in run_instants(config, day):
             window.before(instant)
+            yield from planned_reports(engine, config, instant, reported)  # the review days' progress reports
             due = ledger.select(instant)
             for i in range(0, len(due), CLAIM_BATCH):
                 chunk = due[i : i + CLAIM_BATCH]

@@ -158,3 +158,31 @@ def reports_due(plan, cal: WorkingCalendar, now_local: dt.datetime) -> list:
         if fallen and (today - day).days <= REPORT_CATCH_UP_DAYS:
             out.append(review)
     return out
+
+
+def report_recipients(config, plan) -> list[str]:
+    """Return who gets the plan's progress report: its summary recipients, else its administrator."""
+    if plan.summary_recipients:
+        return list(plan.summary_recipients)
+    admin = config.owners.get(plan.administrator) if plan.administrator else None
+    return [admin.email] if admin else []
+
+
+def planned_reports(engine, config, instant: dt.datetime, done: set) -> list[dict]:
+    """Return the progress reports a run at `instant` sends, as forecast lists them (ref "-": no
+    action): those not in the plan-level ledger and not already listed (`done` is updated)."""
+    from scheduler.engine import plan_notices
+    from scheduler.engine.facts import calendar_for
+
+    out = []
+    for plan in config.plans.values():
+        local = instant.astimezone(plan.policy.tz)
+        for review in reports_due(plan, calendar_for(plan), local):
+            stage = StageName("report", day=review.date).format()
+            have = {r.recipient for r in plan_notices.rows_for(engine, plan.id, stage)}
+            for to in report_recipients(config, plan):
+                if to not in have and (plan.id, stage, to) not in done:
+                    done.add((plan.id, stage, to))
+                    out.append({"date": local.date().isoformat(), "plan": plan.id, "ref": "-", "stage": stage,
+                                "to": to, "cc": []})  # fmt: skip
+    return out

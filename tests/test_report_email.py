@@ -72,3 +72,21 @@ def test_simulate_sends_the_report_with_its_pdf_once_per_recipient_on_each_revie
     for m in sent:
         assert [p.get_content_type() for p in m.iter_attachments()] == ["application/pdf"]
         assert str(m["Date"]).startswith(("Tue, 12 Jan 2010 09:00", "Tue, 16 Mar 2010 09:00"))
+
+
+def test_weekly_summary_links_to_the_latest_progress_report(cli, config_dir, tmp_path, monkeypatch):
+    from tests.test_reviews_progress import uncomment_reviews
+    from tests.web_helpers import BASE, KEY
+
+    uncomment_reviews(config_dir)
+    monkeypatch.setenv("BASE_URL", BASE)
+    monkeypatch.setenv("SECRET_KEY", KEY)
+    assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
+    sent = cli("summary", "--send", "--now", "2010-03-22T08:00")
+    assert sent.exit_code == 0, sent.output
+    mails = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in (tmp_path / "outbox").glob("*.eml")]
+    assert mails
+    for m in mails:
+        text, html = m.get_body(("plain",)).get_content(), m.get_body(("html",)).get_content()
+        assert re.search(rf"Latest progress report: {BASE}/d/\S+/report\?as_of=2010-03-16", text)
+        assert re.search(rf'<a href="{BASE}/d/\S+/report\?as_of=2010-03-16"', html)

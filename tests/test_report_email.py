@@ -90,3 +90,18 @@ def test_weekly_summary_links_to_the_latest_progress_report(cli, config_dir, tmp
         text, html = m.get_body(("plain",)).get_content(), m.get_body(("html",)).get_content()
         assert re.search(rf"Latest progress report: {BASE}/d/\S+/report\?as_of=2010-03-16", text)
         assert re.search(rf'<a href="{BASE}/d/\S+/report\?as_of=2010-03-16"', html)
+
+
+def test_run_once_on_a_review_day_sends_the_report_once(cli, config_dir):
+    from tests.test_reviews_progress import uncomment_reviews
+
+    uncomment_reviews(config_dir)
+    assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
+    early = cli("run", "--once", "--now", "2010-01-12T08:30")
+    assert early.exit_code == 0 and "progress report" not in early.output  # before send time
+    first = cli("run", "--once", "--now", "2010-01-12T09:05")
+    assert first.exit_code == 0, first.output
+    assert "progress report ofsted-2009 report:2010-01-12 to pqa-manager@example.org: sent" in first.output
+    assert "progress report ofsted-2009 report:2010-01-12 to executive-director@example.org: sent" in first.output
+    again = cli("run", "--once", "--now", "2010-01-13T09:05")
+    assert again.exit_code == 0 and "progress report" not in again.output

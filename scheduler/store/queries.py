@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from scheduler.store import db
 from scheduler.store.models import Action, Notice, RunLease
-from scheduler.store.states import WAITING, NoticeState
+from scheduler.store.states import WAITING, NoticeState, Track
 
 
 def actions_due(engine, today: dt.date) -> list[int]:
@@ -157,10 +157,14 @@ def finish_lease(engine, run_id: str, wall_now: float) -> None:
 # Status re-checked at the hand-over (PRODUCT.md §3): the owner and escalation tracks go only to an
 # open or in-progress action (awaiting_verification pauses them); other tracks only while not closed.
 # The due date must still be the one the notice was claimed for (an extension starts fresh stages).
-_LIVE = sa.exists().where(Action.id == Notice.action_id, Action.due == Notice.due_date,
-                          sa.or_(Action.status.in_(("open", "in_progress")),
-                                 sa.and_(Notice.track.not_in(("owner", "escalation")),
-                                         Action.status.not_in(("complete", "withdrawn")))))  # fmt: skip
+# The web track (confirmations, decisions, fresh links) tells people about a change that was just
+# made, a completion or a new due date included, so neither check applies to it.
+_LIVE = sa.exists().where(Action.id == Notice.action_id,
+                          sa.or_(Notice.track == Track.WEB,
+                                 sa.and_(Action.due == Notice.due_date,
+                                         sa.or_(Action.status.in_(("open", "in_progress")),
+                                                sa.and_(Notice.track.not_in(("owner", "escalation")),
+                                                        Action.status.not_in(("complete", "withdrawn")))))))  # fmt: skip
 CLOSED_SINCE_CLAIM = "not sent: the action was closed (or its due date changed) after the claim"
 _SUPERSEDE_CLOSED = (sa.update(Notice).where(Notice.id.in_(sa.bindparam("b_ids", expanding=True)),
                                              Notice.state.in_(WAITING), ~_LIVE)

@@ -11,7 +11,7 @@ from setuptools.command.build_py import build_py
 class BuildWithTemplates(build_py):
     def run(self):
         super().run()
-        for part in ("emails", "web"):
+        for part in ("emails", "web", "documents"):
             src = Path(__file__).resolve().parent / "templates" / part
             if src.is_dir():  # absent only when building from an sdist that already carries them
                 shutil.copytree(src, Path(self.build_lib) / "scheduler" / "templates" / part, dirs_exist_ok=True)

@@ -35,6 +35,7 @@ COMMANDS = {
     "import": "importer:import_report",
     "web": "web:web",
     "web-link": "web:web_link",
+    "report": "report:report",
 }
 
 

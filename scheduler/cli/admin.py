@@ -37,6 +37,7 @@ def validate(app):
 
     from scheduler.config.load import load_config
     from scheduler.config.model import ConfigErrors
+    from scheduler.config.reviews import config_warnings
 
     counted = []
 
@@ -48,6 +49,8 @@ def validate(app):
         cfg = load_config(app.config_dir, spill=count_only)
     except ConfigErrors as exc:
         raise BadInput(str(exc)) from None
+    for warning in config_warnings(cfg):
+        click.echo(f"warning: {warning}", err=True)
     n_actions = sum(counted)
     click.echo(f"config OK: {len(cfg.owners)} owners, {len(cfg.plans)} plan(s), {n_actions} actions "
                f"in {app.config_dir}")  # fmt: skip

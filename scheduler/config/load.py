@@ -24,13 +24,14 @@ from scheduler.config.model import (
     Problem,
 )
 from scheduler.config.policy import check_policy
+from scheduler.config.reviews import check_reviews
 from scheduler.config.yamlload import YamlProblem, load_yaml
 
 # What `reminders import` writes where an owner id is still to be chosen (validate refuses it).
 PLACEHOLDER_OWNER = "to-assign"
 OWNER_KEYS = {"id", "name", "email", "manager"}
 PLAN_KEYS = {"id", "title", "report_date", "escalation_contact", "administrator", "summary_recipients", "policy",
-             "actions"}  # fmt: skip
+             "actions", "reviews"}  # fmt: skip
 ACTION_KEYS = {"ref", "title", "response", "area", "owner", "timescale_months", "due"}
 
 
@@ -160,12 +161,12 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
         policy_raw.update(doc["policy"])
     # Keys the plan does not override were checked (and reported) with policy.yaml.
     policy = check_policy(policy_raw, f, "policy", doc.get("policy") or {}, owners)
-
+    reviews = check_reviews(f, doc, report_date)
     actions = _load_actions(f, doc, owners, policy, contact, report_date)
     if len(problems) > before or plan_id is None or policy is None:
         return None
     return PlanConfig(plan_id, title, report_date, policy, tuple(actions), contact, tuple(recipients), rel,
-                      admin or contact)  # fmt: skip
+                      admin or contact, reviews)  # fmt: skip
 
 
 def _summary_recipients(f: Fields, doc, owners) -> list[str]:

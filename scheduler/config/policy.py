@@ -14,6 +14,7 @@ from scheduler.config.dates import check_holiday_code
 from scheduler.config.fields import Fields, _join, _line, weekday_index
 from scheduler.config.limits import MAX_DAYS
 from scheduler.config.model import REPEAT_UNTIL, WEEKDAYS, Escalation, Policy
+from scheduler.config.reviews import progress_days
 
 
 def _timezone(fx: Fields, obj, key, prefix, owners):
@@ -135,6 +136,7 @@ CHECKERS = {
     "summary": _summary,
     "overdue_repeat_until": _repeat_until,
     "link_valid_days": _link_days,
+    "progress_request_days": progress_days,
 }
 
 
@@ -153,7 +155,8 @@ def check_policy(raw: dict, f: Fields, prefix: str, source, owners) -> Policy | 
     return Policy(values["timezone"], values["send_time"], values["working_days"], values["holidays"],
                   tuple(sorted(set(values["reminders_before_days"]), reverse=True)), values["on_due_date"],
                   values["overdue_repeat_days"], values["escalations"], values["digest"], day, time,
-                  values["overdue_repeat_until"], values["link_valid_days"])  # fmt: skip
+                  values["overdue_repeat_until"], values["link_valid_days"],
+                  values["progress_request_days"])  # fmt: skip
 
 
 __all__ = ["check_policy", "CHECKERS", "WEEKDAYS"]

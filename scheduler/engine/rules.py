@@ -41,6 +41,8 @@ def cancel_reason(row_state: str, row_due: dt.date, action_status: str, action_d
         return f"already {row_state}"
     if track == Track.WEB:
         return None
+    if track == Track.PROGRESS:  # asked per review, whatever the due date; only while the action is open
+        return None if action_status in ("open", "in_progress") else f"not sent: action is {action_status}"
     if action_status in CLOSED or action_due != row_due:
         return f"not sent: action is {action_status}, due {action_due}"
     return None

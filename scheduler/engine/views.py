@@ -15,7 +15,7 @@ from scheduler.store.models import Action, ExtensionRequest, Notice
 from scheduler.store.operations import InputError, revisions
 from scheduler.store.stages import WEB_KINDS, StageName
 
-KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation", "escalated") + WEB_KINDS
+KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation", "escalated", "progress") + WEB_KINDS
 
 
 @dataclass(frozen=True)

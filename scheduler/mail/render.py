@@ -60,7 +60,8 @@ def what(n: NoticeView) -> str:
         return "due tomorrow" if n.days_left == 1 else f"due in {n.days_left} days"
     return {"assigned": "new", "extension": "re-dated", "due": "due today", "overdue": "overdue",
             "escalation": "escalated to you", "escalated": "of yours escalated", "approval": "extension to decide",
-            "decision": "extension decided", "confirmed": "completed", "link": "new link"}.get(
+            "decision": "extension decided", "confirmed": "completed", "link": "new link",
+            "progress": "to update for the review"}.get(
         n.kind, n.kind.replace("_", " "))  # fmt: skip
 
 
@@ -70,7 +71,8 @@ _ONE_KIND = {"new": "{n} new {actions} for you", "escalated to you": "{n} overdu
              "extension to decide": "{n} {actions}: more time asked, for you to decide",
              "extension decided": "{n} of your {actions}: more time decided",
              "completed": "{n} of your {actions} recorded as complete",
-             "new link": "a new link for {n} of your {actions}"}  # fmt: skip
+             "new link": "a new link for {n} of your {actions}",
+             "to update for the review": "{n} of your {actions} to update for the review"}  # fmt: skip
 
 
 def digest_counts(notices: list[NoticeView]) -> str:
@@ -106,6 +108,8 @@ def happened(n: NoticeView) -> str:
         if n.kind == "approval":
             return f"{n.request.requested_by.name} asks for more time, until {shortdate(n.request.proposed_due)}"
         return "more time agreed" if n.request.state == "approved" else f"more time {n.request.state}"
+    if n.kind == "progress":
+        return f"progress update asked for the review on {shortdate(dt.date.fromisoformat(n.stage.split(':')[1]))}"
     return {"confirmed": "recorded as complete", "link": "your new link"}.get(n.kind, what(n))
 
 
@@ -130,6 +134,7 @@ class Renderer:
             env.filters["when"] = when
             env.filters["plural"] = plural
             env.filters["short"] = shorten
+            env.filters["fromiso"] = dt.date.fromisoformat  # a review date inside a stage name
         self.sender = sender
         self.links = links  # engine.links.Links when BASE_URL is set: emails carry signed links
         self.domain = sender.rsplit("@", 1)[-1].strip(" >") or "reminders.invalid"

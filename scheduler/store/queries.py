@@ -159,9 +159,11 @@ def finish_lease(engine, run_id: str, wall_now: float) -> None:
 # The due date must still be the one the notice was claimed for (an extension starts fresh stages).
 # The web track (confirmations, decisions, fresh links) tells people about a change that was just
 # made, a completion or a new due date included, so neither check applies to it.
+# A progress request is asked per review, whatever the due date: only an open or in-progress action.
 _LIVE = sa.exists().where(Action.id == Notice.action_id,
                           sa.or_(Notice.track == Track.WEB,
-                                 sa.and_(Action.due == Notice.due_date,
+                                 sa.and_(Notice.track == Track.PROGRESS, Action.status.in_(("open", "in_progress"))),
+                                 sa.and_(Notice.track != Track.PROGRESS, Action.due == Notice.due_date,
                                          sa.or_(Action.status.in_(("open", "in_progress")),
                                                 sa.and_(Notice.track.not_in(("owner", "escalation")),
                                                         Action.status.not_in(("complete", "withdrawn")))))))  # fmt: skip

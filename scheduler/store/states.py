@@ -56,6 +56,7 @@ class Track(StrEnum):
     OWNER = "owner"
     ESCALATION = "escalation"
     WEB = "web"  # what the web app triggers: approval requests, decisions, confirmations, fresh links
+    PROGRESS = "progress"  # progress requests before a review (engine/progress.py)
 
 
 class EventKind(StrEnum):

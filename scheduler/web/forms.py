@@ -18,6 +18,7 @@ from scheduler.store.models import Action, ActionEvent
 from scheduler.store.operations import InputError
 from scheduler.store.stages import StageName
 from scheduler.store.states import EventKind, ExtensionState
+from scheduler.web.review import review_progress
 
 NOTE_CHARS = 2000
 QUEUED = "the mail server did not answer, so it is queued and will be sent as soon as it does."
@@ -99,5 +100,5 @@ def decide_pending(web, s, action, recipient, form, now, outbox) -> str:
 
 
 # What each role may do on the action page (the page hiding a form is not the check: this is).
-OWNER_FORMS = {"complete": complete, "progress": progress, "extend": extend}
+OWNER_FORMS = {"complete": complete, "progress": progress, "extend": extend, "review": review_progress}
 MANAGER_FORMS = {"note": note, "decide": decide_pending}

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from scheduler.web import actions, approvals, dashboard
+from scheduler.web import actions, approvals, dashboard, review
 from scheduler.web.guard import BodyLimit, SecurityHeaders
 from scheduler.web.metrics import Metrics
 from scheduler.web.pages import SECURITY_HEADERS, WEB_TEMPLATES, message
@@ -77,6 +77,10 @@ def create(app, config_check_seconds: float = CONFIG_CHECK_SECONDS, metrics_cach
         Route("/x/{token}", approvals.approval_page, methods=["GET"]),
         Route("/x/{token}", approvals.approval_post, methods=["POST"]),
         Route("/d/{token}", dashboard.dashboard, methods=["GET"]),
+        Route("/d/{token}/report", review.report_page, methods=["GET"]),
+        Route("/d/{token}/report/{name}.png", review.report_chart, methods=["GET"]),
+        Route("/d/{token}/report.{fmt}", review.report_file, methods=["GET"]),
+        Route("/report.css", review.stylesheet, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(WEB_TEMPLATES / "static")), name="static"),
     ]  # fmt: skip
     starlette = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found, 500: server_error},

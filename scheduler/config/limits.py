@@ -8,6 +8,7 @@ from scheduler.config.text import unsafe_characters
 EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)  # report, due, --now, --to ...
 MAX_DAYS = 1095  # three years: the longest offset a reminder or escalation may have
 MAX_MONTHS = 60  # the longest timescale_months
+MAX_LINK_DAYS = 366  # the longest link_valid_days: no link in an email works for longer
 
 # How long free text people write may be (config fields and CLI flags alike): a name or an id fits
 # on a header line, a title in a subject, a note in an email; none can make a line over RFC 5322's

@@ -184,7 +184,8 @@ def set_status(app, ref, new_status, note, by):
 
     _check_text(("--note", note, MAX_NOTE, False), ("--by", by, MAX_NAME, True))
     with app.session() as session:
-        action = operations.resolve_ref(session, ref)
+        # locked like the web's changes, so a web change at the same moment waits, and is checked after
+        action = operations.lock_action(session, operations.resolve_ref(session, ref).id)
         changed = operations.set_status(session, action, new_status, strip_unsafe(note) if note else note,
                                         strip_unsafe(by), app.now)  # fmt: skip
         _refresh(app, session, action)
@@ -216,7 +217,7 @@ def extend(app, ref, to_date, reason, approved_by, by):
     from scheduler.store import operations
 
     with app.session() as session:
-        action = operations.resolve_ref(session, ref)
+        action = operations.lock_action(session, operations.resolve_ref(session, ref).id)  # as set-status
         rev = operations.extend(session, action, new_due, strip_unsafe(reason), approved_by, strip_unsafe(by), app.now)
         _refresh(app, session, action)
         session.commit()

@@ -18,6 +18,7 @@ from scheduler.config.limits import (  # noqa: F401 - re-exported
     MAX_ID,
     MAX_MONTHS,
     MAX_NOTE,
+    hidden_characters,
 )
 from scheduler.config.model import WEEKDAYS, Problem
 from scheduler.config.yamlload import LineDict, LineList
@@ -116,6 +117,11 @@ class Fields:
         if len(value.strip()) > most:
             self.error(obj, key, prefix, f"too long: {len(value.strip())} characters ({_clip(value)!r})",
                        f"shorten it to at most {most} characters")  # fmt: skip
+            return None
+        hidden = hidden_characters(value.strip(), single_line)
+        if hidden:  # a reversed or hidden word would reach every email, page and terminal that shows it
+            self.error(obj, key, prefix, f"contains invisible or control characters ({hidden}): {_clip(value.strip())!r}",
+                       "remove them (retype the text, or delete the characters in an editor that shows them)")  # fmt: skip
             return None
         return value.strip()
 

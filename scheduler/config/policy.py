@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.config.dates import check_holiday_code
 from scheduler.config.fields import Fields, _join, _line, weekday_index
-from scheduler.config.limits import MAX_DAYS
+from scheduler.config.limits import MAX_DAYS, MAX_LINK_DAYS
 from scheduler.config.model import REPEAT_UNTIL, WEEKDAYS, Escalation, Policy
 from scheduler.config.reviews import progress_days
 
@@ -109,7 +109,7 @@ def _repeat_until(fx: Fields, obj, key, prefix, owners):
 
 
 def _link_days(fx: Fields, obj, key, prefix, owners):
-    return fx.positive_int(obj, key, prefix, "whole number of days", most=366)
+    return fx.positive_int(obj, key, prefix, "whole number of days", most=MAX_LINK_DAYS)
 
 
 def _summary(fx: Fields, obj, key, prefix, owners):

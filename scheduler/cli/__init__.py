@@ -21,7 +21,7 @@ COMMANDS = {
     "status": "admin:status",
     "set-status": "admin:set_status",
     "extend": "admin:extend",
-    "history": "admin:history",
+    "history": "history:history",
     "notices": "audit:notices",
     "resend": "audit:resend",
     "db": "admin:db_group",

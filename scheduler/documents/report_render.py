@@ -17,6 +17,7 @@ from scheduler.config.files import shipped_templates
 from scheduler.config.text import shorten
 from scheduler.documents.report_charts import COLOURS, timeline_png, trend_png
 from scheduler.documents.report_data import CATEGORIES, LABELS, RAG_LABELS, ActionState, Report
+from scheduler.store.stages import StageName
 
 STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "awaiting_verification": "Awaiting verification",
                  "complete": "Complete", "withdrawn": "Withdrawn"}  # fmt: skip
@@ -37,7 +38,7 @@ def dues(a: ActionState) -> str:
 
 def level(stage: str) -> str:
     """Return 'level 2' for the stage 'escalation:2'."""
-    return "level " + stage.partition(":")[2]
+    return f"level {StageName.parse(stage).number}"
 
 
 def headline(report: Report) -> str:

@@ -28,6 +28,7 @@ from scheduler.engine.views import NoticeView, Recipient
 from scheduler.mail.headers import MAIL_POLICY, alternative
 from scheduler.mail.headers import address as header_address
 from scheduler.mail.ics import cancel_event, due_date_event
+from scheduler.store.stages import StageName
 
 DEFAULT_TEMPLATES = shipped_templates("emails")
 
@@ -109,7 +110,7 @@ def happened(n: NoticeView) -> str:
             return f"{n.request.requested_by.name} asks for more time, until {shortdate(n.request.proposed_due)}"
         return "more time agreed" if n.request.state == "approved" else f"more time {n.request.state}"
     if n.kind == "progress":
-        return f"progress update asked for the review on {shortdate(dt.date.fromisoformat(n.stage.split(':')[1]))}"
+        return f"progress update asked for the review on {shortdate(StageName.parse(n.stage).day)}"
     return {"confirmed": "recorded as complete", "link": "your new link"}.get(n.kind, what(n))
 
 

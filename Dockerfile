@@ -8,7 +8,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DATABASE_URL=sqlite:////data/reminders.db \
     OUTBOX_DIR=/data/outbox \
     REMINDERS_CACHE_DIR=/data/cache \
-    REMINDERS_CONFIG_DIR=/app/config
+    REMINDERS_CONFIG_DIR=/app/config \
+    MPLCONFIGDIR=/tmp/matplotlib \
+    XDG_CACHE_HOME=/tmp/cache
+
+# The progress report's PDF (WeasyPrint) needs Pango and a font; the report asks for DejaVu Sans,
+# which matplotlib also draws the charts with. The font cache is built here, as root.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+      fontconfig fonts-dejavu-core \
+ && fc-cache -f \
+ && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 # Dependencies and code first (pinned by constraints.txt); the example config last. The shipped

@@ -245,6 +245,33 @@ CASES = {
         lambda c: edit(c, PLAN, "title: >-\n      Ensure", "title: >-\n      " + "T" * 1_000_000 + " Ensure"),
         lambda c: ["line 14, actions[0] (SG1).title: too long: 1000105 characters", "shorten it to at most 500 characters"],
     ),
+    # Invisible formatting and terminal escapes (bidi overrides, isolates, zero-width marks, BOM, ESC):
+    # they make a name or title read differently from what it says, in a page, an email or a terminal.
+    "owner_name_with_escape": (
+        lambda c: edit(c, "owners.yaml", "name: Head of Safeguarding", 'name: "Head of \\e[31mSafeguarding"'),
+        lambda c: ["owners.yaml line 8, owners[1].name: contains invisible or control characters (U+001B): "
+                   "'Head of \\x1b[31mSafeguarding'", "remove them"],  # fmt: skip
+    ),
+    "plan_title_with_bidi_isolate": (
+        lambda c: edit(c, PLAN, "title: Ofsted inspection", "title: \u2066Ofsted inspection"),
+        lambda c: [f"{PLAN} line 5, title: contains invisible or control characters (U+2066): "
+                   "'\\u2066Ofsted inspection of safeguarding", "remove them"],  # fmt: skip
+    ),
+    "action_title_with_bidi_override": (
+        lambda c: edit(c, PLAN, "title: >-\n      Ensure", "title: >-\n      \u202eEnsure"),
+        lambda c: ["line 14, actions[0] (SG1).title: contains invisible or control characters (U+202E): "
+                   "'\\u202eEnsure that new referrals", "remove them"],  # fmt: skip
+    ),
+    "area_with_zero_width_space": (
+        lambda c: edit(c, PLAN, "area: Safeguarding", "area: Safe\u200bguarding"),
+        lambda c: ["line 13, actions[0] (SG1).area: contains invisible or control characters (U+200B): "
+                   "'Safe\\u200bguarding'", "remove them"],  # fmt: skip
+    ),
+    "response_with_byte_order_mark_and_mark": (
+        lambda c: edit(c, PLAN, "All referrals awaiting", "All\ufeff referrals\u200f awaiting"),
+        lambda c: ["actions[0] (SG1).response: contains invisible or control characters (U+200F, U+FEFF): "
+                   "'All\\ufeff referrals\\u200f awaiting", "remove them"],  # fmt: skip
+    ),
     "ref_too_long": (
         lambda c: edit(c, PLAN, "ref: SG1", "ref: SG" + "1" * 150),
         lambda c: ["actions[0].ref: not a valid ref: 'SG111", "at most 100"],

@@ -212,7 +212,7 @@ def test_a_file_of_the_same_name_supersedes_the_earlier_one_which_is_kept(store)
 @both_databases
 def test_upgrade_from_before_evidence_keeps_complete_actions_complete(db_url):
     engine = db.make_engine(db_url)
-    db.upgrade(engine, "0009")  # the revision before evidence
+    db.upgrade(engine, "0008")  # the revision before evidence
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO owner (id, name, email, manager_id, active, updated_at) "
                              "VALUES ('o1', 'Owner', 'o1@example.org', NULL, true, :t)"), {"t": NOW})  # fmt: skip

@@ -84,6 +84,7 @@ def test_history_never_prints_escape_sequences_even_from_old_rows(web, cli):
 def test_strip_unsafe_keeps_text_and_line_breaks():
     assert strip_unsafe("Café – naïve\nline\ttab") == "Café – naïve\nline\ttab"
     assert strip_unsafe("a\u2066b\u2069c\u200fd\x7f\x9be") == "abcde"
+    assert strip_unsafe("a\u200bb\ufeffc\x1b[2Jd") == "abc[2Jd"  # zero-width space, BOM, ESC
 
 
 @pytest.mark.parametrize("text", ["assigned", "due", "before:14", "overdue:3", "escalation:2", "verify:1",

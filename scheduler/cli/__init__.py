@@ -21,7 +21,7 @@ COMMANDS = {
     "status": "admin:status",
     "set-status": "admin:set_status",
     "extend": "admin:extend",
-    "history": "admin:history",
+    "history": "history:history",
     "notices": "audit:notices",
     "resend": "audit:resend",
     "db": "admin:db_group",
@@ -37,6 +37,7 @@ COMMANDS = {
     "web-link": "web:web_link",
     "verify": "verify:verify",
     "evidence-pack": "verify:evidence_pack",
+    "report": "report:report",
 }
 
 

@@ -37,6 +37,7 @@ def validate(app):
 
     from scheduler.config.load import load_config
     from scheduler.config.model import ConfigErrors
+    from scheduler.config.reviews import config_warnings
 
     counted = []
 
@@ -48,6 +49,8 @@ def validate(app):
         cfg = load_config(app.config_dir, spill=count_only)
     except ConfigErrors as exc:
         raise BadInput(str(exc)) from None
+    for warning in config_warnings(cfg):
+        click.echo(f"warning: {warning}", err=True)
     n_actions = sum(counted)
     click.echo(f"config OK: {len(cfg.owners)} owners, {len(cfg.plans)} plan(s), {n_actions} actions "
                f"in {app.config_dir}")  # fmt: skip
@@ -184,7 +187,8 @@ def set_status(app, ref, new_status, note, by, evidence):
 
     _check_text(("--note", note, MAX_NOTE, False), ("--by", by, MAX_NAME, True))
     with app.session() as session:
-        action = operations.resolve_ref(session, ref)
+        # locked like the web's changes, so a web change at the same moment waits, and is checked after
+        action = operations.lock_action(session, operations.resolve_ref(session, ref).id)
         changed = change_status(app, session, action, new_status, strip_unsafe(note) if note else note,
                                 strip_unsafe(by), evidence)  # fmt: skip
         _refresh(app, session, action)
@@ -216,7 +220,7 @@ def extend(app, ref, to_date, reason, approved_by, by):
     from scheduler.store import operations
 
     with app.session() as session:
-        action = operations.resolve_ref(session, ref)
+        action = operations.lock_action(session, operations.resolve_ref(session, ref).id)  # as set-status
         rev = operations.extend(session, action, new_due, strip_unsafe(reason), approved_by, strip_unsafe(by), app.now)
         _refresh(app, session, action)
         session.commit()
@@ -238,46 +242,6 @@ def _refresh(app, session, action) -> None:
     from scheduler.engine.facts import refresh_next_notice
 
     refresh_next_notice(session, app.config, app.now, [action])
-
-
-@click.command()
-@click.argument("ref")
-@click.option("--wide", is_flag=True, help="One line per entry, however long (default: wrap to the terminal).")
-@config_option
-@with_app
-@input_errors
-def history(app, ref, wide):
-    """Show an action's changes (status, owner, due date revisions) and every notice sent about it,
-    in the plan's local time.
-
-    \b
-    Example:
-      reminders history ofsted-2009/SG1
-    """
-    import textwrap
-
-    from scheduler.cli.tables import terminal_width
-    from scheduler.config.humandates import daydate
-    from scheduler.engine.audit import history as action_history
-    from scheduler.store import operations
-
-    no_database_yet(app, ref)
-    with app.session() as session:
-        action = operations.resolve_ref(session, ref)
-        plan = app.config.plans.get(action.plan_id)
-        tz = (plan.policy if plan else app.config.default_policy).tz
-        entries = action_history(session, action, tz)
-        zones = "/".join(dict.fromkeys(h.at.tzname() for h in entries)) or tz.key
-        head = [f"{action.plan_id}/{action.ref}: {action.title}",
-                f"owner {action.owner_id}; status {action.status}; due {daydate(action.due)} "
-                f"(original {daydate(action.config_due)}); times are {tz.key} ({zones})"]  # fmt: skip
-        # notes typed before cleaning existed may still hold control characters
-        lines = head + [strip_unsafe(f"{daydate(h.at):>11} {h.at:%H:%M}  {h.kind:<10} {h.text}") for h in entries]
-    width = terminal_width()
-    for i, line in enumerate(lines):
-        indent = " " * (4 if i < len(head) else 31)
-        click.echo(line if wide else textwrap.fill(line, width, subsequent_indent=indent, break_long_words=True,
-                                                   break_on_hyphens=False))  # fmt: skip
 
 
 @click.group("db")

@@ -34,7 +34,13 @@ def run_one(app) -> int:
     report = run_once(app.engine, app.config, app.renderer, transport, app.now,
                       deadline_seconds=app.settings.run_deadline)
     click.echo(f"run {report.run_id} at {when(app.now, people_tz(app))}: {report.describe()}")
-    return 1 if report.undelivered else 0
+    from scheduler.documents.report_send import send_reports
+
+    reports = send_reports(app.engine, app.config, app.renderer, transport, app.now)
+    for r in reports:
+        click.echo(f"progress report {r.plan} {r.stage} to {r.recipient}: {r.outcome}")
+    fine = ("sent", "already sent", "taken by another run")
+    return 1 if report.undelivered or any(r.outcome not in fine for r in reports) else 0
 
 
 @click.command()
@@ -150,8 +156,13 @@ def simulate(app, start, end, outbox):
 
     start_d, end_d = _range(start, end)
     out = Path(outbox) if outbox else app.settings.outbox_dir
+    from scheduler.documents.report_send import outcome_rows, send_reports
+
+    transport = app.transport(out)
+    reports = lambda engine, at: outcome_rows(send_reports(engine, app.config, app.renderer, transport, at), at,  # noqa: E731
+                                              app.config)  # fmt: skip
     with _source(app) as source, throwaway_copy(source, app.config, start_d) as copy:
-        outcomes = do_simulate(copy, app.config, app.renderer, app.transport(out), start_d, end_d)
+        outcomes = do_simulate(copy, app.config, app.renderer, transport, start_d, end_d, reports)
     for o in outcomes:
         day = shortdate(dt.date.fromisoformat(o["date"]))
         click.echo(f"{day:<15} {o['plan']}/{o['ref']:<6} {o['stage']:<13} -> {o['recipient']}  {o['outcome']}")

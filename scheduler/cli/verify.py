@@ -71,13 +71,17 @@ def verify(app, ref, send_back, reason, by):
       reminders verify ofsted-2009/SG1
       reminders verify SG2 --return --reason "the audit covers one team only; attach all four"
     """
+    from scheduler.config.limits import MAX_NOTE, text_problem
     from scheduler.engine.facts import refresh_next_notice
     from scheduler.store import operations, verification
 
     if reason is not None and not send_back:
         raise BadInput("--reason goes with --return; to verify, leave --reason out")
+    if reason is not None and (problem := text_problem(reason, MAX_NOTE, False)):
+        raise BadInput(f"--reason {problem}")  # invisible characters refused, like set-status's --note
     with app.session() as session:
-        action = operations.resolve_ref(session, ref)
+        # locked like set-status and the web's changes: a verify at the same moment waits, then is checked
+        action = operations.lock_action(session, operations.resolve_ref(session, ref).id)
         plan = _plan(app, action)
         actor = by or plan.administrator or ""
         today = app.today_for(action.plan_id)

@@ -11,6 +11,7 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 
+from scheduler.config.hints import known
 from scheduler.config.limits import (  # noqa: F401 - re-exported
     EARLIEST,
     LATEST,
@@ -18,6 +19,7 @@ from scheduler.config.limits import (  # noqa: F401 - re-exported
     MAX_ID,
     MAX_MONTHS,
     MAX_NOTE,
+    hidden_characters,
 )
 from scheduler.config.model import WEEKDAYS, Problem
 from scheduler.config.yamlload import LineDict, LineList
@@ -117,6 +119,11 @@ class Fields:
             self.error(obj, key, prefix, f"too long: {len(value.strip())} characters ({_clip(value)!r})",
                        f"shorten it to at most {most} characters")  # fmt: skip
             return None
+        hidden = hidden_characters(value.strip(), single_line)
+        if hidden:  # a reversed or hidden word would reach every email, page and terminal that shows it
+            self.error(obj, key, prefix, f"contains invisible or control characters ({hidden}): {_clip(value.strip())!r}",
+                       "remove them (retype the text, or delete the characters in an editor that shows them)")  # fmt: skip
+            return None
         return value.strip()
 
     def slug(self, obj, key, prefix, required=True):
@@ -215,3 +222,16 @@ class Fields:
                           "completions are verified by the administrator, but the plan names none",
                           "add `administrator: OWNER_ID` (or escalation_contact), or write `verification: none`")  # fmt: skip
         return value
+
+    def summary_recipients(self, doc, owners) -> list[str]:
+        """Return a plan's `summary_recipients` as email addresses (an owner id gives its email)."""
+        recipients = []
+        for i, r in enumerate(self.seq(doc, "summary_recipients", "summary_recipients") or []):
+            if isinstance(r, str) and "@" in r:
+                recipients.append(r) if self.check_email(r, doc["summary_recipients"], i) else None
+            elif isinstance(r, str) and r in owners:
+                recipients.append(owners[r].email)
+            else:
+                self.error_at(doc["summary_recipients"].line_of(i), f"summary_recipients[{i}]",
+                              f"{r!r} is neither an owner id nor an email address", known(owners, r))  # fmt: skip
+        return recipients

@@ -30,6 +30,7 @@ DEFAULT_POLICY: dict = {
     "digest": True,
     "summary": {"day": "mon", "time": "08:00"},
     "link_valid_days": 60,
+    "progress_request_days": [10, 3],
     "verification_repeat_days": 5,
 }
 REPEAT_UNTIL = ("final_escalation", "closed")
@@ -56,6 +57,7 @@ class Policy:
     summary_time: dt.time
     overdue_repeat_until: str = "final_escalation"  # or "closed"
     link_valid_days: int = 60
+    progress_request_days: tuple[int, ...] = (10, 3)  # working days before a review, largest first
     verification_repeat_days: int = 5  # working days between verify:N requests while one waits
 
     @property
@@ -109,6 +111,7 @@ class PlanConfig:
     summary_recipients: tuple[str, ...] = ()
     source: str = ""
     administrator: str | None = None  # owner id: named in every email, its Reply-To
+    reviews: tuple = ()  # of config.reviews.Review, date order: the monitoring body's meetings
     verification: str = "administrator"  # or "none": a completion counts at once
 
     def action(self, ref: str) -> ActionConfig | None:

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.config.dates import check_holiday_code
 from scheduler.config.fields import Fields, _join, _line, weekday_index
-from scheduler.config.limits import MAX_DAYS
+from scheduler.config.limits import MAX_DAYS, MAX_LINK_DAYS
 from scheduler.config.model import REPEAT_UNTIL, WEEKDAYS, Escalation, Policy
+from scheduler.config.reviews import progress_days
 
 
 def _timezone(fx: Fields, obj, key, prefix, owners):
@@ -108,7 +109,7 @@ def _repeat_until(fx: Fields, obj, key, prefix, owners):
 
 
 def _link_days(fx: Fields, obj, key, prefix, owners):
-    return fx.positive_int(obj, key, prefix, "whole number of days", most=366)
+    return fx.positive_int(obj, key, prefix, "whole number of days", most=MAX_LINK_DAYS)
 
 
 def _summary(fx: Fields, obj, key, prefix, owners):
@@ -135,6 +136,7 @@ CHECKERS = {
     "summary": _summary,
     "overdue_repeat_until": _repeat_until,
     "link_valid_days": _link_days,
+    "progress_request_days": progress_days,
     "verification_repeat_days": _link_days,
 }
 
@@ -155,7 +157,7 @@ def check_policy(raw: dict, f: Fields, prefix: str, source, owners) -> Policy | 
                   tuple(sorted(set(values["reminders_before_days"]), reverse=True)), values["on_due_date"],
                   values["overdue_repeat_days"], values["escalations"], values["digest"], day, time,
                   values["overdue_repeat_until"], values["link_valid_days"],
-                  values["verification_repeat_days"])  # fmt: skip
+                  values["progress_request_days"], values["verification_repeat_days"])  # fmt: skip
 
 
 __all__ = ["check_policy", "CHECKERS", "WEEKDAYS"]

@@ -117,14 +117,17 @@ def forecast(engine: sa.Engine, config: Config, start: dt.date, end: dt.date) ->
     """Yield {date, plan, ref, stage, to, cc} in date order, assuming nothing changes: the
     pipeline's select and claim stages at every run instant, on `engine` (a throwaway copy: the
     claims are written to it, as a run would, and nothing is sent)."""
+    from scheduler.engine.progress import planned_reports
     from scheduler.store import queries
 
     ledger = SqlLedger(engine, config)
     window = Window(engine, config, start)
+    reported: set = set()
     for day in days(start, end):
         for instant in run_instants(config, day):
             window.before(instant)
             yield from _queued(engine, config, instant)
+            yield from planned_reports(engine, config, instant, reported)  # the review days' progress reports
             due = ledger.select(instant)
             for i in range(0, len(due), CLAIM_BATCH):
                 chunk = due[i : i + CLAIM_BATCH]
@@ -160,8 +163,11 @@ def _queued(engine: sa.Engine, config: Config, instant: dt.datetime) -> Iterator
             conn.execute(sa.update(Notice).where(Notice.id.in_(sent)).values(state="sent"))
 
 
-def simulate(engine: sa.Engine, config: Config, renderer, transport, start: dt.date, end: dt.date) -> list[dict]:
-    """Run the real pipeline at every run instant; return the notice outcomes with their date."""
+def simulate(engine: sa.Engine, config: Config, renderer, transport, start: dt.date, end: dt.date,
+             after=None) -> list[dict]:  # fmt: skip
+    """Run the real pipeline at every run instant; return the notice outcomes with their date.
+    `after(engine, instant)`, when given, runs after each run (the progress reports) and returns
+    outcome dicts of its own."""
     out = []
     window = Window(engine, config, start)
     for day in days(start, end):
@@ -169,4 +175,5 @@ def simulate(engine: sa.Engine, config: Config, renderer, transport, start: dt.d
             window.before(instant)
             report = run_once(engine, config, renderer, transport, instant)
             out += [{"date": day.isoformat(), **o} for o in report.outcomes]
+            out += after(engine, instant) if after else []
     return out

@@ -93,8 +93,12 @@ def refresh_next_notice(session: Session, config: Config, now: dt.datetime, acti
             refresh_next_notice(session, config, now, rows)
         return
     actions = [a for a in actions if a.plan_id in config.plans]
+    from scheduler.engine import progress
+
     done = ledger_done(session, [a.id for a in actions])
     revs = revisions_of(session, [a.id for a in actions])
+    asked = progress.done_by_action(done)
+    updates = progress.recorded_updates(session, [a.id for a in actions if config.plans[a.plan_id].reviews])
     for action in actions:
         if action.status in CLOSED or not action.in_config:
             action.next_notice_on = None
@@ -102,8 +106,10 @@ def refresh_next_notice(session: Session, config: Config, now: dt.datetime, acti
         plan = config.plans[action.plan_id]
         today = now.astimezone(plan.policy.tz).date()
         facts = build_facts(session, config, action, revs.get(action.id, []))
-        action.next_notice_on = next_notice_day(facts, plan.policy, calendar_for(plan),
-                                                done.get((action.id, action.due), set()), today)  # fmt: skip
+        cal = calendar_for(plan)
+        action.next_notice_on = progress.earliest(
+            next_notice_day(facts, plan.policy, cal, done.get((action.id, action.due), set()), today),
+            progress.next_progress_day(facts, plan, cal, asked[action.id], updates[action.id], today))
     session.flush()
 
 

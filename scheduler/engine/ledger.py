@@ -9,10 +9,12 @@ on a throwaway copy, so the two agree by construction.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from scheduler.config.model import Config
+from scheduler.engine import progress
 from scheduler.engine.decide import Decision, PlannedNotice, decide, next_notice_day
 from scheduler.engine.facts import build_facts, calendar_for, ledger_done, revisions_of
 from scheduler.engine.rules import tracks_replaced
@@ -86,6 +88,11 @@ class SqlLedger:
             out += claims if claims is not None else [self.claim(aid, now, run_id) for aid in chunk]
         return out
 
+    def _updates(self, s, actions: list) -> dict:
+        """Return {action id: [when progress was recorded]} for the actions of plans with reviews."""
+        ids = [a.id for a in actions if getattr(self.config.plans.get(a.plan_id), "reviews", ())]
+        return progress.recorded_updates(s, ids) if ids else defaultdict(list)
+
     def _record(self, s, actions: list, now: dt.datetime, run_id: str) -> list[Claim] | None:
         """Decide for each locked action; write its ledger rows (one INSERT), supersede the retries
         they replace and set its next notice day. Return the Claims in order, or None (rolled
@@ -94,6 +101,7 @@ class SqlLedger:
 
         ids = [a.id for a in actions]
         found, revs = ledger_done(s, ids), revisions_of(s, ids)
+        asked, updates = progress.done_by_action(found), self._updates(s, actions)
         decided, params, replaced = [], [], []
         for action in actions:
             plan = self.config.plans.get(action.plan_id)
@@ -104,13 +112,19 @@ class SqlLedger:
             done = found.get((action.id, action.due), set())
             facts = build_facts(s, self.config, action, revs.get(action.id, []))
             decision = decide_for(self.config, facts, done, now)
+            cal, local = calendar_for(plan), now.astimezone(plan.policy.tz)
+            extra = progress.decide_progress(facts, plan, cal, asked[action.id], updates[action.id], local)
+            decision.send += extra.send
+            decision.superseded += extra.superseded
             rows = queries.claim_rows(action, decision, now, run_id)
             decided.append((decision, rows, len(params)))
             params += [values for values, _ in rows]
             replaced += [(action.id, t) for t in sorted(tracks_replaced({n.stage.track for n in decision.send}))]
             done = done | {(n.stage.name, n.to.email) for n in decision.send + decision.superseded}
-            action.next_notice_on = next_notice_day(facts, plan.policy, calendar_for(plan), done,
-                                                    now.astimezone(plan.policy.tz).date())  # fmt: skip
+            asked[action.id] |= {n.stage.name for n in extra.send + extra.superseded}
+            action.next_notice_on = progress.earliest(
+                next_notice_day(facts, plan.policy, cal, done, local.date()),
+                progress.next_progress_day(facts, plan, cal, asked[action.id], updates[action.id], local.date()))
         new_ids = queries.insert_notices(s, params)
         if new_ids is None:
             return None

@@ -16,8 +16,8 @@ from scheduler.store.models import Action, ExtensionRequest, Notice
 from scheduler.store.operations import InputError, revisions
 from scheduler.store.stages import WEB_KINDS, StageName
 
-KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation", "escalated", "verify", "verified",
-         "returned") + WEB_KINDS
+KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation", "escalated", "progress", "verify",
+         "verified", "returned") + WEB_KINDS
 
 
 @dataclass(frozen=True)

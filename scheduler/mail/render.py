@@ -28,6 +28,7 @@ from scheduler.engine.views import NoticeView, Recipient
 from scheduler.mail.headers import MAIL_POLICY, alternative
 from scheduler.mail.headers import address as header_address
 from scheduler.mail.ics import cancel_event, due_date_event
+from scheduler.store.stages import StageName
 
 DEFAULT_TEMPLATES = shipped_templates("emails")
 
@@ -61,7 +62,7 @@ def what(n: NoticeView) -> str:
     return {"assigned": "new", "extension": "re-dated", "due": "due today", "overdue": "overdue",
             "escalation": "escalated to you", "escalated": "of yours escalated", "approval": "extension to decide",
             "decision": "extension decided", "confirmed": "completed", "link": "new link", "verify": "to verify",
-            "verified": "verified", "returned": "returned"}.get(
+            "verified": "verified", "returned": "returned", "progress": "to update for the review"}.get(
         n.kind, n.kind.replace("_", " "))  # fmt: skip
 
 
@@ -73,7 +74,8 @@ _ONE_KIND = {"new": "{n} new {actions} for you", "escalated to you": "{n} overdu
              "completed": "{n} of your {actions} recorded as complete",
              "new link": "a new link for {n} of your {actions}", "to verify": "{n} {actions} to verify",
              "verified": "{n} of your {actions} verified complete",
-             "returned": "{n} of your {actions} returned, not yet verified"}  # fmt: skip
+             "returned": "{n} of your {actions} returned, not yet verified",
+             "to update for the review": "{n} of your {actions} to update for the review"}  # fmt: skip
 
 
 def digest_counts(notices: list[NoticeView]) -> str:
@@ -109,6 +111,8 @@ def happened(n: NoticeView) -> str:
         if n.kind == "approval":
             return f"{n.request.requested_by.name} asks for more time, until {shortdate(n.request.proposed_due)}"
         return "more time agreed" if n.request.state == "approved" else f"more time {n.request.state}"
+    if n.kind == "progress":
+        return f"progress update asked for the review on {shortdate(StageName.parse(n.stage).day)}"
     return {"confirmed": "recorded as complete", "link": "your new link", "verify": "marked complete: to verify",
             "verified": "verified complete", "returned": "returned: not yet verified"}.get(n.kind, what(n))
 
@@ -134,6 +138,7 @@ class Renderer:
             env.filters["when"] = when
             env.filters["plural"] = plural
             env.filters["short"] = shorten
+            env.filters["fromiso"] = dt.date.fromisoformat  # a review date inside a stage name
         self.sender = sender
         self.links = links  # engine.links.Links when BASE_URL is set: emails carry signed links
         self.domain = sender.rsplit("@", 1)[-1].strip(" >") or "reminders.invalid"

@@ -30,8 +30,10 @@ RAG_COLOURS = {"overdue": "#f8d7da", "due soon": "#fff3cd", "on track": "#d4edda
                "awaiting verification": "#e8dcf2"}
 
 
-def render(summaries: list[PlanSummary], fmt: str, renderer=None, dashboard: str | None = None) -> str:
-    """Return the summaries as text, md, html or csv (HTML with a link to `dashboard` when given)."""
+def render(summaries: list[PlanSummary], fmt: str, renderer=None, dashboard: str | None = None,
+           report_query: str = "") -> str:  # fmt: skip
+    """Return the summaries as text, md, html or csv (HTML with links to `dashboard` and its latest
+    progress report when given)."""
     if fmt == "csv":
         return render_csv(summaries)
     if fmt == "html":
@@ -39,7 +41,8 @@ def render(summaries: list[PlanSummary], fmt: str, renderer=None, dashboard: str
 
         renderer = renderer or Renderer()
         return renderer.template(renderer.html, "summary.html", summaries=summaries, rag_order=RAG_ORDER,
-                                 days_text=days_text, rag_colours=RAG_COLOURS, dashboard=dashboard)  # fmt: skip
+                                 days_text=days_text, rag_colours=RAG_COLOURS, dashboard=dashboard,
+                                 report_query=report_query)  # fmt: skip
     return render_lines(summaries, md=fmt == "md")
 
 
@@ -115,7 +118,10 @@ def _content(engine, config, renderer, now, row, since) -> tuple[str, str, str]:
     links = getattr(renderer, "links", None)
     # the read-only dashboard, a signed link for the summary's readers
     url = links.url("dashboard", plan.id, ",".join(plan.summary_recipients)) if links is not None else None
-    text, html = render([summary], "text"), render([summary], "html", renderer, url)
+    # the latest progress report: of the last review so far, else as of today
+    last = max((r.date for r in plan.reviews if r.date <= summary.as_of), default=None)
+    query = f"?as_of={last.isoformat()}" if last else ""
+    text, html = render([summary], "text"), render([summary], "html", renderer, url, query)
     if url:
-        text += f"\nDashboard (read-only): {url}\n"
+        text += f"\nDashboard (read-only): {url}\nLatest progress report: {url}/report{query}\n"
     return f"Improvement plan summary: {plan.title} ({daydate(summary.as_of)})", text, html

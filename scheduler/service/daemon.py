@@ -140,6 +140,9 @@ class Service:
                 result = report.describe()
                 log.info("run %s: %s", report.run_id, result)
                 retry_summaries(self.engine, self.config, self.app.renderer, self.app.transport(), now)
+                from scheduler.documents.report_send import send_reports  # charts and PDF: loaded when used
+
+                send_reports(self.engine, self.config, self.app.renderer, self.app.transport(), now)
             except Exception as exc:
                 log.exception("run failed: %s", exc)
                 result = f"error: {type(exc).__name__}"

@@ -123,6 +123,7 @@ class ActionEvent(SQLModel, table=True):
     from_value: str | None = None
     to_value: str | None = None
     note: str | None = None
+    rag: str | None = None  # the owner's self-assessment with a progress note: on_track | at_risk | off_track
 
 
 class DueRevision(SQLModel, table=True):

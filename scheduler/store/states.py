@@ -57,6 +57,7 @@ class Track(StrEnum):
     OWNER = "owner"
     ESCALATION = "escalation"
     WEB = "web"  # what the web app triggers: approval requests, decisions, confirmations, fresh links
+    PROGRESS = "progress"  # progress requests before a review (engine/progress.py)
     VERIFICATION = "verification"  # verify:N requests to the administrator
     OUTCOME = "outcome"  # verified:N / returned:N notices to the owner
 

@@ -12,6 +12,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from scheduler.config.limits import MAX_LINK_DAYS
 from scheduler.store.models import RateEvent, WebSubmission
 
 # What each kind of event may do per key (an address) in a window.
@@ -21,6 +22,12 @@ LIMITS = {
     "change": (20, dt.timedelta(hours=1)),  # changes made from action pages (a script with a leaked link)
 }
 
+# A used form key is kept to refuse a repeat of its form. Form keys live two days and the links that
+# carry them at most MAX_LINK_DAYS, so an older key's own signature has expired and refuses the
+# repeat: its row can go. Each write deletes at most a batch (one statement), so a backlog (a first
+# run after an upgrade) is cleared over a few writes instead of in one slow request.
+KEEP_FORM_KEYS = dt.timedelta(days=MAX_LINK_DAYS)
+PRUNE_BATCH = 100
 
 RATE_LOCKS = 0x52454D03  # PostgreSQL advisory lock class of the rate keys (db.LOCKS has the others)
 
@@ -46,8 +53,14 @@ def allow(session: Session, kind: str, key: str, now: dt.datetime) -> bool:
 
 
 def first_use(session: Session, key: str, now: dt.datetime) -> bool:
-    """Record a form's one-time key; return False when it was already used (a repeated POST)."""
+    """Record a form's one-time key; return False when it was already used (a repeated POST). A
+    new key deletes up to PRUNE_BATCH keys older than KEEP_FORM_KEYS."""
     if session.get(WebSubmission, key) is not None:
         return False
+    # SKIP LOCKED (PostgreSQL; SQLite ignores it): two writes at once prune different rows, and
+    # never wait for, or deadlock on, each other's
+    stale = (sa.select(WebSubmission.key).where(WebSubmission.at < now - KEEP_FORM_KEYS)
+             .limit(PRUNE_BATCH).with_for_update(skip_locked=True))  # fmt: skip
+    session.exec(sa.delete(WebSubmission).where(WebSubmission.key.in_(stale.scalar_subquery())))
     session.add(WebSubmission(key=key, at=now))
     return True

@@ -37,6 +37,7 @@ from scheduler.web.access import (
 from scheduler.web.guard import read_form
 from scheduler.web.notify import Outbox
 from scheduler.web.pages import message, page
+from scheduler.web.review import next_review
 
 EVIDENCE = re.compile(r"Evidence: (https?://\S+)")
 UNREADABLE = ("This form could not be read", "Go back, reload the page from your email's link and try again.")
@@ -147,6 +148,7 @@ def _render(web, s, csrf, action, role, recipient, notice=None, kind="", status=
                     pending_approver=forms.name_of(cfg, pending.approver) if pending else "",
                     approver_name=approver.name if approver else "the plan administrator",
                     csrf=csrf, form_key=web.form_key(action.id),
+                    next_review=next_review(plan, today) if plan and action.status in ("open", "in_progress") else None,
                     **evidence_pages.context(web, s, action, recipient, token))  # fmt: skip
     set_csrf(response, csrf, web.secure)
     return response

@@ -24,6 +24,7 @@ from scheduler.web import forms
 from scheduler.web.access import OWNER, checked, csrf_ok, csrf_token
 from scheduler.web.notify import Outbox
 from scheduler.web.pages import SECURITY_HEADERS, message
+from scheduler.web.review import review_progress
 from scheduler.web.uploads import UploadProblem, read_upload
 
 
@@ -100,7 +101,7 @@ def _apply(web, claims, token, csrf, request, fields: dict, uploads: list):
 
         if not csrf_ok(request, fields) or not web.form_key_ok(fields.get("form_key", ""), action.id):
             return show("The form had expired; please try again.", "error", 400)
-        if role != OWNER or fields.get("do") not in ("complete", "progress"):
+        if role != OWNER or fields.get("do") not in ("complete", "progress", "review"):
             return show("Only the action's owner can add evidence.", "error", 403)
         now = web.now()
         if not throttle.first_use(s, fields["form_key"], now):
@@ -121,6 +122,11 @@ def _record(web, s, action, recipient, fields, uploads, now, outbox) -> str:
     plan = web.config.plans.get(action.plan_id)
     note, by, limit = forms.text(fields), forms.by(recipient), web.app.settings.evidence_max_files
     n = len(uploads) + len(_links(fields))
+    if fields["do"] == "review":  # issue 18's form: its links in the note, files and links kept as evidence
+        said = review_progress(web, s, action, recipient, fields, now, outbox)
+        links = [w for w in fields.get("evidence", "").split() if w]
+        evidence.attach(s, action, uploads, links, by, now, note, limit)
+        return said
     if fields["do"] == "progress":
         operations.record_progress(s, action, note, by, now)
         evidence.attach(s, action, uploads, _links(fields), by, now, note, limit)

@@ -17,6 +17,7 @@ from scheduler.store.models import Action, ActionEvent, Notice
 from scheduler.store.operations import InputError
 from scheduler.store.stages import StageName
 from scheduler.store.states import ActionStatus, EventKind, ExtensionState, NoticeState
+from scheduler.web.review import review_progress
 
 NOTE_CHARS = 2000
 QUEUED = "the mail server did not answer, so it is queued and will be sent as soon as it does."
@@ -141,5 +142,5 @@ def _outcome(s, action, outbox, head: str) -> None:
 
 
 # What each role may do on the action page (the page hiding a form is not the check: this is).
-OWNER_FORMS = {"complete": complete, "progress": progress, "extend": extend}
+OWNER_FORMS = {"complete": complete, "progress": progress, "extend": extend, "review": review_progress}
 MANAGER_FORMS = {"note": note, "decide": decide_pending, "verify": verify, "return": send_back}

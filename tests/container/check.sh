@@ -34,4 +34,9 @@ CC_RUN_ARGS="$EXAMPLE" CC_HEALTH_WAIT=${CC_HEALTH_WAIT:-15} bash "$CHECK" --heal
 echo "== 4. the web app (reminders web) in the same image answers /healthz"
 CC_RUN_ARGS="$EXAMPLE -e BASE_URL=http://127.0.0.1:8099 -e SECRET_KEY=container-check-secret-0123456789abcdefghij --entrypoint sh" \
   bash "$CHECK" -t "$TAG" . -- -c 'reminders db upgrade >/dev/null && (reminders web --port 8099 &) && sleep 5 && python -c "import urllib.request; print(urllib.request.urlopen(\"http://127.0.0.1:8099/healthz\", timeout=5).read().decode())"'
+echo "== 5. the progress report: PDF (WeasyPrint, Pango, fonts) and DOCX with charts (matplotlib) in the image"
+CC_RUN_ARGS="$EXAMPLE --entrypoint sh" bash "$CHECK" -t "$TAG" . -- -c 'reminders sync --now 2009-11-24T08:00 >/dev/null \
+  && reminders report --plan ofsted-2009 --as-of 2010-03-15 --now 2010-03-15 --out /tmp/r.pdf \
+  && reminders report --plan ofsted-2009 --as-of 2010-03-15 --now 2010-03-15 --out /tmp/r.docx \
+  && python -c "import pdfplumber; t = pdfplumber.open(\"/tmp/r.pdf\").pages[0].extract_text(); assert \"On target 7 58.3%\" in t, t; print(\"report OK\")"'
 echo "container check passed"

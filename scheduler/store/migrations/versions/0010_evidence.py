@@ -4,14 +4,14 @@ The new status `awaiting_verification` needs no schema change (status is text); 
 `complete` stay complete (they were closed before verification existed).
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -76,10 +76,10 @@ def test_owner_completes_and_manager_approves_from_the_email(site, smtp_env, cli
         assert "SG1: Ensure that new referrals are allocated" in page.inner_text("h1")
         page.screenshot(path=str(tmp_path / "1-action.png"), full_page=True)
         page.fill("#c-note", "All new referrals allocated; audit attached")
-        page.fill("#c-evidence", "https://intranet.example.org/audit/sg1")
+        page.fill("#c-links", "https://intranet.example.org/audit/sg1")
         page.click("text=Mark complete >> nth=-1")
         page.wait_for_selector(".notice")
-        assert "Recorded as complete" in page.inner_text(".notice")
+        assert "Sent for verification" in page.inner_text(".notice")  # the administrator checks it (issue 17)
         page.screenshot(path=str(tmp_path / "2-completed.png"), full_page=True)
 
         page.goto(sg2_link)  # the owner of SG2 asks for more time
@@ -99,12 +99,13 @@ def test_owner_completes_and_manager_approves_from_the_email(site, smtp_env, cli
     engine = sa.create_engine(env["DATABASE_URL"])
     with engine.connect() as conn:
         rows = dict(conn.execute(sa.text("SELECT ref, status || ' ' || due FROM action WHERE ref IN ('SG1', 'SG2')")).all())
-        by = conn.execute(sa.text("SELECT by FROM action_event WHERE kind = 'status' AND to_value = 'complete'")).scalar()
+        by = conn.execute(sa.text("SELECT by FROM action_event WHERE kind = 'status' "
+                                  "AND to_value = 'awaiting_verification'")).scalar()  # fmt: skip
     engine.dispose()
-    assert rows == {"SG1": "complete 2010-02-24", "SG2": "open 2010-03-31"}
+    assert rows == {"SG1": "awaiting_verification 2010-02-24", "SG2": "open 2010-03-31"}
     assert by == "contact-centre-manager@example.org (via web)"
     subjects = [m["Subject"] for _, m in smtp_env.parsed()]
-    assert any(s.startswith("[ofsted-2009] SG1 recorded as complete") for s in subjects)
+    assert any(s.startswith("[ofsted-2009] SG1 sent for verification") for s in subjects)
     assert any(s.startswith("[ofsted-2009] More time agreed: SG2 now due Wed 31 Mar 2010") for s in subjects)
     smtp_env.messages.clear()
     assert cli("run", "--once", "--now", "2010-01-27T09:00").exit_code == 0  # before:28 day for SG1..3

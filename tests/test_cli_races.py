@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from scheduler.store import operations
+from scheduler.store import operations, verification
 from tests import web_helpers
 from tests.conftest import both_databases
 from tests.test_web_attack import _ask, _rendezvous, _rows
@@ -31,18 +31,20 @@ def _with_web_post(client, path, data, cli_args, cli):
 
 @both_databases
 def test_a_cli_completion_racing_a_web_completion_is_recorded_once(web, cli, monkeypatch):
+    # Both are an owner's completion (issue 17: it awaits verification); both pass their checks
+    # before `attach` writes anything unless the CLI locks the row as the web does.
     client, app, _ = web
     tab = form_of(client.get(link(app)).text, "complete")
-    _rendezvous(monkeypatch, operations, "set_status", timeout=3.0)
+    _rendezvous(monkeypatch, verification, "attach", timeout=3.0)
     page, result = _with_web_post(client, link(app), {**tab, "note": "done on the web"},
-                                  ("set-status", "SG1", "complete", "--note", "done by admin", "--now", NOW), cli)
-    assert result.exit_code == 0, result.output
-    assert status_of(app) == "complete"
-    events = _rows(app, "SELECT note FROM action_event WHERE kind = 'status' AND to_value = 'complete'")
+                                  ("set-status", "SG1", "awaiting_verification", "--note", "done by admin",
+                                   "--now", NOW), cli)  # fmt: skip
+    assert status_of(app) == "awaiting_verification"
+    events = _rows(app, "SELECT note FROM action_event WHERE kind = 'status' AND to_value = 'awaiting_verification'")
     assert len(events) == 1, events
-    # the one that came second saw the first: the CLI says "no change", or the web page refuses
-    assert "already complete, no change" in result.output or page.status_code == 400, (page.status_code,
-                                                                                        result.output)
+    # the one that came second saw the first: the CLI is refused, or the web page is
+    assert (result.exit_code == 2 and "already awaiting verification" in result.output) or (
+        result.exit_code == 0 and page.status_code == 400), (page.status_code, result.output)
 
 
 @both_databases

@@ -67,7 +67,7 @@ def emails(tmp_path_factory) -> dict[str, str]:
     return found
 
 
-WEB_KINDS = ("approval", "decision", "confirmed", "link")
+WEB_KINDS = ("approval", "decision", "confirmed", "link", "verify", "verified", "returned")  # and verification (17)
 
 
 def _web_emails() -> dict[str, str]:
@@ -97,7 +97,22 @@ def _web_emails() -> dict[str, str]:
                       administrator=Recipient("Performance and Quality Assurance Manager", "pqa-manager@example.org"),
                       tz=dt.UTC)  # fmt: skip
     renderer = Renderer(links=Links("https://reminders.example.org", "layout-test-secret-0123456789abcdef"))
-    views = {"approval": dataclasses.replace(base, stage="approval:7", kind="approval", to=manager,
+    admin = base.administrator
+    detail = {"note": "All new referrals allocated; the January audit of all four teams is attached",
+              "submitted_by": owner.name, "since": dt.datetime(2010, 2, 19, 15, 30, tzinfo=dt.UTC), "days_waiting": 1,
+              "evidence": [{"name": "lac1-case-planning-audit-january-2010-all-four-teams.pdf",
+                            "what": "application/pdf, 412 KB", "sha256": "ab" * 32},
+                           {"name": "https://intranet.example.org/children/audits/2010/lac1", "what": "link",
+                            "sha256": None}],
+              "by": admin.name, "at": dt.datetime(2010, 2, 20, 9, 30, tzinfo=dt.UTC),
+              "reason": "The audit covers one team only; attach the audits of all four teams"}  # fmt: skip
+    views = {"verify": dataclasses.replace(base, stage="verify:1", kind="verify", to=admin, request=None,
+                                           status="awaiting_verification", verification=detail),
+             "verified": dataclasses.replace(base, stage="verified:1", kind="verified", request=None,
+                                             status="complete", verification=detail),
+             "returned": dataclasses.replace(base, stage="returned:1", kind="returned", request=None,
+                                             verification=detail),
+             "approval": dataclasses.replace(base, stage="approval:7", kind="approval", to=manager,
                                              due=dt.date(2010, 2, 24), revisions=()),
              "decision": dataclasses.replace(base, stage="decision:7", kind="decision"),
              "confirmed": dataclasses.replace(base, stage="confirmed:12", kind="confirmed", status="complete"),

@@ -81,10 +81,7 @@ def test_evidence_is_counted_as_of_the_date_and_a_replaced_file_once(synced, db_
     import sqlalchemy as sa
 
     engine = sa.create_engine(db_url)
-    with engine.begin() as conn:  # the evidence table of the evidence issue (created here when absent)
-        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS evidence (id INTEGER PRIMARY KEY, action_id INTEGER, "
-                             "kind VARCHAR, size INTEGER, submitted_by VARCHAR, submitted_at DATETIME, "
-                             "superseded_by INTEGER)"))  # fmt: skip
+    with engine.begin() as conn:  # rows of the evidence table (migration 0010), a replaced file among them
         sg2 = conn.execute(sa.text("SELECT id FROM action WHERE ref = 'SG2'")).scalar()
         for eid, day, later in ((1, "2010-02-01", 2), (2, "2010-03-01", None), (3, "2010-03-16", None)):
             conn.execute(sa.text("INSERT INTO evidence (id, action_id, kind, size, submitted_by, submitted_at, "

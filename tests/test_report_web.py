@@ -109,3 +109,23 @@ def test_report_needs_a_valid_dashboard_link(site):
     client, app, _ = site
     assert client.get(dashboard(app)[:-3] + "abc/report").status_code == 400
     assert client.get(link(app).replace("/a/", "/d/") + "/report").status_code == 400  # an action link
+
+
+def test_the_review_form_takes_evidence_files_through_the_upload_route_and_the_report_counts_them(site):
+    from scheduler.documents.report_source import report_for
+
+    client, app, url = site
+    fields = form_of(client.get(link(app)).text, "review")
+    pdf = b"%PDF-1.4\n" + b"%" * 3000 + b"\n%%EOF\n"
+    done = client.post(link(app).replace("/a/", "/e/"),
+                       data={**fields, "rag": "on_track", "note": "Audit half done", "evidence": "https://intranet/rota"},
+                       files=[("files", ("audit.pdf", pdf, "application/octet-stream"))])  # fmt: skip
+    assert done.status_code == 200 and "Progress for the review recorded" in done.text, done.text[-600:]
+    with app.session() as s:
+        rows = s.execute(sa.text("SELECT kind, file_name, url FROM evidence ORDER BY id")).all()
+        events = s.execute(sa.text("SELECT rag FROM action_event WHERE rag IS NOT NULL")).all()
+        plan = app.config.plans["ofsted-2009"]
+        report = report_for(s, plan, app.now.astimezone(plan.policy.tz).date())
+    assert [tuple(r) for r in rows] == [("file", "audit.pdf", None), ("link", None, "https://intranet/rota")]
+    assert [tuple(e) for e in events] == [("on_track",)]
+    assert next(a for a in report.actions if a.ref == "SG1").evidence == 2

@@ -35,15 +35,15 @@ def test_complete_once_with_csrf_records_via_web_and_confirms(smtp_env, web):
     page = client.get(link(app))
     fields = form_of(page.text, "complete")
     done = client.post(link(app), data={**fields, "note": "All allocated", "evidence": "https://intranet/audit"})
-    assert done.status_code == 200 and "Recorded as complete" in done.text
-    assert status_of(app) == "complete"
+    assert done.status_code == 200 and "Sent for verification" in done.text
+    assert status_of(app) == "awaiting_verification"  # the administrator checks it (issue 17)
     again = client.post(link(app), data={**fields, "note": "All allocated"})
     assert "Already recorded; nothing more was changed." in again.text
     with app.session() as s:
         events = s.execute(sa.text("SELECT by, kind, to_value FROM action_event WHERE kind = 'status'")).all()
-    assert [tuple(e) for e in events] == [(f"{OWNER} (via web)", "status", "complete")]
+    assert [tuple(e) for e in events] == [(f"{OWNER} (via web)", "status", "awaiting_verification")]
     (rcpts, msg), = smtp_env.parsed()
-    assert rcpts == [OWNER] and "recorded as complete" in msg["Subject"]
+    assert rcpts == [OWNER] and "sent for verification" in msg["Subject"]
     assert msg["Reply-To"] and msg["In-Reply-To"] == "<ofsted-2009.SG1@example.org>", "threads with the action's notices"
     ics = [p.get_content() for p in msg.iter_attachments()][0]
     assert "METHOD:CANCEL" in ics and "STATUS:CANCELLED" in ics and "UID:ofsted-2009.SG1.due@example.org" in ics

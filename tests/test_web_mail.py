@@ -62,11 +62,11 @@ def test_a_fresh_link_and_a_confirmation_are_notices_too(smtp_env, web):
     client, app, _ = web
     fields = form_of(client.get(link(app)).text, "complete")
     done = client.post(link(app), data={**fields, "note": "All allocated"})
-    assert "Recorded as complete. A confirmation is on its way" in done.text
+    assert "Sent for verification" in done.text and "A confirmation is on its way" in done.text
     assert [(n[1], n[2]) for n in _notices(app, "confirmed:%")] == [(OWNER, "sent")]
     (rcpts, msg), = smtp_env.parsed()
     ics = [p.get_content() for p in msg.iter_attachments()][0]
-    assert "METHOD:CANCEL" in ics and msg["Subject"].startswith("[ofsted-2009] SG1 recorded as complete")
+    assert "METHOD:CANCEL" in ics and msg["Subject"].startswith("[ofsted-2009] SG1 sent for verification")
 
 
 def test_a_slow_mail_server_does_not_hold_up_healthz(smtp_env, web, env, monkeypatch):

@@ -35,6 +35,8 @@ COMMANDS = {
     "import": "importer:import_report",
     "web": "web:web",
     "web-link": "web:web_link",
+    "verify": "verify:verify",
+    "evidence-pack": "verify:evidence_pack",
     "report": "report:report",
 }
 

@@ -85,8 +85,8 @@ def sync(app, allow_withdraw):
 def status(app, plan_id, fmt, as_json, wide):
     """Show every action: owner, due date, days left or overdue, status and RAG.
 
-    RAG: complete / on track / due soon (14 days or less) / overdue. The table fits the
-    terminal ($COLUMNS): long titles and names are shortened; --wide shows them in full.
+    RAG: complete / awaiting verification / on track / due soon (14 days or less) / overdue. The table
+    fits the terminal ($COLUMNS): long titles and names are shortened; --wide shows them in full.
 
     \b
     Example:
@@ -169,25 +169,28 @@ def _in_doubt(app) -> None:
 @click.argument("new_status", metavar="STATUS", type=click.Choice([s.value for s in ActionStatus]))
 @click.option("--note", help="Why, e.g. the evidence of completion.")
 @click.option("--by", default=default_by, show_default="your user name", help="Who made the change.")
+@click.option("--evidence", multiple=True, metavar="FILE|URL", help="awaiting_verification: a file or link (repeat).")
 @config_option
 @now_option
 @with_app
 @input_errors
-def set_status(app, ref, new_status, note, by):
-    """Change an action's status (recorded in its history).
+def set_status(app, ref, new_status, note, by, evidence):
+    """Change an action's status (recorded in its history); awaiting_verification: an owner's completion.
 
     \b
     Example:
       reminders set-status ofsted-2009/SG1 complete --note "audit shows all allocated" --by pqa
+      reminders set-status SG1 awaiting_verification --by contact-centre-manager --note "done" --evidence a.pdf
     """
+    from scheduler.cli.verify import change_status
     from scheduler.store import operations
 
     _check_text(("--note", note, MAX_NOTE, False), ("--by", by, MAX_NAME, True))
     with app.session() as session:
         # locked like the web's changes, so a web change at the same moment waits, and is checked after
         action = operations.lock_action(session, operations.resolve_ref(session, ref).id)
-        changed = operations.set_status(session, action, new_status, strip_unsafe(note) if note else note,
-                                        strip_unsafe(by), app.now)  # fmt: skip
+        changed = change_status(app, session, action, new_status, strip_unsafe(note) if note else note,
+                                strip_unsafe(by), evidence)  # fmt: skip
         _refresh(app, session, action)
         session.commit()
         key = f"{action.plan_id}/{action.ref}"

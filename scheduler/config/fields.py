@@ -11,6 +11,7 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 
+from scheduler.config.hints import known
 from scheduler.config.limits import (  # noqa: F401 - re-exported
     EARLIEST,
     LATEST,
@@ -209,3 +210,28 @@ class Fields:
             self.error(obj, key, prefix, f"not a day of the week: {obj.get(key)!r}",
                        "use one of: " + ", ".join(WEEKDAYS))  # fmt: skip
         return index
+
+    def verification(self, doc, administrator) -> str:
+        """Return a plan's `verification`: administrator (the default: it needs one) or none."""
+        value = doc.get("verification", "administrator")
+        if value not in ("administrator", "none"):
+            self.error(doc, "verification", "", f"unknown value {value!r}",
+                       "use administrator (completions count once the administrator verifies them) or none")  # fmt: skip
+        elif value == "administrator" and administrator is None:
+            self.error_at(doc.line if isinstance(doc, LineDict) else None, "verification",
+                          "completions are verified by the administrator, but the plan names none",
+                          "add `administrator: OWNER_ID` (or escalation_contact), or write `verification: none`")  # fmt: skip
+        return value
+
+    def summary_recipients(self, doc, owners) -> list[str]:
+        """Return a plan's `summary_recipients` as email addresses (an owner id gives its email)."""
+        recipients = []
+        for i, r in enumerate(self.seq(doc, "summary_recipients", "summary_recipients") or []):
+            if isinstance(r, str) and "@" in r:
+                recipients.append(r) if self.check_email(r, doc["summary_recipients"], i) else None
+            elif isinstance(r, str) and r in owners:
+                recipients.append(owners[r].email)
+            else:
+                self.error_at(doc["summary_recipients"].line_of(i), f"summary_recipients[{i}]",
+                              f"{r!r} is neither an owner id nor an email address", known(owners, r))  # fmt: skip
+        return recipients

@@ -31,7 +31,7 @@ from scheduler.config.yamlload import YamlProblem, load_yaml
 PLACEHOLDER_OWNER = "to-assign"
 OWNER_KEYS = {"id", "name", "email", "manager"}
 PLAN_KEYS = {"id", "title", "report_date", "escalation_contact", "administrator", "summary_recipients", "policy",
-             "actions", "reviews"}  # fmt: skip
+             "actions", "reviews", "verification"}  # fmt: skip
 ACTION_KEYS = {"ref", "title", "response", "area", "owner", "timescale_months", "due"}
 
 
@@ -155,7 +155,8 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
     admin = f.slug(doc, "administrator", "", required=False)
     if admin is not None and admin not in owners:
         f.error(doc, "administrator", "", f"no such owner {admin!r}", known(owners, admin))
-    recipients = _summary_recipients(f, doc, owners)
+    recipients = f.summary_recipients(doc, owners)
+    verification = f.verification(doc, admin or contact)
     policy_raw = dict(base_policy)
     if "policy" in doc and f.mapping(doc["policy"], "policy", set(DEFAULT_POLICY)):
         policy_raw.update(doc["policy"])
@@ -166,20 +167,7 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
     if len(problems) > before or plan_id is None or policy is None:
         return None
     return PlanConfig(plan_id, title, report_date, policy, tuple(actions), contact, tuple(recipients), rel,
-                      admin or contact, reviews)  # fmt: skip
-
-
-def _summary_recipients(f: Fields, doc, owners) -> list[str]:
-    recipients = []
-    for i, r in enumerate(f.seq(doc, "summary_recipients", "summary_recipients") or []):
-        if isinstance(r, str) and "@" in r:
-            recipients.append(r) if f.check_email(r, doc["summary_recipients"], i) else None
-        elif isinstance(r, str) and r in owners:
-            recipients.append(owners[r].email)
-        else:
-            f.error_at(doc["summary_recipients"].line_of(i), f"summary_recipients[{i}]",
-                       f"{r!r} is neither an owner id nor an email address", known(owners, r))  # fmt: skip
-    return recipients
+                      admin or contact, reviews, verification)  # fmt: skip
 
 
 def _load_actions(f: Fields, doc, owners, policy, contact, report_date) -> list[ActionConfig]:

@@ -31,6 +31,7 @@ DEFAULT_POLICY: dict = {
     "summary": {"day": "mon", "time": "08:00"},
     "link_valid_days": 60,
     "progress_request_days": [10, 3],
+    "verification_repeat_days": 5,
 }
 REPEAT_UNTIL = ("final_escalation", "closed")
 
@@ -57,6 +58,7 @@ class Policy:
     overdue_repeat_until: str = "final_escalation"  # or "closed"
     link_valid_days: int = 60
     progress_request_days: tuple[int, ...] = (10, 3)  # working days before a review, largest first
+    verification_repeat_days: int = 5  # working days between verify:N requests while one waits
 
     @property
     def tz(self) -> ZoneInfo:
@@ -110,6 +112,7 @@ class PlanConfig:
     source: str = ""
     administrator: str | None = None  # owner id: named in every email, its Reply-To
     reviews: tuple = ()  # of config.reviews.Review, date order: the monitoring body's meetings
+    verification: str = "administrator"  # or "none": a completion counts at once
 
     def action(self, ref: str) -> ActionConfig | None:
         return next((a for a in self.actions if a.ref == ref), None)

@@ -137,6 +137,7 @@ CHECKERS = {
     "overdue_repeat_until": _repeat_until,
     "link_valid_days": _link_days,
     "progress_request_days": progress_days,
+    "verification_repeat_days": _link_days,
 }
 
 
@@ -156,7 +157,7 @@ def check_policy(raw: dict, f: Fields, prefix: str, source, owners) -> Policy | 
                   tuple(sorted(set(values["reminders_before_days"]), reverse=True)), values["on_due_date"],
                   values["overdue_repeat_days"], values["escalations"], values["digest"], day, time,
                   values["overdue_repeat_until"], values["link_valid_days"],
-                  values["progress_request_days"])  # fmt: skip
+                  values["progress_request_days"], values["verification_repeat_days"])  # fmt: skip
 
 
 __all__ = ["check_policy", "CHECKERS", "WEEKDAYS"]

@@ -39,6 +39,8 @@ HINTS = {
     "MAIL_FROM": "one address, e.g. MAIL_FROM='Reminders <reminders@council.example.org>'",
     "LOG_FORMAT": "use text or json",
     "BASE_URL": "the web app's public address, e.g. BASE_URL=https://reminders.council.example.org",
+    "EVIDENCE_MAX_MB": "megabytes per evidence file, a whole number from 1 to 1024 (default 20)",
+    "EVIDENCE_MAX_FILES": "files per submission, a whole number from 1 to 100 (default 10)",
     "SECRET_KEY": "a random string of at least 32 characters: make one with "
     "`python -c \"import secrets; print(secrets.token_urlsafe(32))\"` and put it in .env",
 }
@@ -84,6 +86,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", validation_alias=AliasChoices("LOG_FORMAT"))
     base_url: str | None = Field(None, validation_alias=AliasChoices("BASE_URL"))
     secret_key: SecretStr | None = Field(None, validation_alias=AliasChoices("SECRET_KEY"))
+    evidence_max_mb: int = Field(20, ge=1, le=1024, validation_alias=AliasChoices("EVIDENCE_MAX_MB"))
+    evidence_max_files: int = Field(10, ge=1, le=100, validation_alias=AliasChoices("EVIDENCE_MAX_FILES"))
 
     @field_validator("email_backend", "smtp_security", "log_format", mode="before")
     @classmethod

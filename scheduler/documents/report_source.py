@@ -10,38 +10,28 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from scheduler.documents.report_data import ActionHistory, Event, PlanHistory, Report, Revision, build_report
+from scheduler.store.evidence_models import Evidence
 from scheduler.store.models import Action, ActionEvent, DueRevision, Notice, Owner, Plan
 
 
 def _evidence_times(session: Session, action_ids: list[int]) -> dict[int, list[tuple]]:
-    """Return {action id: [(added at, superseded at or None)]} when the database has the evidence
-    table (issue 17 adds it: a file replaced by a later one of the same name is superseded); {}
-    otherwise."""
-    inspector = sa.inspect(session.connection())
-    if "evidence" not in inspector.get_table_names() or not action_ids:
+    """Return {action id: [(submitted at, superseded at or None)]} from the evidence table: a file
+    replaced by a later one of the same name is superseded when that one was submitted."""
+    if not action_ids:
         return {}
-    columns = {c["name"] for c in inspector.get_columns("evidence")}
-    when = next((c for c in ("submitted_at", "created_at", "at") if c in columns), None)
-    if not {"id", "action_id"} <= columns or when is None:
-        return {}
-    later = "superseded_by" if "superseded_by" in columns else "id"
-    table = sa.table("evidence", sa.column("id"), sa.column("action_id"), sa.column(when), sa.column(later))
-    rows = session.connection().execute(sa.select(table.c.id, table.c.action_id, table.c[when], table.c[later])
-                                        .where(table.c.action_id.in_(action_ids))).all()  # fmt: skip
+    rows = session.exec(select(Evidence.id, Evidence.action_id, Evidence.submitted_at, Evidence.superseded_by)
+                        .where(Evidence.action_id.in_(action_ids))).all()  # fmt: skip
 
-    def utc(at):
-        at = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+    def utc(at):  # SQLite gives naive datetimes back; every instant is stored in UTC
         return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
     added = {eid: utc(at) for eid, _, at, _ in rows}
     out: dict[int, list[tuple]] = {}
     for eid, aid, _, by in rows:
-        replaced = added.get(by) if later == "superseded_by" and by is not None else None
-        out.setdefault(aid, []).append((added[eid], replaced))
+        out.setdefault(aid, []).append((added[eid], added.get(by) if by is not None else None))
     return out
 
 

@@ -36,6 +36,7 @@ def history(session: Session, action: Action, tz: ZoneInfo) -> list[HistoryEntry
         change = f"{e.from_value or ''} -> {e.to_value}" if e.from_value else (e.to_value or "")
         note = f"  ({e.note})" if e.note else ""
         out.append(HistoryEntry(e.at.astimezone(tz), e.kind, _dates(f"{change}  by {e.by}{note}")))
+    out += evidence_entries(session, action, tz)
     for n in session.exec(select(Notice).where(Notice.action_id == action.id).order_by(Notice.id)):
         at = n.sent_at or n.created_at
         detail = f"  {n.message_id}" if n.message_id else (f"  ({n.last_error})" if n.last_error else "")
@@ -47,6 +48,22 @@ def history(session: Session, action: Action, tz: ZoneInfo) -> list[HistoryEntry
 def _dates(text: str) -> str:
     """Return `text` with its ISO dates (as events store them) written as people read them."""
     return re.sub(r"\b(\d{4}-\d{2}-\d{2})\b", lambda m: daydate(dt.date.fromisoformat(m.group(1))), text)
+
+
+def evidence_entries(session: Session, action: Action, tz: ZoneInfo) -> list[HistoryEntry]:
+    """Return one entry per evidence file or link (who gave it, when, its size and SHA-256)."""
+    from scheduler.store.evidence import human_size, listing
+
+    out = []
+    for e in listing(session, action.id):
+        if e.kind == "link":
+            text = f"link {e.url}  by {e.submitted_by}"
+        else:
+            shown = e.file_name if e.given_name == e.file_name else f"{e.file_name} (given as {e.given_name!r})"
+            text = f"file {shown} ({e.content_type}, {human_size(e.size)}, SHA-256 {e.sha256})  by {e.submitted_by}"
+        out.append(HistoryEntry(e.submitted_at.astimezone(tz), "evidence",
+                                text + (f"  (superseded by evidence {e.superseded_by})" if e.superseded_by else "")))  # fmt: skip
+    return out
 
 
 def notices(session: Session, config, plan: str | None = None, recipient: str | None = None,

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from scheduler.config.model import Config
-from scheduler.engine.facts import sync_and_refresh
+from scheduler.engine.facts import calendar_for, sync_and_refresh
 from scheduler.engine.ledger import CLAIM_BATCH, SqlLedger
 from scheduler.engine.pipeline import run_once
 from scheduler.store import db
@@ -126,6 +126,7 @@ def forecast(engine: sa.Engine, config: Config, start: dt.date, end: dt.date) ->
     for day in days(start, end):
         for instant in run_instants(config, day):
             window.before(instant)
+            yield from _queued(engine, config, instant)
             yield from planned_reports(engine, config, instant, reported)  # the review days' progress reports
             due = ledger.select(instant)
             for i in range(0, len(due), CLAIM_BATCH):
@@ -137,6 +138,29 @@ def forecast(engine: sa.Engine, config: Config, start: dt.date, end: dt.date) ->
                     for _, pn in claim.send:
                         yield {"date": local.date().isoformat(), "plan": plan, "ref": ref, "stage": pn.stage.name,
                                "to": pn.to.email, "cc": [c.email for c in pn.cc]}  # fmt: skip
+
+
+def _queued(engine: sa.Engine, config: Config, instant: dt.datetime) -> Iterator[dict]:
+    """Yield the outcome notices a verification queued in the ledger that a run at `instant` sends (the
+    pipeline's select stage picks them with the retries; no newer notice replaces them); mark them sent
+    on the copy."""
+    from scheduler.store import queries
+    from scheduler.store.models import Notice
+
+    sent = []
+    for n, a in queries.due_retries(engine, instant):
+        plan = config.plans.get(a.plan_id)
+        if n.track != "outcome":
+            continue
+        local = instant.astimezone(plan.policy.tz) if plan else None
+        if local is None or not calendar_for(plan).is_working_day(local.date()):
+            continue
+        sent.append(n.id)
+        yield {"date": local.date().isoformat(), "plan": a.plan_id, "ref": a.ref, "stage": n.stage,
+               "to": n.recipient, "cc": [c for c in (n.cc or "").split(",") if c]}  # fmt: skip
+    if sent:
+        with engine.begin() as conn:
+            conn.execute(sa.update(Notice).where(Notice.id.in_(sent)).values(state="sent"))
 
 
 def simulate(engine: sa.Engine, config: Config, renderer, transport, start: dt.date, end: dt.date,

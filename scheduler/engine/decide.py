@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 from scheduler.config.dates import WorkingCalendar
 from scheduler.config.model import Policy
-from scheduler.store.states import CLOSED, Track
+from scheduler.store.states import CLOSED, ActionStatus, Track
 
 OWNER, ESCALATION = Track.OWNER, Track.ESCALATION
+AWAITING = ActionStatus.AWAITING_VERIFICATION
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class ActionFacts:
     assigned_on: dt.date  # later of report date, owner assignment day, extension day
     owner: Person
     escalation_targets: tuple[Person, ...]  # one per policy escalation level
+    administrator: Person | None = None  # who verifies completions
+    waiting_since: dt.datetime | None = None  # when the completion awaiting verification was sent (UTC)
+    verify_before: int = 0  # verify:N requests claimed in earlier waits (N keeps counting)
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,10 @@ def decide(facts: ActionFacts, policy: Policy, cal: WorkingCalendar, done: set[t
     others are superseded. An escalation supersedes the same run's owner-track notice.
     """
     decision = Decision()
+    if facts.status == AWAITING:  # only the verification track sends while the administrator checks
+        from scheduler.engine.verification import decide_verification
+
+        return decide_verification(facts, policy, cal, done, now_local)
     if facts.status in CLOSED or not cal.is_working_day(now_local.date()):
         return decision
     pending = pending_stages(facts, policy, cal, done, now_local.date())
@@ -161,5 +169,9 @@ def next_notice_day(facts, policy, cal, done, today: dt.date) -> dt.date | None:
     """Return the earliest send day of a stage not yet in the ledger (None if closed)."""
     if facts.status in CLOSED:
         return None
+    if facts.status == AWAITING:
+        from scheduler.engine.verification import next_verify_day
+
+        return next_verify_day(facts, policy, cal, done, today)
     pending = pending_stages(facts, policy, cal, done, today)
     return pending[0].stage.send_day if pending else None

@@ -51,8 +51,15 @@ def build_facts(session: Session, config: Config, action: Action, revs: list | N
     assigned_on = max(d for d in (plan.report_date, action.owner_since,
                                   due_set_on(session, action, plan.policy.tz, revs)) if d)  # fmt: skip
     targets = tuple(escalation_target(config, plan, action.owner_id, e.to) for e in plan.policy.escalations)
+    admin = person(config, plan.administrator) if plan.administrator in config.owners else None
+    since, before = None, 0
+    if action.status == "awaiting_verification":  # few at a time: their queries stay cheap
+        from scheduler.store.verification import verify_requests_before, waiting_since
+
+        since = waiting_since(session, [action.id]).get(action.id)
+        before = verify_requests_before(session, action.id, since) if since else 0
     return ActionFacts(action.plan_id, action.ref, action.status, action.due, assigned_on,
-                       person(config, action.owner_id), targets)  # fmt: skip
+                       person(config, action.owner_id), targets, admin, since, before)  # fmt: skip
 
 
 def ledger_done(session: Session, action_ids) -> dict[tuple[int, dt.date], set[tuple[str, str]]]:

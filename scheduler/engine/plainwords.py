@@ -72,8 +72,10 @@ def event_words(kind: str, from_value: str | None, to_value: str | None, note: s
 
 def _status_words(frm: str | None, to: str | None, person: str, note: str | None) -> str:
     said = f": {note}" if note else ""
-    if to == "in_progress" and frm == "awaiting_verification":
-        return f"Returned by {person}, not verified yet{said}"
+    if to == "in_progress" and frm == "awaiting_verification":  # the store notes "returned: <reason>"
+        return f"Returned by {person}, not verified yet{said.replace(': returned: ', ': ', 1)}"
+    if to == "complete" and frm == "awaiting_verification" and note == "verified":
+        return f"Verified by {person}: complete"
     if to == "awaiting_verification":
         return f"Marked complete by {person}; waiting for verification{said}"
     if to == "complete":
@@ -108,6 +110,8 @@ def notice_words(stage: str, state: str, due: dt.date, send_day: dt.date, recipi
         text = f"Escalated to {recipient}"
     elif head == "verify":
         text = f"{recipient} asked to verify the completion"
+    elif head in ("verified", "returned"):
+        text = f"Told {recipient} it was verified" if head == "verified" else f"Told {recipient} why it was returned"
     elif head == "progress":
         text = f"Asked for a progress update before the review on {daydate(name.day)}"
     elif head in ("approval", "decision", "confirmed", "link"):

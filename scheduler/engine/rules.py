@@ -35,15 +35,21 @@ def cancel_reason(row_state: str, row_due: dt.date, action_status: str, action_d
     """Return why a claimed notice must not be sent now (None: send it).
 
     A completion or an extension recorded after the claim stops a calendar notice; a web-track
-    notice answers a person's request (a confirmation, a decision) and goes whatever happened since.
+    notice answers a person's request (a confirmation, a decision) and an outcome notice (verified,
+    returned) the administrator's decision: they go whatever happened since. A verify request stops
+    once the action no longer awaits verification; a progress request once it is neither open nor in
+    progress (an extension does not stop it).
     """
     if row_state not in WAITING:
         return f"already {row_state}"
-    if track == Track.WEB:
+    if track in (Track.WEB, Track.OUTCOME):
         return None
+    if track == Track.VERIFICATION:
+        return None if action_status == "awaiting_verification" else f"not sent: action is {action_status}"
     if track == Track.PROGRESS:  # asked per review, whatever the due date; only while the action is open
+        # (awaiting verification included: the owner has reported completion, there is nothing to ask)
         return None if action_status in ("open", "in_progress") else f"not sent: action is {action_status}"
-    if action_status in CLOSED or action_due != row_due:
+    if action_status in CLOSED or action_status == "awaiting_verification" or action_due != row_due:
         return f"not sent: action is {action_status}, due {action_due}"
     return None
 

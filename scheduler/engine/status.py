@@ -16,9 +16,11 @@ CSV_FIELDS = ("plan", "ref", "title", "area", "owner", "owner_name", "owner_emai
 
 
 def rag(status: str, days_left: int) -> str:
-    """Return complete / withdrawn / overdue / due soon / on track."""
+    """Return complete / withdrawn / awaiting verification / overdue / due soon / on track."""
     if status in ("complete", "withdrawn"):
         return status
+    if status == "awaiting_verification":
+        return "awaiting verification"
     if days_left < 0:
         return "overdue"
     return "due soon" if days_left <= DUE_SOON_DAYS else "on track"

@@ -21,7 +21,7 @@ from scheduler.store.models import Action, ActionEvent, DueRevision, Notice, Ser
 from scheduler.store.stages import StageName
 from scheduler.store.states import NoticeState
 
-RAG_ORDER = ("overdue", "due soon", "on track", "complete", "withdrawn")
+RAG_ORDER = ("overdue", "due soon", "on track", "complete", "awaiting verification", "withdrawn")
 
 
 @dataclass
@@ -38,6 +38,7 @@ class PlanSummary:
     failures: list[dict] = field(default_factory=list)
     config_errors: list[dict] = field(default_factory=list)
     tz: dt.tzinfo | None = None  # the plan's zone: every time shown to people is local to it
+    awaiting: list[dict] = field(default_factory=list)  # completions waiting for verification, longest first
 
     @property
     def overdue(self) -> list[StatusRow]:
@@ -101,11 +102,25 @@ def iter_summaries(session: Session, config, now: dt.datetime, since=None, plan_
                 a = actions[n.action_id]
                 error = n.last_error if n.state == "failed" else f"in doubt (notice {n.id}): {n.last_error}"
                 s.failures.append({"ref": a.ref, "stage": n.stage, "recipient": n.recipient, "error": error})
+        s.awaiting = _awaiting(session, config, plan, actions, today)
         for e in session.exec(
             select(ServiceEvent).where(ServiceEvent.kind == "config_error", ServiceEvent.at >= start)
         ):
             s.config_errors.append({"at": e.at, "detail": e.detail})
         yield s
+
+
+def _awaiting(session: Session, config, plan, actions: dict, today: dt.date) -> list[dict]:
+    """Return the plan's completions awaiting verification, with since when and for how many days."""
+    from scheduler.store.verification import waiting_since
+
+    ids = [aid for aid, a in actions.items() if a.status == "awaiting_verification"]
+    out = []
+    for aid, at in waiting_since(session, ids).items():
+        a, since = actions[aid], at.astimezone(plan.policy.tz).date()
+        out.append({"ref": a.ref, "title": a.title, "owner_name": _name(config, a.owner_id), "since": since,
+                    "days": (today - since).days})  # fmt: skip
+    return sorted(out, key=lambda w: (-w["days"], w["ref"]))
 
 
 def _name(config, owner_id: str) -> str:
@@ -120,9 +135,14 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
     lines = [f"{h}{s.title} ({s.plan_id}) as of {longdate(s.as_of)}", ""]
     counts = ", ".join(f"{s.counts.get(k, 0)} {k}" for k in RAG_ORDER[:4])
     lines += [
-        f"Actions: {counts}" + (f", {s.counts['withdrawn']} withdrawn" if s.counts.get("withdrawn") else ""),
+        f"Actions: {counts}" + "".join(f", {s.counts[k]} {k}" for k in RAG_ORDER[4:] if s.counts.get(k)),
         "",
     ]
+    if s.awaiting:
+        lines += [f"{'### ' if md else ''}Awaiting verification by the administrator"] + ([""] if md else [])
+        lines += [f"{'- ' if md else '  - '}{w['ref']}: {_md(shorten(w['title'], 60))} ({w['owner_name']}), "
+                  f"completed {daydate(w['since'])}, waiting {w['days']} day{'s' if w['days'] != 1 else ''}"
+                  for w in s.awaiting] + [""]  # fmt: skip
     sub = "### " if md else ""
     in_progress = [r.ref for r in s.rows if r.status == "in_progress"]
     if in_progress:

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from scheduler.config.model import Config
+from scheduler.engine import verification_view
 from scheduler.engine.decide import escalation_stages, notice_for, owner_stages
 from scheduler.engine.facts import build_facts, calendar_for
 from scheduler.store.models import Action, ExtensionRequest, Notice
 from scheduler.store.operations import InputError, revisions
 from scheduler.store.stages import WEB_KINDS, StageName
 
-KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation", "escalated", "progress") + WEB_KINDS
+KINDS = ("assigned", "extension", "reminder", "due", "overdue", "escalation", "escalated", "progress", "verify",
+         "verified", "returned") + WEB_KINDS
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class NoticeView:
     action_id: int | None = None  # for the signed "update this action" link
     request: RequestView | None = None  # approval:N and decision:N notices: extension request N
     tz: dt.tzinfo | None = None  # the plan's zone: the email's Date, and any time shown, are local to it
+    verification: dict | None = None  # verify / verified / returned: note, evidence, decision (verification_view)
 
     @property
     def days_left(self) -> int:
@@ -140,6 +143,7 @@ def notice_view(session: Session, config: Config, action: Action, notice: Notice
         next_escalation=_next_escalation(facts, plan, today),
         action_id=action.id, tz=plan.policy.tz,
         request=_request(session, config, number) if head in ("approval", "decision") else None,
+        verification=verification_view.detail(session, config, action, notice, plan.policy.tz, today),
     )  # fmt: skip
 
 

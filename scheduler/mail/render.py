@@ -61,8 +61,8 @@ def what(n: NoticeView) -> str:
         return "due tomorrow" if n.days_left == 1 else f"due in {n.days_left} days"
     return {"assigned": "new", "extension": "re-dated", "due": "due today", "overdue": "overdue",
             "escalation": "escalated to you", "escalated": "of yours escalated", "approval": "extension to decide",
-            "decision": "extension decided", "confirmed": "completed", "link": "new link",
-            "progress": "to update for the review"}.get(
+            "decision": "extension decided", "confirmed": "completed", "link": "new link", "verify": "to verify",
+            "verified": "verified", "returned": "returned", "progress": "to update for the review"}.get(
         n.kind, n.kind.replace("_", " "))  # fmt: skip
 
 
@@ -72,14 +72,16 @@ _ONE_KIND = {"new": "{n} new {actions} for you", "escalated to you": "{n} overdu
              "extension to decide": "{n} {actions}: more time asked, for you to decide",
              "extension decided": "{n} of your {actions}: more time decided",
              "completed": "{n} of your {actions} recorded as complete",
-             "new link": "a new link for {n} of your {actions}",
+             "new link": "a new link for {n} of your {actions}", "to verify": "{n} {actions} to verify",
+             "verified": "{n} of your {actions} verified complete",
+             "returned": "{n} of your {actions} returned, not yet verified",
              "to update for the review": "{n} of your {actions} to update for the review"}  # fmt: skip
 
 
 def digest_counts(notices: list[NoticeView]) -> str:
     """Return what a digest's subject says, plainly saying who must act, e.g. '5 overdue actions
     escalated to you', '3 actions for you: 2 escalated to you, 1 of yours escalated' (most urgent first)."""
-    order = ["escalated to you", "of yours escalated", "overdue", "due today", "due tomorrow"]
+    order = ["returned", "to verify", "escalated to you", "of yours escalated", "overdue", "due today", "due tomorrow"]
     counts: dict[str, int] = {}
     for n in notices:
         counts[what(n)] = counts.get(what(n), 0) + 1
@@ -111,7 +113,8 @@ def happened(n: NoticeView) -> str:
         return "more time agreed" if n.request.state == "approved" else f"more time {n.request.state}"
     if n.kind == "progress":
         return f"progress update asked for the review on {shortdate(StageName.parse(n.stage).day)}"
-    return {"confirmed": "recorded as complete", "link": "your new link"}.get(n.kind, what(n))
+    return {"confirmed": "recorded as complete", "link": "your new link", "verify": "marked complete: to verify",
+            "verified": "verified complete", "returned": "returned: not yet verified"}.get(n.kind, what(n))
 
 
 def address(r: Recipient) -> str:

@@ -26,7 +26,8 @@ from scheduler.store.models import ServiceEvent
 from scheduler.store.states import ServiceEventKind
 
 log = logging.getLogger("scheduler.notices")
-RAG_COLOURS = {"overdue": "#f8d7da", "due soon": "#fff3cd", "on track": "#d4edda", "complete": "#e2e3e5"}
+RAG_COLOURS = {"overdue": "#f8d7da", "due soon": "#fff3cd", "on track": "#d4edda", "complete": "#e2e3e5",
+               "awaiting verification": "#e8dcf2"}
 
 
 def render(summaries: list[PlanSummary], fmt: str, renderer=None, dashboard: str | None = None,

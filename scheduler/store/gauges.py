@@ -34,6 +34,7 @@ def rag_counts(s: Session, plan_ids: list[str], today: dt.date) -> dict[tuple[st
     closed = [str(c) for c in CLOSED]
     rag = sa.case(
         (Action.status.in_(closed), sa.cast(Action.status, sa.String)),
+        (Action.status == "awaiting_verification", sa.literal("awaiting verification")),
         (Action.due < today, sa.literal("overdue")),
         (Action.due <= today + dt.timedelta(days=DUE_SOON_DAYS), sa.literal("due soon")),
         else_=sa.literal("on track"),

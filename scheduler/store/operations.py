@@ -120,8 +120,8 @@ def withdraw_pending(session: Session, action_id: int, why: str, now) -> list[Ex
 def extend(session: Session, action: Action, new_due: dt.date, reason: str, approved_by: str,
            by: str, now) -> DueRevision:  # fmt: skip
     """Record an agreed revised due date (the original is kept); return the revision row."""
-    if action.status in CLOSED:
-        raise InputError(f"{action.plan_id}/{action.ref} is {action.status}; only open or "
+    if action.status in (*CLOSED, ActionStatus.AWAITING_VERIFICATION):
+        raise InputError(f"{action.plan_id}/{action.ref} is {action.status.replace('_', ' ')}; only open or "
                          "in-progress actions can be extended (set-status it back first)")  # fmt: skip
     if not reason or not reason.strip():
         raise InputError("--reason is empty; say why the new date was agreed")

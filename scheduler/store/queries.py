@@ -157,15 +157,21 @@ def finish_lease(engine, run_id: str, wall_now: float) -> None:
 # Status re-checked at the hand-over (PRODUCT.md §3): the owner and escalation tracks go only to an
 # open or in-progress action (awaiting_verification pauses them); other tracks only while not closed.
 # The due date must still be the one the notice was claimed for (an extension starts fresh stages).
-# The web track (confirmations, decisions, fresh links) tells people about a change that was just
-# made, a completion or a new due date included, so neither check applies to it.
-# A progress request is asked per review, whatever the due date: only an open or in-progress action.
+# The web track (confirmations, decisions, fresh links) and the outcome notices (verified, returned)
+# tell people about a change that was just made, a completion or a new due date included, so neither
+# check applies to them. A progress request is asked per review, whatever the due date: only an open
+# or in-progress action (one awaiting verification has nothing to report). A verify request asks the
+# administrator to decide a completion: only while the action awaits verification, whatever the due date.
+_CALENDAR, _OWN_RULE = (Track.OWNER, Track.ESCALATION), (Track.PROGRESS, Track.VERIFICATION)
 _LIVE = sa.exists().where(Action.id == Notice.action_id,
-                          sa.or_(Notice.track == Track.WEB,
+                          sa.or_(Notice.track.in_((Track.WEB, Track.OUTCOME)),
                                  sa.and_(Notice.track == Track.PROGRESS, Action.status.in_(("open", "in_progress"))),
-                                 sa.and_(Notice.track != Track.PROGRESS, Action.due == Notice.due_date,
-                                         sa.or_(Action.status.in_(("open", "in_progress")),
-                                                sa.and_(Notice.track.not_in(("owner", "escalation")),
+                                 sa.and_(Notice.track == Track.VERIFICATION,
+                                         Action.status == "awaiting_verification"),
+                                 sa.and_(Notice.track.not_in(_OWN_RULE), Action.due == Notice.due_date,
+                                         sa.or_(sa.and_(Notice.track.in_(_CALENDAR),
+                                                        Action.status.in_(("open", "in_progress"))),
+                                                sa.and_(Notice.track.not_in(_CALENDAR),
                                                         Action.status.not_in(("complete", "withdrawn")))))))  # fmt: skip
 CLOSED_SINCE_CLAIM = "not sent: the action was closed (or its due date changed) after the claim"
 _SUPERSEDE_CLOSED = (sa.update(Notice).where(Notice.id.in_(sa.bindparam("b_ids", expanding=True)),

@@ -1,7 +1,7 @@
 """The state machines of the store, as enums (values are what the database holds).
 
-`ActionStatus`: open -> in_progress -> complete, or withdrawn. `ExtensionState`: an owner's request
-for more time is `pending` until its approver decides it (`approved`, `declined`) or it lapses
+`ActionStatus`: open -> in_progress -> (awaiting_verification ->) complete, or withdrawn. `ExtensionState`: an
+owner's request for more time is `pending` until its approver decides it (`approved`, `declined`) or it lapses
 (`withdrawn`: the action closed, was reassigned, or its approver changed). `NoticeState`: a ledger row is
 claimed `pending`, marked `sending` just before the transport gets it, then `sent`, `retry`
 (undeliverable now), `failed` (permanent) or `superseded` (a later stage went instead).
@@ -17,6 +17,7 @@ from enum import StrEnum
 class ActionStatus(StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
+    AWAITING_VERIFICATION = "awaiting_verification"  # the owner says done; the administrator checks
     COMPLETE = "complete"
     WITHDRAWN = "withdrawn"
 
@@ -57,6 +58,8 @@ class Track(StrEnum):
     ESCALATION = "escalation"
     WEB = "web"  # what the web app triggers: approval requests, decisions, confirmations, fresh links
     PROGRESS = "progress"  # progress requests before a review (engine/progress.py)
+    VERIFICATION = "verification"  # verify:N requests to the administrator
+    OUTCOME = "outcome"  # verified:N / returned:N notices to the owner
 
 
 class EventKind(StrEnum):

@@ -20,8 +20,8 @@ from scheduler.store import extensions, operations, throttle
 from scheduler.store.models import Action
 from scheduler.store.operations import InputError
 from scheduler.store.stages import StageName
-from scheduler.store.states import CLOSED
-from scheduler.web import forms
+from scheduler.store.states import CLOSED, ActionStatus
+from scheduler.web import evidence_pages, forms
 from scheduler.web.access import (
     MANAGER,
     OWNER,
@@ -72,7 +72,7 @@ def action_page(request: Request):
         loaded = _load(web, s, claims, token, csrf)
         if not isinstance(loaded, tuple):
             return loaded
-        return _render(web, s, csrf, *loaded, claims.recipient)
+        return _render(web, s, csrf, *loaded, claims.recipient, token=token)
 
 
 async def action_post(request: Request):
@@ -94,7 +94,7 @@ def _apply(web, claims: Claims, token: str, csrf: str, request: Request, form: d
             return loaded
         action, role = loaded
         show = lambda text, kind="", status=200: _render(web, s, csrf, action, role, claims.recipient, text,  # noqa: E731
-                                                         kind, status)  # fmt: skip
+                                                         kind, status, token=token)  # fmt: skip
         if not csrf_ok(request, form) or not web.form_key_ok(form.get("form_key", ""), action.id):
             return show("The form had expired; please try again.", "error", 400)
         handler = (forms.OWNER_FORMS if role == OWNER else forms.MANAGER_FORMS).get(form.get("do", ""))
@@ -125,7 +125,7 @@ def _sentence(text: str) -> str:
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
-def _render(web, s, csrf, action, role, recipient, notice=None, kind="", status=200):
+def _render(web, s, csrf, action, role, recipient, notice=None, kind="", status=200, token=""):
     cfg = web.config
     plan = cfg.plans.get(action.plan_id)
     tz = (plan.policy if plan else cfg.default_policy).tz
@@ -135,20 +135,21 @@ def _render(web, s, csrf, action, role, recipient, notice=None, kind="", status=
         pending = None  # lapsed: asking again withdraws it (a GET changes nothing)
     owner = cfg.owners.get(action.owner_id)
     approver = approver_of(cfg, action.plan_id, action.owner_id, owner.email if owner else None)
-    is_open = action.status not in CLOSED
+    is_open = action.status not in CLOSED and action.status != ActionStatus.AWAITING_VERIFICATION
     lines = owner_history(s, action, tz, names_of(cfg))  # plain words, newest first, no Message-IDs
-    evidence = next((m.group(1) for _, t in lines if (m := EVIDENCE.search(t))), None)
+    note_link = next((m.group(1) for _, t in lines if (m := EVIDENCE.search(t))), None)  # from before issue 17
     response = page("action.html", status, a=action, plan_title=plan.title if plan else action.plan_id,
                     owner_name=owner.name if owner else action.owner_id, days_left=(action.due - today).days,
                     rag=rag(action.status, (action.due - today).days), pending=pending,
-                    history=lines[:12], evidence=evidence, notice=notice,
+                    history=lines[:12], note_link=note_link, notice=notice,
                     notice_kind=kind, can_change=role == OWNER and is_open, is_manager=role == MANAGER,
                     can_note=role == MANAGER and is_open,
                     can_decide=role == MANAGER and pending is not None and pending.approver == recipient,
                     pending_approver=forms.name_of(cfg, pending.approver) if pending else "",
                     approver_name=approver.name if approver else "the plan administrator",
                     csrf=csrf, form_key=web.form_key(action.id),
-                    next_review=next_review(plan, today) if plan and action.status in ("open", "in_progress") else None)  # fmt: skip
+                    next_review=next_review(plan, today) if plan and action.status in ("open", "in_progress") else None,
+                    **evidence_pages.context(web, s, action, recipient, token))  # fmt: skip
     set_csrf(response, csrf, web.secure)
     return response
 

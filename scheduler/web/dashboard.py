@@ -49,7 +49,8 @@ def dashboard(request: Request):
     by_owner: dict[str, Counter] = {}
     for r in rows:
         by_owner.setdefault(r.owner_name, Counter())[r.rag] += 1
-    return page("dashboard.html", plan=plan, today=today, rag_order=RAG_ORDER[:4], counts=Counter(r.rag for r in rows),
+    return page("dashboard.html", plan=plan, today=today, rag_order=RAG_ORDER[:5], counts=Counter(r.rag for r in rows),
                 overdue=sorted((r for r in rows if r.rag == "overdue"), key=lambda r: r.days_left),
                 due_soon=[r for r in rows if r.rag == "due soon"], completed=completed, pending=pending,
-                by_owner=sorted(by_owner.items()), report_href=f"/d/{request.path_params['token']}/report")  # fmt: skip
+                by_owner=sorted(by_owner.items()), report_href=f"/d/{request.path_params['token']}/report",
+                pack_url=f"/d/{request.path_params['token']}/evidence-pack.zip")  # fmt: skip

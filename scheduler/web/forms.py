@@ -7,17 +7,16 @@ time; managers (whom the action escalates to) record a follow-up note and decide
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from sqlmodel import select
 
 from scheduler.config.humandates import longdate
 from scheduler.config.text import one_line, strip_unsafe
-from scheduler.store import extensions, operations, throttle
-from scheduler.store.models import Action, ActionEvent
+from scheduler.store import extensions, operations, throttle, verification
+from scheduler.store.models import Action, ActionEvent, Notice
 from scheduler.store.operations import InputError
 from scheduler.store.stages import StageName
-from scheduler.store.states import EventKind, ExtensionState
+from scheduler.store.states import ActionStatus, EventKind, ExtensionState, NoticeState
 from scheduler.web.review import review_progress
 
 NOTE_CHARS = 2000
@@ -39,19 +38,28 @@ def name_of(config, email: str) -> str:
 
 
 def complete(web, s, action, recipient, form, now, outbox) -> str:
-    note, evidence = text(form), text(form, "evidence")
-    if not note:
-        raise InputError("say what was done (the note is required)")
-    if evidence and not re.match(r"^https?://\S+$", evidence):
-        raise InputError("the evidence link must start with https:// or http://")
-    operations.record_completion(s, action, note + (f" Evidence: {evidence}" if evidence else ""), by(recipient), now)
+    """The completion form without files (the page's form with files posts to /e/, evidence_pages)."""
+    plan = web.config.plans.get(action.plan_id)
+    links = [text(form, "evidence")] if text(form, "evidence") else []
+    note = text(form) + (f" Evidence: {links[0]}" if links and text(form) else "")  # shown as a link on the page
+    status = verification.complete(s, action, note, by(recipient), now,
+                                   plan.verification if plan else "administrator", [], links)  # fmt: skip
     s.flush()
+    confirm(s, action, recipient, outbox)
+    if status == ActionStatus.AWAITING_VERIFICATION:
+        return "Sent for verification: it counts as complete once the plan administrator has checked it."
+    return "Recorded as complete."
+
+
+def confirm(s, action, recipient, outbox) -> None:
+    """Queue the owner's confirmation (`confirmed:<event id>`) of the completion just recorded."""
     event = s.exec(select(ActionEvent.id).where(ActionEvent.action_id == action.id, ActionEvent.kind == EventKind.STATUS)
                    .order_by(ActionEvent.id.desc())).first()  # fmt: skip
+    waiting = action.status == ActionStatus.AWAITING_VERIFICATION
     outbox.add(s, action, StageName("confirmed", event), recipient,
+               "A confirmation is on its way." if waiting else
                "A confirmation is on its way, and no more reminders will be sent.",
-               f"No more reminders will be sent. The confirmation email: {QUEUED}")  # fmt: skip
-    return "Recorded as complete."
+               f"The confirmation email: {QUEUED}")  # fmt: skip
 
 
 def progress(web, s, action, recipient, form, now, outbox) -> str:
@@ -60,6 +68,9 @@ def progress(web, s, action, recipient, form, now, outbox) -> str:
 
 
 def extend(web, s, action, recipient, form, now, outbox) -> str:
+    if action.status == ActionStatus.AWAITING_VERIFICATION:
+        raise InputError("it is awaiting verification, so its date cannot move; if the administrator returns it, "
+                         "ask then")  # fmt: skip
     try:
         proposed = dt.date.fromisoformat(str(form.get("proposed_due", "")).strip())
     except ValueError:
@@ -99,6 +110,37 @@ def decide_pending(web, s, action, recipient, form, now, outbox) -> str:
     return decide(web, s, req, recipient, form["decision"] == "approve", text(form), now, outbox)
 
 
+def verify(web, s, action, recipient, form, now, outbox) -> str:
+    """The administrator verifies the completion (the operation refuses anyone else)."""
+    plan = web.config.plans.get(action.plan_id)
+    today = now.astimezone(plan.policy.tz).date() if plan else now.date()
+    verification.verify(s, action, recipient, plan.administrator if plan else None, now, today, by(recipient))
+    _outcome(s, action, outbox, "verified")
+    return f"Verified: {action.plan_id}/{action.ref} is complete."
+
+
+def send_back(web, s, action, recipient, form, now, outbox) -> str:
+    """The administrator returns the completion to its owner with the reason."""
+    plan = web.config.plans.get(action.plan_id)
+    today = now.astimezone(plan.policy.tz).date() if plan else now.date()
+    verification.return_(s, action, text(form, "reason"), recipient, plan.administrator if plan else None, now,
+                         today, by(recipient))  # fmt: skip
+    _outcome(s, action, outbox, "returned")
+    return f"Returned to {name_of(web.config, web.config.owners[action.owner_id].email)} with your reason."
+
+
+def _outcome(s, action, outbox, head: str) -> None:
+    """Send the owner's outcome notice the operation queued now, through the request's outbox."""
+    s.flush()
+    row = s.exec(select(Notice).where(Notice.action_id == action.id, Notice.stage.like(f"{head}:%"))
+                 .order_by(Notice.id.desc())).first()  # fmt: skip
+    if row is not None:
+        row.state, row.claimed_by = NoticeState.PENDING, outbox.run_id
+        outbox.ids.append(row.id)
+        outbox.sent_text.append("The owner is emailed now.")
+        outbox.queued_text.append(f"The owner's email: {QUEUED}")
+
+
 # What each role may do on the action page (the page hiding a form is not the check: this is).
 OWNER_FORMS = {"complete": complete, "progress": progress, "extend": extend, "review": review_progress}
-MANAGER_FORMS = {"note": note, "decide": decide_pending}
+MANAGER_FORMS = {"note": note, "decide": decide_pending, "verify": verify, "return": send_back}

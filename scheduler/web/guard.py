@@ -5,7 +5,8 @@ Content-Length says so, else as soon as the bytes read pass the cap (so memory s
 whatever is sent), and with 408 when the body does not arrive within its deadline (a client that
 trickles bytes must not hold a connection for ever; slow *headers* are a reverse proxy's to cut
 off, see README "Security"). Form routes take `FORM_BODY_BYTES`; a route that takes files registers its own
-larger cap with `body_limit(prefix, bytes)`. `read_form` then parses at most a few bounded fields.
+larger cap with `body_limit(prefix, bytes, streamed=True)`: its body is passed on as it arrives (the
+handler spools files to disk), never buffered here, under the same deadline. `read_form` then parses at most a few bounded fields.
 `SecurityHeaders` adds the headers every response carries (pages set them too, so the 500 page,
 which Starlette renders outside the middleware, has them).
 """
@@ -26,9 +27,15 @@ BODY_BYTES_PER_S = 50_000
 _ROUTE_LIMITS: dict[str, int] = {}  # path prefix -> bytes, for routes that take more (file uploads)
 
 
-def body_limit(prefix: str, max_bytes: int) -> None:
-    """Let requests under `prefix` (e.g. "/evidence/") carry up to `max_bytes` (an upload route)."""
+_STREAMED: set[str] = set()  # upload routes: their bodies are passed on as they arrive, never buffered
+
+
+def body_limit(prefix: str, max_bytes: int, streamed: bool = False) -> None:
+    """Let requests under `prefix` (e.g. "/e/") carry up to `max_bytes` (an upload route); `streamed`:
+    hand the body on as it arrives (the handler spools it) instead of buffering it here."""
     _ROUTE_LIMITS[prefix] = max_bytes
+    if streamed:
+        _STREAMED.add(prefix)
 
 
 def limit_for(path: str) -> int:
@@ -50,6 +57,8 @@ class BodyLimit:
         length = dict(scope["headers"]).get(b"content-length", b"0")
         if not length.isdigit() or int(length) > cap:
             return await _too_large(cap)(scope, receive, send)
+        if any(scope["path"].startswith(p) for p in _STREAMED):
+            return await self.app(scope, _counted(receive, int(length)), send)
         chunks, total, complete = [], 0, False
         with anyio.move_on_after(BODY_SECONDS + cap / BODY_BYTES_PER_S):
             while not complete:
@@ -76,7 +85,31 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+def _counted(receive, declared: int):
+    """Return `receive` passing the body on as it arrives, cut at the declared Content-Length (which
+    was checked against the cap), so a client cannot send more than it announced, and cut off when it
+    trickles in slower than the deadline a form of that size gets (the handler answers 408)."""
+    seen, deadline = 0, anyio.current_time() + BODY_SECONDS + declared / BODY_BYTES_PER_S
+
+    async def wrapped():
+        nonlocal seen
+        with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
+            event = await receive()
+            if event["type"] == "http.request":
+                body = event.get("body", b"")
+                if seen + len(body) > declared:
+                    return {"type": "http.disconnect"}
+                seen += len(body)
+            return event
+        return {"type": "http.disconnect"}  # too slow
+
+    return wrapped
+
+
 def _too_large(cap: int):
+    if cap >= 2**20:  # an upload route
+        return message("Too much was sent", f"A submission here takes at most {cap // 2**20} MB in all. Nothing "
+                       "was saved; go back and send fewer or smaller files.", 413)  # fmt: skip
     return message("Too much was sent", f"A form here takes at most {cap // 1024} KB. Nothing was saved; go back, "
                    "shorten what you typed and try again.", 413)  # fmt: skip
 

@@ -21,8 +21,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from scheduler.web import actions, approvals, dashboard, review
-from scheduler.web.guard import BodyLimit, SecurityHeaders
+from scheduler.web import actions, approvals, dashboard, evidence_pack, evidence_pages, review
+from scheduler.web.guard import BodyLimit, SecurityHeaders, body_limit
 from scheduler.web.metrics import Metrics
 from scheduler.web.pages import SECURITY_HEADERS, WEB_TEMPLATES, message
 from scheduler.web.state import CONFIG_CHECK_SECONDS, Web
@@ -77,14 +77,18 @@ def create(app, config_check_seconds: float = CONFIG_CHECK_SECONDS, metrics_cach
         Route("/x/{token}", approvals.approval_page, methods=["GET"]),
         Route("/x/{token}", approvals.approval_post, methods=["POST"]),
         Route("/d/{token}", dashboard.dashboard, methods=["GET"]),
+        Route("/d/{token}/evidence-pack.zip", evidence_pack.download, methods=["GET"]),
         Route("/d/{token}/report", review.report_page, methods=["GET"]),
         Route("/d/{token}/report/{name}.png", review.report_chart, methods=["GET"]),
         Route("/d/{token}/report.{fmt}", review.report_file, methods=["GET"]),
         Route("/report.css", review.stylesheet, methods=["GET"]),
+        Route("/e/{token}", evidence_pages.evidence_post, methods=["POST"]),
+        Route("/e/{token}/{evidence_id:int}", evidence_pages.download, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(WEB_TEMPLATES / "static")), name="static"),
     ]  # fmt: skip
     starlette = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found, 500: server_error},
                           middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit)])  # fmt: skip
+    body_limit("/e/", evidence_pages.upload_cap(app.settings), streamed=True)
     web = Web(app, config_check_seconds)
     starlette.state.web = web
     starlette.state.metrics = Metrics(web, metrics_cache_seconds)

@@ -142,7 +142,7 @@ def _open(run: Run, transport, group: list[int]) -> bool:
 def _send_group(run: Run, transport, handover: Handover, built, group: list[int]) -> bool:
     """Send one recipient's messages in order; return False when this connection must stop."""
     ctx, st = run.ctx, run.st
-    pos, throttled = 0, 0
+    pos, throttled, reopened = 0, 0, False
     while pos < len(group):
         i = group[pos]
         if run.stopping() or not _wait_for_slot(run):
@@ -157,6 +157,9 @@ def _send_group(run: Run, transport, handover: Handover, built, group: list[int]
             throttled += 1
             continue  # the same message again, at the slower pace
         if exc.throttle == "connections":
+            if not reopened and _reopen_alone(run, transport):
+                reopened = True
+                continue  # the others finished meanwhile: the same message again on a fresh connection
             with run.lock:
                 last = run.alive == 1
             if not last:
@@ -176,6 +179,20 @@ def _send_group(run: Run, transport, handover: Handover, built, group: list[int]
             _not_sent(ctx, st, group[pos + 1 :] + run.drain(), exc)
         return False
     return True
+
+
+def _reopen_alone(run: Run, transport) -> bool:
+    """After a 432 (too many connections) on what is now the run's only connection, the refusal was
+    counting connections that have since closed: open this one afresh. Return True when it opened."""
+    with run.lock:
+        if run.alive != 1:
+            return False
+    transport.close()
+    try:
+        transport.open()
+        return True
+    except TransportError:
+        return False
 
 
 def _wait_for_slot(run: Run) -> bool:

@@ -94,3 +94,18 @@ def expired_page(web, token: str, csrf: str):
                        "Ask for a fresh one below.", 410, renew_token=token, csrf=csrf)  # fmt: skip
     set_csrf(response, csrf, web.secure)
     return response
+
+
+def dashboard_plan(request: Request):
+    """Return (web, plan) for the dashboard link in the path, or the page saying why it cannot be used."""
+    web = request.app.state.web
+    claims = checked(web, request.path_params["token"], "dashboard", csrf_token(request))
+    if not isinstance(claims, Claims):
+        return claims
+    plan = web.config.plans.get(claims.subject)
+    if plan is None:
+        return message("This link cannot be used", "The plan it names is no longer in the config.", 404)
+    if too_old(web, claims, plan.id):
+        return message("This link has expired", "Links work for a limited time; ask the plan administrator "
+                       "for a new one (`reminders web-link`).", 410)  # fmt: skip
+    return web, plan

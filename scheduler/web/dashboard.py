@@ -10,27 +10,20 @@ from collections import Counter
 from sqlmodel import select
 from starlette.requests import Request
 
-from scheduler.engine.links import Claims
 from scheduler.engine.status import status_rows
 from scheduler.engine.summary import RAG_ORDER
 from scheduler.store.models import Action, ActionEvent, ExtensionRequest
 from scheduler.store.states import ActionStatus, EventKind, ExtensionState
-from scheduler.web.access import checked, csrf_token, too_old
-from scheduler.web.pages import message, page
+from scheduler.web.access import dashboard_plan
+from scheduler.web.pages import page
 
 
 def dashboard(request: Request):
     """GET: the plan's dashboard (nothing on it changes anything); runs in the thread pool."""
-    web = request.app.state.web
-    claims = checked(web, request.path_params["token"], "dashboard", csrf_token(request))
-    if not isinstance(claims, Claims):
-        return claims
-    plan = web.config.plans.get(claims.subject)
-    if plan is None:
-        return message("This link cannot be used", "The plan it names is no longer in the config.", 404)
-    if too_old(web, claims, plan.id):
-        return message("This link has expired", "Links work for a limited time; ask the plan administrator "
-                       "for a new one (`reminders web-link`).", 410)  # fmt: skip
+    found = dashboard_plan(request)
+    if not isinstance(found, tuple):
+        return found
+    web, plan = found
     now = web.now()
     today = now.astimezone(plan.policy.tz).date()
     with web.session() as s:

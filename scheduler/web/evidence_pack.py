@@ -13,24 +13,16 @@ from starlette.requests import Request
 from starlette.responses import FileResponse
 
 from scheduler.documents.evidence_pack import write_pack
-from scheduler.engine.links import Claims
-from scheduler.web.access import checked, csrf_token, too_old
+from scheduler.web.access import dashboard_plan
 from scheduler.web.evidence_pages import attachment_headers
-from scheduler.web.pages import message
 
 
 def download(request: Request):
     """GET: the plan's evidence pack for the dashboard link's reader (runs in the thread pool)."""
-    web = request.app.state.web
-    claims = checked(web, request.path_params["token"], "dashboard", csrf_token(request))
-    if not isinstance(claims, Claims):
-        return claims
-    plan = web.config.plans.get(claims.subject)
-    if plan is None:
-        return message("This link cannot be used", "The plan it names is no longer in the config.", 404)
-    if too_old(web, claims, plan.id):
-        return message("This link has expired", "Links work for a limited time; ask the plan administrator "
-                       "for a new one (`reminders web-link`).", 410)  # fmt: skip
+    found = dashboard_plan(request)
+    if not isinstance(found, tuple):
+        return found
+    web, plan = found
     fd, name = tempfile.mkstemp(prefix="evidence-pack-", suffix=".zip")
     os.close(fd)
     path = Path(name)

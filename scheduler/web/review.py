@@ -19,10 +19,9 @@ from scheduler.documents.report_charts import timeline_png, trend_png
 from scheduler.documents.report_files import render
 from scheduler.documents.report_render import report_css, report_html
 from scheduler.documents.report_source import report_for
-from scheduler.engine.links import Claims
 from scheduler.store.operations import InputError
 from scheduler.store.review_progress import record_review_progress
-from scheduler.web.access import checked, csrf_token, too_old
+from scheduler.web.access import dashboard_plan
 from scheduler.web.pages import SECURITY_HEADERS, message
 
 FILES = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8",
@@ -30,24 +29,9 @@ FILES = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8",
 CHARTS = {"trend": trend_png, "timeline": timeline_png}
 
 
-def _plan(request: Request):
-    """Return (web, plan) for the dashboard link in the path, or the page saying why it cannot be used."""
-    web = request.app.state.web
-    claims = checked(web, request.path_params["token"], "dashboard", csrf_token(request))
-    if not isinstance(claims, Claims):
-        return claims
-    plan = web.config.plans.get(claims.subject)
-    if plan is None:
-        return message("This link cannot be used", "The plan it names is no longer in the config.", 404)
-    if too_old(web, claims, plan.id):
-        return message("This link has expired", "Links work for a limited time; ask the plan administrator "
-                       "for a new one (`reminders web-link`).", 410)  # fmt: skip
-    return web, plan
-
-
 def _report(request: Request):
     """Return (plan, report, as-of date) for the request, or a page saying what is wrong."""
-    found = _plan(request)
+    found = dashboard_plan(request)
     if not isinstance(found, tuple):
         return found
     web, plan = found

@@ -21,6 +21,13 @@ SHIPPED_CONFIG = REPO / "config"
 POSTGRES_ENV = "REMINDERS_TEST_POSTGRES_URL"
 
 
+@pytest.fixture(autouse=True)
+def known_terminal_width(monkeypatch):
+    """Tables fit the terminal (COLUMNS, else the terminal, else 120): tests read them at 120
+    columns whatever runs them (a tty, CI, a pytest-xdist worker); a test about widths sets its own."""
+    monkeypatch.setenv("COLUMNS", "120")
+
+
 @pytest.fixture
 def config_dir(tmp_path) -> Path:
     """A writable copy of the shipped config."""

@@ -94,6 +94,9 @@ def deliver(ctx, st) -> None:
         _worker(run, transports[0], built)
         for t in threads:
             t.join()
+        if run.queue and not run.halted:  # given back by a refused connection after the others had finished
+            run.alive = 1
+            _worker(run, transports[0], built)
     run.leave(run.drain())
     st.report.left += run.left
     st.report.stopped = st.report.stopped or run.reason

@@ -197,3 +197,19 @@ def smtp_env(env, smtp_server, monkeypatch):
         monkeypatch.setenv(k, v)
     env.update(values)
     return smtp_server
+
+
+def insert_action_before_upgrade(conn, status: str = "open", at=None) -> int:
+    """Write one owner, plan and action with plain SQL (as an older schema holds them, before a
+    migration under test); return the action's id."""
+    import datetime as dt
+
+    t = {"t": at or dt.datetime(2010, 1, 4, 9, 0)}
+    conn.execute(sa.text("INSERT INTO owner (id, name, email, manager_id, active, updated_at) "
+                         "VALUES ('o1', 'Owner', 'o1@example.org', NULL, true, :t)"), t)  # fmt: skip
+    conn.execute(sa.text("INSERT INTO plan (id, title, report_date, escalation_contact, active, updated_at) "
+                         "VALUES ('p', 'Plan', '2009-11-24', NULL, true, :t)"), t)  # fmt: skip
+    conn.execute(sa.text("INSERT INTO action (plan_id, ref, title, owner_id, owner_since, config_due, due, status, "
+                         "in_config, created_at, updated_at) VALUES ('p', 'A1', 'Do it', 'o1', '2009-11-24', "
+                         "'2010-02-24', '2010-02-24', :status, true, :t, :t)"), {**t, "status": status})  # fmt: skip
+    return conn.execute(sa.text("SELECT id FROM action")).scalar()

@@ -17,7 +17,7 @@ from scheduler.store import db, evidence
 from scheduler.store.evidence import EvidenceProblem
 from scheduler.store.models import Action, Owner, Plan
 from scheduler.store.sniff import Refused, safe_name, shown_name, sniff
-from tests.conftest import both_databases
+from tests.conftest import both_databases, insert_action_before_upgrade
 
 NOW = dt.datetime(2010, 1, 5, 10, 0, tzinfo=dt.UTC)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -214,13 +214,7 @@ def test_upgrade_from_before_evidence_keeps_complete_actions_complete(db_url):
     engine = db.make_engine(db_url)
     db.upgrade(engine, "0008")  # the revision before evidence
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO owner (id, name, email, manager_id, active, updated_at) "
-                             "VALUES ('o1', 'Owner', 'o1@example.org', NULL, true, :t)"), {"t": NOW})  # fmt: skip
-        conn.execute(sa.text("INSERT INTO plan (id, title, report_date, escalation_contact, active, updated_at) "
-                             "VALUES ('p', 'Plan', '2009-11-24', NULL, true, :t)"), {"t": NOW})  # fmt: skip
-        conn.execute(sa.text("INSERT INTO action (plan_id, ref, title, owner_id, owner_since, config_due, due, status, "
-                             "in_config, created_at, updated_at) VALUES ('p', 'A1', 'Done', 'o1', '2009-11-24', "
-                             "'2010-02-24', '2010-02-24', 'complete', true, :t, :t)"), {"t": NOW})  # fmt: skip
+        insert_action_before_upgrade(conn, "complete", NOW)
     db.upgrade(engine)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT status FROM action")).scalar() == "complete"

@@ -39,11 +39,11 @@ class Faulty:
         return "250 accepted"
 
 
-@pytest.fixture
-def faulty(env, monkeypatch):
+def _serve(handler, monkeypatch):
+    """Run `handler` as a real SMTP server on a free port, point the product's settings at it and
+    yield the handler; stop the server afterwards."""
     from aiosmtpd.controller import Controller
 
-    handler = Faulty()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     for k, v in {"EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port),
@@ -51,6 +51,11 @@ def faulty(env, monkeypatch):
         monkeypatch.setenv(k, v)
     yield handler
     controller.stop()
+
+
+@pytest.fixture
+def faulty(env, monkeypatch):
+    yield from _serve(Faulty(), monkeypatch)
 
 
 def states(cli) -> dict:
@@ -360,16 +365,7 @@ class Throttling:
 
 @pytest.fixture
 def relay(env, monkeypatch):
-    from aiosmtpd.controller import Controller
-
-    handler = Throttling()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    for k, v in {"EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port),
-                 "SMTP_SECURITY": "none", "SMTP_TIMEOUT": "5", "SMTP_SEND_DEADLINE": "3"}.items():  # fmt: skip
-        monkeypatch.setenv(k, v)
-    yield handler
-    controller.stop()
+    yield from _serve(Throttling(), monkeypatch)
 
 
 def test_432_too_many_connections_drops_one_and_the_others_deliver_everything_once(cli, relay, monkeypatch):

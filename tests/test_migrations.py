@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from scheduler.store import db
-from tests.conftest import both_databases
+from tests.conftest import both_databases, insert_action_before_upgrade
 
 pytestmark = both_databases  # these tests are about the database
 
@@ -112,17 +112,6 @@ def test_ledger_key_is_unique(db_url):
     engine.dispose()
 
 
-def _action_at_0005(conn) -> int:
-    conn.execute(sa.text("INSERT INTO owner (id, name, email, manager_id, active, updated_at) "
-                         "VALUES ('o1', 'Owner', 'o1@example.org', NULL, true, :t)"), {"t": NOW})  # fmt: skip
-    conn.execute(sa.text("INSERT INTO plan (id, title, report_date, escalation_contact, active, updated_at) "
-                         "VALUES ('p', 'Plan', '2009-11-24', NULL, true, :t)"), {"t": NOW})  # fmt: skip
-    conn.execute(sa.text("INSERT INTO action (plan_id, ref, title, owner_id, owner_since, config_due, due, status, "
-                         "in_config, created_at, updated_at) VALUES ('p', 'A1', 'Do it', 'o1', '2009-11-24', "
-                         "'2010-02-24', '2010-02-24', 'open', true, :t, :t)"), {"t": NOW})  # fmt: skip
-    return conn.execute(sa.text("SELECT id FROM action")).scalar()
-
-
 _REQUEST = sa.text(
     "INSERT INTO extension_request (action_id, due_date, proposed_due, reason, requested_by, approver, state, "
     "created_at) VALUES (:a, '2010-02-24', :to, 'late', 'o1@example.org', 'm@example.org', :state, :t)"
@@ -133,7 +122,7 @@ def test_0006_keeps_the_first_of_two_pending_requests_and_then_allows_only_one(d
     engine = db.make_engine(db_url)
     db.upgrade(engine, "0005")
     with engine.begin() as conn:  # two pending for one action: what the check-then-insert race left
-        action_id = _action_at_0005(conn)
+        action_id = insert_action_before_upgrade(conn)
         for to, state in (("2010-03-31", "declined"), ("2010-04-30", "pending"), ("2010-05-31", "pending")):
             conn.execute(_REQUEST, {"a": action_id, "to": to, "state": state, "t": NOW})
     db.upgrade(engine)
@@ -165,7 +154,7 @@ def test_event_kinds_are_plain_text_in_the_database_and_typed_when_read(db_url):
     engine = db.make_engine(db_url)
     db.upgrade(engine)
     with engine.begin() as conn:
-        action_id = _action_at_0005(conn)
+        action_id = insert_action_before_upgrade(conn)
     with db.session(engine) as s:
         s.add(ActionEvent(action_id=action_id, at=NOW.replace(tzinfo=dt.UTC), by="t", kind=EventKind.NOTE))
         s.commit()
@@ -182,13 +171,7 @@ def test_upgrade_from_0005_keeps_the_ledger_and_adds_plan_level_notices(db_url):
     engine = db.make_engine(db_url)
     db.upgrade(engine, "0005")
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO owner (id, name, email, manager_id, active, updated_at) "
-                             "VALUES ('o1', 'Owner', 'o1@example.org', NULL, true, :t)"), {"t": NOW})  # fmt: skip
-        conn.execute(sa.text("INSERT INTO plan (id, title, report_date, escalation_contact, active, updated_at) "
-                             "VALUES ('p', 'Plan', '2009-11-24', NULL, true, :t)"), {"t": NOW})  # fmt: skip
-        conn.execute(sa.text("INSERT INTO action (plan_id, ref, title, owner_id, owner_since, config_due, due, "
-                             "status, in_config, created_at, updated_at) VALUES ('p', 'A1', 'Do it', 'o1', "
-                             "'2009-11-24', '2010-02-24', '2010-02-24', 'open', true, :t, :t)"), {"t": NOW})  # fmt: skip
+        insert_action_before_upgrade(conn)
         conn.execute(sa.text("INSERT INTO notice (action_id, due_date, stage, track, recipient, send_day, state, "
                              "attempts, created_at, updated_at) SELECT id, due, 'assigned', 'owner', "
                              "'o1@example.org', '2009-11-24', 'sent', 1, :t, :t FROM action"), {"t": NOW})  # fmt: skip

@@ -54,9 +54,13 @@ class WorkingCalendar:
         self.working_days = frozenset(working_days)
         self.holiday_code = holiday_code
         self._holidays = _holiday_calendar(holiday_code)
+        self._known: dict[dt.date, bool] = {}  # a sync asks about the same few hundred days a million times
 
     def is_working_day(self, day: dt.date) -> bool:
-        return day.weekday() in self.working_days and day not in self._holidays
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = day.weekday() in self.working_days and day not in self._holidays
+        return known
 
     def holiday_name(self, day: dt.date) -> str | None:
         return self._holidays.get(day) if self._holidays else None
@@ -72,3 +76,9 @@ class WorkingCalendar:
         while not self.is_working_day(day):
             day += dt.timedelta(days=1)
         return day
+
+
+@lru_cache(maxsize=64)
+def working_calendar(working_days: tuple[int, ...], holiday_code: str) -> WorkingCalendar:
+    """Return the one shared calendar for these working days and bank holidays (it only caches)."""
+    return WorkingCalendar(tuple(working_days), holiday_code)

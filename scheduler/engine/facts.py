@@ -8,14 +8,14 @@ from collections import defaultdict
 
 from sqlmodel import Session, select
 
-from scheduler.config.dates import WorkingCalendar
+from scheduler.config.dates import WorkingCalendar, working_calendar
 from scheduler.config.model import Config, PlanConfig
 from scheduler.engine.decide import ActionFacts, Person, next_notice_day
 from scheduler.store.models import CLOSED, Action, DueRevision, Notice
 
 
 def calendar_for(plan: PlanConfig) -> WorkingCalendar:
-    return WorkingCalendar(plan.policy.working_days, plan.policy.holidays)
+    return working_calendar(tuple(plan.policy.working_days), plan.policy.holidays)
 
 
 def person(config: Config, owner_id: str) -> Person:

@@ -19,22 +19,26 @@ from scheduler.cli.common import (
     with_app,
 )
 from scheduler.cli.tables import emit
+from scheduler.store.states import NoticeState
 
 
 @click.command()
 @click.option("--plan", "plan_id", metavar="PLAN", help="Only this plan.")
 @click.option("--owner", "owner_id", metavar="OWNER", help="Only notices sent to this owner (an owner id).")
+@click.option("--state", type=click.Choice([s.value for s in NoticeState]), help="Only notices in this state.")
 @click.option("--since", metavar="DATE", help="Claimed on or after this date (YYYY-MM-DD, local).")
 @click.option("--until", metavar="DATE", help="Claimed before the end of this date (YYYY-MM-DD, local).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--wide", is_flag=True, help="Print the table in full, however wide (default: fit the terminal).")
 @config_option
 @with_app
-def notices(app, plan_id, owner_id, since, until, fmt, wide):
+def notices(app, plan_id, owner_id, state, since, until, fmt, wide):
     """List every notice claimed: who was chased, about what, when, and what became of it.
 
     The evidence of chasing an inspector asks for. Times are in the plan's timezone (CSV and JSON:
-    ISO 8601 with the offset). The table fits the terminal; --wide shows it in full.
+    ISO 8601 with the offset). The table fits the terminal; --wide shows it in full. The weekly
+    summary and the progress report (one message per recipient) follow in a table of their own,
+    each failure or retry with its last error (CSV and JSON: `kind` "plan").
 
     \b
     Example:
@@ -59,12 +63,19 @@ def notices(app, plan_id, owner_id, since, until, fmt, wide):
         raise BadInput(f"--until {until} is before --since {since}")
     recipient = cfg.owners[owner_id].email if owner_id else None
     with app.session() as s:
-        rows = notice_records(s, cfg, plan_id, recipient, bounds[0], bounds[1])
+        rows = notice_records(s, cfg, plan_id, recipient, bounds[0], bounds[1], state)
         if fmt != "table":
             emit(rows, fmt, NOTICE_FIELDS, NOTICE_FIELDS)
             return
         rows = list(rows)
-    _notice_table(app, rows, wide)
+    action_rows = [r for r in rows if r["kind"] == "action"]
+    plan_rows = [r for r in rows if r["kind"] == "plan"]
+    if action_rows or not plan_rows:
+        _notice_table(app, action_rows, wide)
+    if plan_rows:
+        if action_rows:
+            click.echo()
+        _plan_notice_table(app, plan_rows, wide)
 
 
 def _notice_table(app, rows: list[dict], wide: bool) -> None:
@@ -83,6 +94,35 @@ def _notice_table(app, rows: list[dict], wide: bool) -> None:
     if one_plan and rows:
         click.echo(f"plan {rows[0]['plan']}; WHEN is when it was sent (or claimed, if not sent)")
     table(cells, ("id", key, "stage", "to", "state", "when"), shrink={"to": 12}, wide=wide)
+
+
+def _plan_notice_table(app, rows: list[dict], wide: bool) -> None:
+    """Print the plan-level notices (summary, progress report) as a table that fits the terminal,
+    then, for each one not sent, its last error and next try on a line of its own (wrapped)."""
+    import textwrap
+
+    from scheduler.cli.tables import table, terminal_width
+    from scheduler.config.humandates import when
+    from scheduler.config.text import strip_unsafe
+
+    def local(r, field):
+        return when(dt.datetime.fromisoformat(r[field]), people_tz(app, r["plan"])) if r[field] else ""
+
+    one_plan = len({r["plan"] for r in rows}) <= 1
+    cells = [{"plan": r["plan"], "stage": r["stage"], "to": r["recipient_name"] or r["recipient"], "state": r["state"],
+              "tries": r["attempts"], "when": local(r, "sent_at") or local(r, "claimed_at")} for r in rows]  # fmt: skip
+    which = f"plan {rows[0]['plan']}; " if one_plan else ""
+    click.echo(f"{which}summaries and progress reports; WHEN: sent (or claimed)")
+    columns = ("stage", "to", "state", "tries", "when")
+    table(cells, columns if one_plan else ("plan", *columns), shrink={"to": 12, "plan": 8}, drop=("tries",), wide=wide)
+    for r in rows:
+        if r["state"] == NoticeState.SENT or not (r["error"] or r["next_attempt_at"]):
+            continue
+        retry = f"; next try {local(r, 'next_attempt_at')}" if r["state"] == NoticeState.RETRY else ""
+        line = strip_unsafe(f"{r['plan'] + ' ' if not one_plan else ''}{r['stage']} to {r['recipient']}: "
+                            f"{r['state']}{retry}; last error: {r['error'] or '-'}")  # fmt: skip
+        click.echo(line if wide else textwrap.fill(line, terminal_width(), subsequent_indent="    ",
+                                                   break_long_words=True, break_on_hyphens=False))  # fmt: skip
 
 
 @click.command()

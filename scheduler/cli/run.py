@@ -24,7 +24,8 @@ from scheduler.config.humandates import shortdate, when
 
 
 def run_one(app) -> int:
-    """Sync, then run the pipeline once at app.now; print a summary; return the exit code."""
+    """Sync, run the pipeline once at app.now, then the plan-level notices due (as the daemon does);
+    print what happened; return the exit code."""
     from scheduler.engine.pipeline import run_once
     from scheduler.service.logsetup import configure
 
@@ -34,13 +35,15 @@ def run_one(app) -> int:
     report = run_once(app.engine, app.config, app.renderer, transport, app.now,
                       deadline_seconds=app.settings.run_deadline)
     click.echo(f"run {report.run_id} at {when(app.now, people_tz(app))}: {report.describe()}")
-    from scheduler.documents.report_send import send_reports
+    from scheduler.documents.plan_delivery import FINE, send_plan_notices
+    from scheduler.store.stages import StageName
 
-    reports = send_reports(app.engine, app.config, app.renderer, transport, app.now)
-    for r in reports:
-        click.echo(f"progress report {r.plan} {r.stage} to {r.recipient}: {r.outcome}")
-    fine = ("sent", "already sent", "taken by another run")
-    return 1 if report.undelivered or any(r.outcome not in fine for r in reports) else 0
+    # the summaries whose retry has come and the progress reports due, as the daemon's daily run
+    plan_level = send_plan_notices(app.engine, app.config, app.renderer, transport, app.now)
+    for r in plan_level:
+        what = "summary" if StageName.parse(r.stage).kind == "summary" else "progress report"
+        click.echo(f"{what} {r.plan} {r.stage} to {r.recipient}: {r.outcome}")
+    return 1 if report.undelivered or any(r.outcome not in FINE for r in plan_level) else 0
 
 
 @click.command()

@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from scheduler.config.humandates import daydate
-from scheduler.store.models import Action, ActionEvent, Notice, Owner
+from scheduler.store.models import Action, ActionEvent, Notice, Owner, PlanNotice
 
 PAGE = 1000
+# `kind`: "action" (the `notice` ledger; its id is the one `resend` takes) or "plan" (the weekly
+# summary and the progress report, ledger `plan_notice`: no ref, due date or send day)
 NOTICE_FIELDS = ("id", "plan", "ref", "stage", "recipient", "recipient_name", "state", "due_date", "send_day",
-                 "claimed_at", "sent_at", "message_id", "attempts", "error")  # fmt: skip
+                 "claimed_at", "sent_at", "message_id", "attempts", "error", "next_attempt_at", "kind")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -67,29 +69,45 @@ def evidence_entries(session: Session, action: Action, tz: ZoneInfo) -> list[His
 
 
 def notices(session: Session, config, plan: str | None = None, recipient: str | None = None,
-            since: dt.datetime | None = None, until: dt.datetime | None = None) -> Iterator[dict]:  # fmt: skip
-    """Yield one dict per notice claimed (fields NOTICE_FIELDS), oldest first, in pages.
+            since: dt.datetime | None = None, until: dt.datetime | None = None,
+            state: str | None = None) -> Iterator[dict]:  # fmt: skip
+    """Yield one dict per notice claimed (fields NOTICE_FIELDS), oldest first, in pages: the action
+    notices, then the plan-level ones (summary, progress report).
 
     Times are ISO 8601 in the plan's timezone; `since`/`until` bound the claim time.
     """
     names = {o.email: o.name for o in session.exec(select(Owner))}
     stmt = select(Notice, Action).join(Action, Action.id == Notice.action_id)
-    if plan:
-        stmt = stmt.where(Action.plan_id == plan)
-    if recipient:
-        stmt = stmt.where(Notice.recipient == recipient)
+    stmt = _filtered(stmt, Notice, Action.plan_id, plan, recipient, since, until, state)
+    for n, a in _pages(session, stmt, Notice, lambda row: row[0].id):
+        yield _record(n, a.plan_id, a.ref, names, _tz(config, a.plan_id))
+    plan_stmt = _filtered(select(PlanNotice), PlanNotice, PlanNotice.plan_id, plan, recipient, since, until, state)
+    for p in _pages(session, plan_stmt, PlanNotice, lambda row: row.id):
+        yield _record(p, p.plan_id, None, names, _tz(config, p.plan_id))
+
+
+def _filtered(stmt, table, plan_column, plan, recipient, since, until, state):
+    """Return `stmt` limited to the rows of `table` the filters given ask for."""
+    for column, value in ((plan_column, plan), (table.recipient, recipient), (table.state, state)):
+        if value:
+            stmt = stmt.where(column == value)
     if since:
-        stmt = stmt.where(Notice.created_at >= since)
+        stmt = stmt.where(table.created_at >= since)
     if until:
-        stmt = stmt.where(Notice.created_at < until)
+        stmt = stmt.where(table.created_at < until)
+    return stmt
+
+
+def _pages(session: Session, stmt, table, row_id) -> Iterator:
+    """Yield the result rows of `stmt` in `table.id` order, PAGE at a time (never the whole ledger
+    at once); `row_id(row)` returns a result row's id."""
     last = 0
     while True:
-        page = session.exec(stmt.where(Notice.id > last).order_by(Notice.id).limit(PAGE)).all()
-        for n, a in page:
-            yield _record(n, a, names, _tz(config, a.plan_id))
+        page = session.exec(stmt.where(table.id > last).order_by(table.id).limit(PAGE)).all()
+        yield from page
         if len(page) < PAGE:
             return
-        last = page[-1][0].id
+        last = row_id(page[-1])
 
 
 def _tz(config, plan_id: str) -> ZoneInfo:
@@ -97,11 +115,14 @@ def _tz(config, plan_id: str) -> ZoneInfo:
     return (plan.policy if plan else config.default_policy).tz
 
 
-def _record(n: Notice, a: Action, names: dict, tz: ZoneInfo) -> dict:
+def _record(n: Notice | PlanNotice, plan_id: str, ref: str | None, names: dict, tz: ZoneInfo) -> dict:
     def local(at):
         return at.astimezone(tz).isoformat(timespec="seconds") if at else None
 
-    return {"id": n.id, "plan": a.plan_id, "ref": a.ref, "stage": n.stage, "recipient": n.recipient,
-            "recipient_name": names.get(n.recipient, ""), "state": n.state, "due_date": n.due_date.isoformat(),
-            "send_day": n.send_day.isoformat(), "claimed_at": local(n.created_at), "sent_at": local(n.sent_at),
-            "message_id": n.message_id, "attempts": n.attempts, "error": n.last_error}  # fmt: skip
+    action = isinstance(n, Notice)
+    return {"id": n.id, "plan": plan_id, "ref": ref, "stage": n.stage, "recipient": n.recipient,
+            "recipient_name": names.get(n.recipient, ""), "state": n.state,
+            "due_date": n.due_date.isoformat() if action else None,
+            "send_day": n.send_day.isoformat() if action else None, "claimed_at": local(n.created_at),
+            "sent_at": local(n.sent_at), "message_id": n.message_id, "attempts": n.attempts, "error": n.last_error,
+            "next_attempt_at": local(n.next_attempt_at), "kind": "action" if action else "plan"}  # fmt: skip

@@ -83,9 +83,12 @@ def send_summaries(engine, config, renderer, transport, now: dt.datetime, plan_i
 
 
 def retry_summaries(engine, config, renderer, transport, now: dt.datetime) -> list:
-    """Send the summaries waiting for a retry whose time has come; return their `PlanOutcome`s."""
+    """Send the summaries waiting for a retry whose time has come (and those a dead run left
+    `pending`, recovered first; never a new one); return their `PlanOutcome`s."""
+    run_id = uuid.uuid4().hex[:12]
+    plan_notices.recover(engine, now, run_id)
     rows = [r for r in plan_notices.due_retries(engine, now, "summary:") if r.plan_id in config.plans]
-    return _deliver(engine, config, renderer, transport, now, rows, uuid.uuid4().hex[:12]) if rows else []
+    return _deliver(engine, config, renderer, transport, now, rows, run_id) if rows else []
 
 
 def _deliver(engine, config, renderer, transport, now, rows, run_id, since=None) -> list:

@@ -17,7 +17,7 @@ from scheduler.config.files import file_signature
 from scheduler.engine.facts import calendar_for, sync_and_refresh
 from scheduler.engine.pipeline import run_once
 from scheduler.engine.rules import send_time_passed
-from scheduler.mail.summary_mail import retry_summaries, send_summaries
+from scheduler.mail.summary_mail import send_summaries
 from scheduler.service import health
 from scheduler.service.jobs import JobPlan, plan_jobs
 from scheduler.store import db, queries
@@ -139,10 +139,9 @@ class Service:
                                   stop=self.stop.is_set, deadline_seconds=self.app.settings.run_deadline)  # fmt: skip
                 result = report.describe()
                 log.info("run %s: %s", report.run_id, result)
-                retry_summaries(self.engine, self.config, self.app.renderer, self.app.transport(), now)
-                from scheduler.documents.report_send import send_reports  # charts and PDF: loaded when used
+                from scheduler.documents.plan_delivery import send_plan_notices  # charts, PDF: when used
 
-                send_reports(self.engine, self.config, self.app.renderer, self.app.transport(), now)
+                send_plan_notices(self.engine, self.config, self.app.renderer, self.app.transport(), now)
             except Exception as exc:
                 log.exception("run failed: %s", exc)
                 result = f"error: {type(exc).__name__}"

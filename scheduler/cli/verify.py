@@ -1,5 +1,5 @@
-"""The administrator's commands for completions: `verify` (or return with a reason) and
-`evidence-pack` (the zip an inspector gets, PRODUCT.md §8)."""
+"""The administrator's commands for completions: `verify` (or return with a reason; for the action's
+verifier, config/approvers.py) and `evidence-pack` (the zip an inspector gets, PRODUCT.md §8)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,8 @@ def _plan(app, action):
 @click.argument("ref")
 @click.option("--return", "send_back", is_flag=True, help="Send the completion back to the owner instead.")
 @click.option("--reason", help="With --return: what is missing (the owner is emailed it).")
-@click.option("--by", metavar="OWNER", help="Who decides (default: the plan's administrator); only they may.")
+@click.option("--by", metavar="OWNER", help="Who decides, recorded in the history (default: the plan's administrator; "
+              "required for an action the administrator owns); only the action's verifier may.")
 @config_option
 @now_option
 @with_app
@@ -66,11 +67,15 @@ def verify(app, ref, send_back, reason, by):
     """Verify an owner's completion (the action becomes complete), or return it with a reason
     (back to in progress; the owner's next email gives the reason and reminders resume).
 
+    The verifier is the plan's administrator; for an action the administrator owns, the escalation
+    contact (then the owner's manager), named with --by. Nobody verifies their own completion.
+
     \b
     Example:
       reminders verify ofsted-2009/SG1
       reminders verify SG2 --return --reason "the audit covers one team only; attach all four"
     """
+    from scheduler.config.approvers import verifier_of
     from scheduler.config.limits import MAX_NOTE, text_problem
     from scheduler.engine.facts import refresh_next_notice
     from scheduler.store import operations, verification
@@ -83,12 +88,16 @@ def verify(app, ref, send_back, reason, by):
         # locked like set-status and the web's changes: a verify at the same moment waits, then is checked
         action = operations.lock_action(session, operations.resolve_ref(session, ref).id)
         plan = _plan(app, action)
+        verifier = verifier_of(app.config, action.plan_id, action.owner_id)  # never the owner
+        verifier_id, today = verifier.id if verifier else None, app.today_for(action.plan_id)
+        if not by and verifier_id not in (None, plan.administrator):  # the history names who decided
+            raise BadInput(f"{action.plan_id}/{action.ref} is owned by the plan's administrator, so "
+                           f"{verifier.name} verifies it: record their decision with --by {verifier_id}")  # fmt: skip
         actor = by or plan.administrator or ""
-        today = app.today_for(action.plan_id)
         if send_back:
-            verification.return_(session, action, reason, actor, plan.administrator, app.now, today)
+            verification.return_(session, action, reason, actor, verifier_id, app.now, today, None, plan.administrator)
         else:
-            verification.verify(session, action, actor, plan.administrator, app.now, today)
+            verification.verify(session, action, actor, verifier_id, app.now, today, None, plan.administrator)
         refresh_next_notice(session, app.config, app.now, [action])
         session.commit()
         key, owner = f"{action.plan_id}/{action.ref}", action.owner_id

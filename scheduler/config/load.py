@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scheduler.config.approvers import approver_chain
+from scheduler.config.approvers import nobody_left
 from scheduler.config.fields import Fields
 from scheduler.config.files import fingerprint, plan_paths
 from scheduler.config.hints import known, name_the_ref
@@ -163,14 +163,14 @@ def _load_plan(path: Path, rel: str, owners, base_policy: dict, problems) -> Pla
     # Keys the plan does not override were checked (and reported) with policy.yaml.
     policy = check_policy(policy_raw, f, "policy", doc.get("policy") or {}, owners)
     reviews = check_reviews(f, doc, report_date)
-    actions = _load_actions(f, doc, owners, policy, contact, report_date)
+    actions = _load_actions(f, doc, owners, policy, contact, report_date, verification)
     if len(problems) > before or plan_id is None or policy is None:
         return None
     return PlanConfig(plan_id, title, report_date, policy, tuple(actions), contact, tuple(recipients), rel,
                       admin or contact, reviews, verification)  # fmt: skip
 
 
-def _load_actions(f: Fields, doc, owners, policy, contact, report_date) -> list[ActionConfig]:
+def _load_actions(f: Fields, doc, owners, policy, contact, report_date, verification) -> list[ActionConfig]:
     actions: list[ActionConfig] = []
     ref_lines: dict[str, int | None] = {}
     items = f.seq(doc, "actions", "actions", non_empty=True) or []
@@ -182,10 +182,8 @@ def _load_actions(f: Fields, doc, owners, policy, contact, report_date) -> list[
             if policy is not None:
                 _check_escalation_targets(policy, owners, contact, f, item, f"actions[{i}]", action.owner)
             admin = doc.get("administrator") if isinstance(doc.get("administrator"), str) else None
-            if not approver_chain(owners, action.owner, contact, admin or contact):
-                f.error(item, "owner", f"actions[{i}]", f"nobody can approve an extension for owner {action.owner!r} "
-                        "(no manager, escalation contact or administrator other than the owner)",
-                        f"give {action.owner!r} a manager in owners.yaml, or the plan an escalation_contact")  # fmt: skip
+            if problem := nobody_left(owners, action.owner, contact, admin or contact, verification):
+                f.error(item, "owner", f"actions[{i}]", *problem)
         name_the_ref(f.problems, since, f"actions[{i}]", item)
     return actions
 

@@ -36,7 +36,7 @@ class ActionFacts:
     assigned_on: dt.date  # later of report date, owner assignment day, extension day
     owner: Person
     escalation_targets: tuple[Person, ...]  # one per policy escalation level
-    administrator: Person | None = None  # who verifies completions
+    verifier: Person | None = None  # who verifies completions (never the owner; config/approvers.py)
     waiting_since: dt.datetime | None = None  # when the completion awaiting verification was sent (UTC)
     verify_before: int = 0  # verify:N requests claimed in earlier waits (N keeps counting)
 
@@ -142,7 +142,7 @@ def decide(facts: ActionFacts, policy: Policy, cal: WorkingCalendar, done: set[t
     others are superseded. An escalation supersedes the same run's owner-track notice.
     """
     decision = Decision()
-    if facts.status == AWAITING:  # only the verification track sends while the administrator checks
+    if facts.status == AWAITING:  # only the verification track sends while the verifier checks
         from scheduler.engine.verification import decide_verification
 
         return decide_verification(facts, policy, cal, done, now_local)

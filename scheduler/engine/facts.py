@@ -8,6 +8,7 @@ from collections import defaultdict
 
 from sqlmodel import Session, select
 
+from scheduler.config.approvers import verifier_of
 from scheduler.config.dates import WorkingCalendar, working_calendar
 from scheduler.config.model import Config, PlanConfig
 from scheduler.engine.decide import ActionFacts, Person, next_notice_day
@@ -51,7 +52,7 @@ def build_facts(session: Session, config: Config, action: Action, revs: list | N
     assigned_on = max(d for d in (plan.report_date, action.owner_since,
                                   due_set_on(session, action, plan.policy.tz, revs)) if d)  # fmt: skip
     targets = tuple(escalation_target(config, plan, action.owner_id, e.to) for e in plan.policy.escalations)
-    admin = person(config, plan.administrator) if plan.administrator in config.owners else None
+    verifier = verifier_of(config, plan.id, action.owner_id)  # never the owner
     since, before = None, 0
     if action.status == "awaiting_verification":  # few at a time: their queries stay cheap
         from scheduler.store.verification import verify_requests_before, waiting_since
@@ -59,7 +60,8 @@ def build_facts(session: Session, config: Config, action: Action, revs: list | N
         since = waiting_since(session, [action.id]).get(action.id)
         before = verify_requests_before(session, action.id, since) if since else 0
     return ActionFacts(action.plan_id, action.ref, action.status, action.due, assigned_on,
-                       person(config, action.owner_id), targets, admin, since, before)  # fmt: skip
+                       person(config, action.owner_id), targets,
+                       Person(verifier.id, verifier.name, verifier.email) if verifier else None, since, before)  # fmt: skip
 
 
 def ledger_done(session: Session, action_ids) -> dict[tuple[int, dt.date], set[tuple[str, str]]]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from scheduler.config.approvers import verifier_of
 from scheduler.config.humandates import daydate, longdate, when
 from scheduler.config.text import shorten
 from scheduler.engine.status import StatusRow, days_text, status_rows
@@ -118,9 +119,17 @@ def _awaiting(session: Session, config, plan, actions: dict, today: dt.date) -> 
     out = []
     for aid, at in waiting_since(session, ids).items():
         a, since = actions[aid], at.astimezone(plan.policy.tz).date()
+        who = verifier_of(config, plan.id, a.owner_id)  # the administrator unless they own it
         out.append({"ref": a.ref, "title": a.title, "owner_name": _name(config, a.owner_id), "since": since,
-                    "days": (today - since).days})  # fmt: skip
+                    "days": (today - since).days,
+                    "verifier": None if who and who.id == plan.administrator else who.name if who else "nobody"})  # fmt: skip
     return sorted(out, key=lambda w: (-w["days"], w["ref"]))
+
+
+def awaiting_heading(s: PlanSummary) -> str:
+    """Return the heading of the awaiting-verification section: by the administrator, unless some
+    completion is the administrator's own (then its line names who verifies it)."""
+    return "Awaiting verification" + ("" if any(w["verifier"] for w in s.awaiting) else " by the administrator")
 
 
 def _name(config, owner_id: str) -> str:
@@ -139,9 +148,10 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
         "",
     ]
     if s.awaiting:
-        lines += [f"{'### ' if md else ''}Awaiting verification by the administrator"] + ([""] if md else [])
+        lines += [f"{'### ' if md else ''}{awaiting_heading(s)}"] + ([""] if md else [])
         lines += [f"{'- ' if md else '  - '}{w['ref']}: {_md(shorten(w['title'], 60))} ({w['owner_name']}), "
                   f"completed {daydate(w['since'])}, waiting {w['days']} day{'s' if w['days'] != 1 else ''}"
+                  + (f"; {w['verifier']} verifies it (the administrator owns it)" if w["verifier"] else "")
                   for w in s.awaiting] + [""]  # fmt: skip
     sub = "### " if md else ""
     in_progress = [r.ref for r in s.rows if r.status == "in_progress"]

@@ -1,5 +1,6 @@
-"""The verification track (PRODUCT.md §3): `verify:N` requests to the administrator while an
-action awaits verification. Pure: no I/O, no clock.
+"""The verification track (PRODUCT.md §3): `verify:N` requests to the action's verifier (the
+administrator, or the next who is not the owner: config/approvers.py) while an action awaits
+verification. Pure: no I/O, no clock.
 
 The first request falls due at the first send time after the owner's completion (a run, never
 the moment of completion), then every `verification_repeat_days` working days while it waits.
@@ -56,21 +57,21 @@ def decide_verification(facts: ActionFacts, policy: Policy, cal: WorkingCalendar
     """Return the verify request a run at `now_local` sends for an action awaiting verification (the
     owner and escalation tracks send nothing while it waits)."""
     decision = Decision()
-    if facts.administrator is None or not cal.is_working_day(now_local.date()):
+    if facts.verifier is None or not cal.is_working_day(now_local.date()):
         return decision
     candidates = [s for s in _pending(facts, policy, cal, done, now_local.date())
                   if fallen_due(s, now_local, policy.send_time)]  # fmt: skip
     if not candidates:
         return decision
     best = max(candidates, key=lambda s: s.order)
-    decision.send = [PlannedNotice(best, facts.administrator)]
-    decision.superseded = [PlannedNotice(s, facts.administrator) for s in candidates if s is not best]
+    decision.send = [PlannedNotice(best, facts.verifier)]
+    decision.superseded = [PlannedNotice(s, facts.verifier) for s in candidates if s is not best]
     return decision
 
 
 def next_verify_day(facts: ActionFacts, policy: Policy, cal: WorkingCalendar, done, today: dt.date) -> dt.date | None:
-    """Return the send day of the next verify request not yet in the ledger (None: no administrator)."""
-    if facts.administrator is None:
+    """Return the send day of the next verify request not yet in the ledger (None: nobody verifies)."""
+    if facts.verifier is None:
         return None
     pending = _pending(facts, policy, cal, done, today)
     return pending[0].send_day if pending else None

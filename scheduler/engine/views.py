@@ -73,6 +73,7 @@ class NoticeView:
     request: RequestView | None = None  # approval:N and decision:N notices: extension request N
     tz: dt.tzinfo | None = None  # the plan's zone: the email's Date, and any time shown, are local to it
     verification: dict | None = None  # verify / verified / returned: note, evidence, decision (verification_view)
+    verifier: Recipient | None = None  # who verifies the action's completion: never its owner (config/approvers.py)
 
     @property
     def days_left(self) -> int:
@@ -144,6 +145,7 @@ def notice_view(session: Session, config: Config, action: Action, notice: Notice
         action_id=action.id, tz=plan.policy.tz,
         request=_request(session, config, number) if head in ("approval", "decision") else None,
         verification=verification_view.detail(session, config, action, notice, plan.policy.tz, today),
+        verifier=Recipient(facts.verifier.name, facts.verifier.email) if facts.verifier else None,
     )  # fmt: skip
 
 

@@ -6,8 +6,8 @@ the one place that string is read or written, so a new kind is added here and no
 Forms (`N` a whole number from 1, `D` a date YYYY-MM-DD):
   owner track      `assigned`, `before:N` (days before due), `due`, `overdue:N` (the N-th)
   escalation       `escalation:N` (the level)
-  verification     `verify:N` (the N-th request to the administrator); outcomes to the owner
-                   `verified:N` / `returned:N` (the administrator's decision on the N-th completion)
+  verification     `verify:N` (the N-th request to the verifier); outcomes to the owner
+                   `verified:N` / `returned:N` (the verifier's decision on the N-th completion)
   progress         `progress:D:N` (the N-th request before the review on D)
   plan documents   `report:D` (the progress report for the review on D), `summary:D` (weekly)
   web-triggered    `approval:N` (extension request N, to its approver), `decision:N` (its outcome,

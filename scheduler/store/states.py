@@ -17,7 +17,7 @@ from enum import StrEnum
 class ActionStatus(StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
-    AWAITING_VERIFICATION = "awaiting_verification"  # the owner says done; the administrator checks
+    AWAITING_VERIFICATION = "awaiting_verification"  # the owner says done; the verifier (config/approvers.py) checks
     COMPLETE = "complete"
     WITHDRAWN = "withdrawn"
 
@@ -58,7 +58,7 @@ class Track(StrEnum):
     ESCALATION = "escalation"
     WEB = "web"  # what the web app triggers: approval requests, decisions, confirmations, fresh links
     PROGRESS = "progress"  # progress requests before a review (engine/progress.py)
-    VERIFICATION = "verification"  # verify:N requests to the administrator
+    VERIFICATION = "verification"  # verify:N requests to the verifier (the administrator unless they own the action)
     OUTCOME = "outcome"  # verified:N / returned:N notices to the owner
 
 

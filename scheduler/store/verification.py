@@ -1,5 +1,7 @@
-"""The verification operations (PRODUCT.md §2): an owner's completion, the administrator's verify
-or return with a reason. One function each, used by the CLI and the web app alike.
+"""The verification operations (PRODUCT.md §2): an owner's completion, the verifier's verify or
+return with a reason (the verifier is the plan's administrator unless that is the owner: see
+config/approvers.py; the owner is refused here whoever the caller names). One function each, used
+by the CLI and the web app alike.
 
 Each works in the caller's session, checks who may do it on the current state, records an event
 (when, who, from, to, note) and raises `InputError` (exit 2 at the CLI) for anything that cannot
@@ -41,7 +43,7 @@ def complete(session: Session, action: Action, note: str | None, by: str, now: d
     note = (note or "").strip()
     refuse_closed(action)
     if action.status == AWAITING:
-        raise InputError(f"{_key(action)} is already awaiting verification; the administrator verifies it "
+        raise InputError(f"{_key(action)} is already awaiting verification; its verifier verifies it "
                          "or returns it")  # fmt: skip
     if action.status in ("complete", "withdrawn"):
         raise InputError(f"{_key(action)} is {action.status}; set-status it back to in_progress first")
@@ -68,36 +70,57 @@ def _check_waiting(session: Session, action: Action) -> None:
                      "only a completion the owner has sent can be verified or returned")  # fmt: skip
 
 
-def _check_administrator(session: Session, action: Action, actor: str, administrator: str | None) -> Owner:
-    admin = session.get(Owner, administrator) if administrator else None
-    if admin is None:
-        raise InputError(f"{_key(action)}: its plan names no administrator; add `administrator: OWNER_ID` "
-                         "to the plan file")  # fmt: skip
-    if actor.strip().lower() not in (admin.id.lower(), admin.email.lower()):
-        raise InputError(f"{actor!r} is not the plan's administrator ({admin.id}, {admin.name}); only they "
-                         "verify completions (an admin can use `reminders set-status REF complete`)")  # fmt: skip
-    return admin
+def _check_not_owner(session: Session, action: Action, actor: str, verifier: str | None) -> None:
+    """Refuse the action's owner (id or email; checked first, whatever the state): nobody signs off
+    their own work, whoever the caller names as verifier."""
+    owner = session.get(Owner, action.owner_id)
+    if owner is None or actor.strip().lower() not in (owner.id.lower(), owner.email.lower()):
+        return
+    checker = session.get(Owner, verifier) if verifier else None
+    other = checker is not None and checker.email.lower() != owner.email.lower()
+    raise InputError(f"{owner.name} ({owner.id}) owns {_key(action)}, and nobody verifies or returns their own completion"
+                     + (f"; {checker.name} ({checker.id}) verifies it" if other else ""))  # fmt: skip
 
 
-def verify(session: Session, action: Action, actor: str, administrator: str | None, now: dt.datetime,
-           today: dt.date, by: str | None = None) -> None:  # fmt: skip
-    """Make an action awaiting verification `complete`, as the administrator `actor` (id or email);
-    queue the owner's `verified:N` notice."""
+def _check_verifier(session: Session, action: Action, actor: str, verifier: str | None,
+                    administrator: str | None) -> Owner:
+    """Return the verifier's Owner row when `actor` (id or email) is the action's verifier, which is
+    never its owner (config/approvers.py); raise InputError otherwise."""
+    owner = session.get(Owner, action.owner_id)
+    checker = session.get(Owner, verifier) if verifier else None
+    if checker is None or (owner is not None and checker.email.lower() == owner.email.lower()):
+        raise InputError(f"{_key(action)}: nobody but its owner could verify it; name another `administrator` or "
+                         "`escalation_contact` in the plan file, or give the owner a manager")  # fmt: skip
+    if actor.strip().lower() not in (checker.id.lower(), checker.email.lower()):
+        role, what = (("the plan's administrator", "completions") if checker.id == administrator
+                      else (f"the verifier of {_key(action)}", "it"))  # fmt: skip
+        raise InputError(f"{actor!r} is not {role} ({checker.id}, {checker.name}); only they verify {what} "
+                         "(an admin can use `reminders set-status REF complete`)")  # fmt: skip
+    return checker
+
+
+def verify(session: Session, action: Action, actor: str, verifier: str | None, now: dt.datetime,
+           today: dt.date, by: str | None = None, administrator: str | None = None) -> None:  # fmt: skip
+    """Make an action awaiting verification `complete`, as its verifier `actor` (id or email; the
+    plan's `administrator` unless that is the owner: config/approvers.py); queue the owner's `verified:N`."""
+    _check_not_owner(session, action, actor, verifier)
     _check_waiting(session, action)
-    _check_administrator(session, action, actor, administrator)
+    _check_verifier(session, action, actor, verifier, administrator)
     set_status(session, action, ActionStatus.COMPLETE, "verified", by or actor, now)
     _queue_outcome(session, action, "verified", now, today)
 
 
-def return_(session: Session, action: Action, reason: str | None, actor: str, administrator: str | None,
-            now: dt.datetime, today: dt.date, by: str | None = None) -> None:  # fmt: skip
-    """Send a completion back to the owner (`in_progress`) with the reason; queue `returned:N`."""
+def return_(session: Session, action: Action, reason: str | None, actor: str, verifier: str | None,
+            now: dt.datetime, today: dt.date, by: str | None = None, administrator: str | None = None) -> None:  # fmt: skip
+    """Send a completion back to the owner (`in_progress`) with the reason, as its verifier `actor`;
+    queue `returned:N`."""
+    _check_not_owner(session, action, actor, verifier)
     _check_waiting(session, action)
     reason = " ".join((reason or "").split())
     if not reason:
         raise InputError("a reason is required to return a completion: say what is missing, so the owner can put "
                          "it right (--reason TEXT)")  # fmt: skip
-    _check_administrator(session, action, actor, administrator)
+    _check_verifier(session, action, actor, verifier, administrator)
     set_status(session, action, ActionStatus.IN_PROGRESS, f"returned: {reason}", by or actor, now)
     _queue_outcome(session, action, "returned", now, today)
 

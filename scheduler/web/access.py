@@ -2,7 +2,7 @@
 
 A link is checked first (signature, purpose, the longest age any plan allows) before a body is
 parsed, then against its plan's own `link_valid_days` and the current config: the owner the
-action has now, or a manager it escalates to (or the plan's administrator).
+action has now, or a manager it escalates to (or the plan's administrator, or the action's verifier).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import secrets
 
 from starlette.requests import Request
 
+from scheduler.config.approvers import verifier_of
 from scheduler.engine.facts import build_facts
 from scheduler.engine.links import Claims, LinkProblem
 from scheduler.store.models import Action
@@ -83,7 +84,8 @@ def role_of(session, config, action: Action, recipient: str) -> str | None:
     facts = build_facts(session, config, action)
     managers = {p.email.lower() for p in facts.escalation_targets}
     admin = config.owners.get(plan.administrator) if plan.administrator else None
-    if recipient in managers or (admin and admin.email.lower() == recipient):
+    verifier = verifier_of(config, action.plan_id, action.owner_id)  # the administrator unless they own it
+    if recipient in managers or any(p and p.email.lower() == recipient for p in (admin, verifier)):
         return MANAGER
     return None
 

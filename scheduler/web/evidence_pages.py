@@ -1,7 +1,7 @@
 """Evidence on the web (PRODUCT.md §2): the owner's completion and progress forms with files and
 links (POST /e/<token>, its own larger body cap, the files streamed to the database), downloads
-through the action's signed link (GET /e/<token>/<evidence id>: owner, administrator, managers), and
-what the action page shows of it (the evidence, and the administrator's verify / return forms).
+through the action's signed link (GET /e/<token>/<evidence id>: owner, administrator, verifier, managers),
+and what the action page shows of it (the evidence, and the verifier's verify / return forms).
 
 Handlers parse, call one store operation (which checks who may do what), and render the action
 page; the database work runs in the thread pool.
@@ -14,6 +14,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
+from scheduler.config.approvers import verifier_of
 from scheduler.engine.facts import refresh_next_notice
 from scheduler.engine.links import Claims
 from scheduler.store import evidence, operations, throttle, verification
@@ -36,16 +37,16 @@ def upload_cap(settings) -> int:
 def context(web, s, action, recipient: str, token: str) -> dict:
     """Return what the action page shows of evidence and verification for `recipient`."""
     plan = web.config.plans.get(action.plan_id)
-    admin = web.config.owners.get(plan.administrator) if plan and plan.administrator else None
-    is_admin = admin is not None and admin.email.lower() == recipient.lower()
+    checker = verifier_of(web.config, action.plan_id, action.owner_id)  # never the owner (config/approvers.py)
+    is_verifier = checker is not None and checker.email.lower() == recipient.lower()
     sent = verification.submissions(s, action.id)
     settings = web.app.settings
     return {"evidence": evidence.listing(s, action.id), "token": token, "human_size": evidence.human_size,
-            "is_admin": is_admin, "can_verify": is_admin and action.status == ActionStatus.AWAITING_VERIFICATION,
+            "is_verifier": is_verifier, "can_verify": is_verifier and action.status == ActionStatus.AWAITING_VERIFICATION,
             "submission": sent[-1] if sent else None,
             "submitted_by": forms.name_of(web.config, sent[-1].by.replace(" (via web)", "")) if sent else "", "verification_on": bool(plan and plan.verification != "none"),
             "max_mb": settings.evidence_max_mb, "max_files": settings.evidence_max_files,
-            "admin_name": admin.name if admin else "the plan administrator",
+            "verifier_name": checker.name if checker else "the plan administrator",
             "who": lambda by: forms.name_of(web.config, by.replace(" (via web)", "")),
             "local": lambda at: at.astimezone((plan.policy if plan else web.config.default_policy).tz)}  # fmt: skip
 
@@ -136,9 +137,8 @@ def _record(web, s, action, recipient, fields, uploads, now, outbox) -> str:
     s.flush()
     forms.confirm(s, action, recipient, outbox)
     if status == ActionStatus.AWAITING_VERIFICATION:
-        admin = web.config.owners.get(plan.administrator) if plan and plan.administrator else None
         return (f"Sent for verification with {n} piece(s) of evidence: it counts as complete once "
-                f"{admin.name if admin else 'the plan administrator'} has checked it.")  # fmt: skip
+                f"{forms.verifier_name(web.config, action)} has checked it.")  # fmt: skip
     return "Recorded as complete."
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 
 from sqlmodel import select
 
+from scheduler.config.approvers import verifier_of
 from scheduler.config.humandates import longdate
 from scheduler.config.text import one_line, strip_unsafe
 from scheduler.store import extensions, operations, throttle, verification
@@ -32,6 +33,12 @@ def by(recipient: str) -> str:
     return f"{recipient} (via web)"
 
 
+def verifier_name(config, action) -> str:
+    """Return the name of who verifies `action`'s completion, for the page's wording."""
+    who = verifier_of(config, action.plan_id, action.owner_id)
+    return who.name if who else "the plan administrator"
+
+
 def name_of(config, email: str) -> str:
     """Return the configured name of `email`, else the address."""
     return next((o.name for o in config.owners.values() if o.email.lower() == email.lower()), email)
@@ -47,7 +54,7 @@ def complete(web, s, action, recipient, form, now, outbox) -> str:
     s.flush()
     confirm(s, action, recipient, outbox)
     if status == ActionStatus.AWAITING_VERIFICATION:
-        return "Sent for verification: it counts as complete once the plan administrator has checked it."
+        return f"Sent for verification: it counts as complete once {verifier_name(web.config, action)} has checked it."
     return "Recorded as complete."
 
 
@@ -69,7 +76,7 @@ def progress(web, s, action, recipient, form, now, outbox) -> str:
 
 def extend(web, s, action, recipient, form, now, outbox) -> str:
     if action.status == ActionStatus.AWAITING_VERIFICATION:
-        raise InputError("it is awaiting verification, so its date cannot move; if the administrator returns it, "
+        raise InputError("it is awaiting verification, so its date cannot move; if its verifier returns it, "
                          "ask then")  # fmt: skip
     try:
         proposed = dt.date.fromisoformat(str(form.get("proposed_due", "")).strip())
@@ -110,21 +117,28 @@ def decide_pending(web, s, action, recipient, form, now, outbox) -> str:
     return decide(web, s, req, recipient, form["decision"] == "approve", text(form), now, outbox)
 
 
+def verifier_id(config, action) -> str | None:
+    """Return the owner id of who verifies `action`'s completion (config/approvers.py), else None."""
+    who = verifier_of(config, action.plan_id, action.owner_id)
+    return who.id if who else None
+
+
 def verify(web, s, action, recipient, form, now, outbox) -> str:
-    """The administrator verifies the completion (the operation refuses anyone else)."""
+    """The verifier verifies the completion (the operation refuses anyone else, the owner first)."""
     plan = web.config.plans.get(action.plan_id)
     today = now.astimezone(plan.policy.tz).date() if plan else now.date()
-    verification.verify(s, action, recipient, plan.administrator if plan else None, now, today, by(recipient))
+    verification.verify(s, action, recipient, verifier_id(web.config, action), now, today, by(recipient),
+                        plan.administrator if plan else None)  # fmt: skip
     _outcome(s, action, outbox, "verified")
     return f"Verified: {action.plan_id}/{action.ref} is complete."
 
 
 def send_back(web, s, action, recipient, form, now, outbox) -> str:
-    """The administrator returns the completion to its owner with the reason."""
+    """The verifier returns the completion to its owner with the reason."""
     plan = web.config.plans.get(action.plan_id)
     today = now.astimezone(plan.policy.tz).date() if plan else now.date()
-    verification.return_(s, action, text(form, "reason"), recipient, plan.administrator if plan else None, now,
-                         today, by(recipient))  # fmt: skip
+    verification.return_(s, action, text(form, "reason"), recipient, verifier_id(web.config, action), now, today,
+                         by(recipient), plan.administrator if plan else None)  # fmt: skip
     _outcome(s, action, outbox, "returned")
     return f"Returned to {name_of(web.config, web.config.owners[action.owner_id].email)} with your reason."
 
@@ -141,6 +155,8 @@ def _outcome(s, action, outbox, head: str) -> None:
         outbox.queued_text.append(f"The owner's email: {QUEUED}")
 
 
-# What each role may do on the action page (the page hiding a form is not the check: this is).
-OWNER_FORMS = {"complete": complete, "progress": progress, "extend": extend, "review": review_progress}
+# What each role may do on the action page (the page hiding a form is not the check: this is). An owner's
+# verify / return goes to the operation, which refuses it with the reason: nobody signs off their own work.
+OWNER_FORMS = {"complete": complete, "progress": progress, "extend": extend, "review": review_progress,
+               "verify": verify, "return": send_back}
 MANAGER_FORMS = {"note": note, "decide": decide_pending, "verify": verify, "return": send_back}

@@ -207,9 +207,11 @@ def status(db_path: str) -> dict:
     from scheduler.store import db
 
     engine = db.make_engine(f"sqlite:///{db_path}")
+    config, now = config_object(count_actions(db_path)), dt.datetime.combine(RUN_DAY, dt.time(9), tzinfo=dt.UTC)
     started = time.perf_counter()
     with db.session(engine) as s, open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        count = write_json(r.as_json() for r in iter_status(s, lambda _plan: RUN_DAY))
+        rows = iter_status(s, lambda _plan: RUN_DAY, config=config, now=now)
+        count = write_json(r.as_json() for r in rows)
     return {"seconds": time.perf_counter() - started, "rows": count}
 
 

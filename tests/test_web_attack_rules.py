@@ -100,3 +100,36 @@ def test_a_request_nobody_decided_before_the_approval_link_expired_does_not_bloc
         ("pending", None),
     ]
     assert len(_rows(app, "SELECT id FROM notice WHERE stage LIKE 'approval:%'")) == 2
+
+
+def _waiting_on_dashboard(client, app) -> str:
+    page = client.get(link(app, "dashboard", "ofsted-2009", "executive-director@example.org")).text
+    return page.split("Extension requests waiting for approval</h2>")[1].split("</ul>")[0].strip()
+
+
+def test_a_request_past_its_lapse_time_is_not_counted_as_pending_anywhere_until_a_fresh_one_is(web, cli):
+    """A request nobody decided within the plan's link_valid_days (60) lapses: read on day 61, before
+    any sync withdraws it, the dashboard, /metrics, `reminders status` and the summary count it as
+    waiting for nobody, and reading writes no row; the owner's fresh request is counted again."""
+    client, app, url = web
+    ticks = [0.0]
+    client.app.state.metrics.clock = lambda: ticks[0]  # every scrape below reads afresh
+    _ask(client, app)
+    assert "waiting for head-of-safeguarding" in _waiting_on_dashboard(client, app), "fresh: shown"
+    assert "reminders_extension_requests_pending 1.0" in client.get("/metrics").text
+    app.clock.advance(days=61)
+    later = app.clock.now().strftime("%Y-%m-%dT%H:%M")
+    before = snapshot(url)
+    assert _waiting_on_dashboard(client, app) == "<ul><li>none</li>"
+    ticks[0] += 60
+    assert "reminders_extension_requests_pending 0.0" in client.get("/metrics").text
+    assert snapshot(url) == before, "the web handlers read the lapse; they write no row"
+    assert "asked for" not in cli("status", "--wide", "--now", later).output
+    assert "awaiting approval" not in cli("summary", "--now", later).output
+    fields = form_of(client.get(link(app)).text, "extend")
+    assert client.post(link(app), data={**fields, "proposed_due": "2010-04-30", "reason": "later"}).status_code == 200
+    assert "30 Apr 2010" in _waiting_on_dashboard(client, app)
+    ticks[0] += 60
+    assert "reminders_extension_requests_pending 1.0" in client.get("/metrics").text
+    assert "asked for 30 Apr" in cli("status", "--wide", "--now", later).output
+    assert "awaiting approval" in cli("summary", "--now", later).output

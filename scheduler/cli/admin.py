@@ -119,9 +119,14 @@ def status(app, plan_id, fmt, as_json, wide):
 
 def _status_rows(app, session, plan_id):
     """Return the status rows (an iterator); BadInput when --plan names no plan in the database."""
+    from scheduler.app import AppError
     from scheduler.engine.status import iter_status
 
-    rows = iter_status(session, app.today_for, plan_id)
+    try:
+        config = app.config
+    except AppError:  # the table still shows with a broken config; pending requests as the database has them
+        config = None
+    rows = iter_status(session, app.today_for, plan_id, config=config, now=app.now)
     first = next(rows, None)
     if plan_id and first is None:
         raise BadInput(f"--plan {plan_id!r}: no such plan in the database; run `reminders sync`, "

@@ -21,9 +21,10 @@ def shorten(text: str, width: int = 60) -> str:
 
 # C0 and C1 controls except tab and line feed (ESC starts terminal sequences, NUL truncates), DEL,
 # the bidirectional marks, embeddings, overrides and isolates that make text read reversed, and the
-# zero-width characters and byte order mark that hide inside a word. The one list: config and CLI
-# checks refuse these (`limits.text_problem`), what the web takes in is cleaned of them.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# zero-width characters (spaces, joiners, the word joiner and invisible operators) and byte order
+# mark that hide inside a word. The one list: config and CLI checks refuse these
+# (`limits.text_problem`), what the web takes in and what the importer reads are cleaned of them.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def unsafe_characters(text: str) -> list[str]:

@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass
 
 from sqlmodel import Session, select
 
-from scheduler.store.models import Action, DueRevision, ExtensionRequest, Owner, Plan
+from scheduler.store import extensions
+from scheduler.store.models import Action, DueRevision, Owner, Plan
 
 DUE_SOON_DAYS = 14
 CSV_FIELDS = ("plan", "ref", "title", "area", "owner", "owner_name", "owner_email", "original_due", "due",
@@ -49,16 +50,17 @@ class StatusRow:
         return d
 
 
-def status_rows(session: Session, today_for, plan_id: str | None = None) -> list[StatusRow]:
+def status_rows(session: Session, today_for, plan_id: str | None = None, *, config, now) -> list[StatusRow]:
     """Return `iter_status` as a list (for the pages and summaries of one plan)."""
-    return list(iter_status(session, today_for, plan_id))
+    return list(iter_status(session, today_for, plan_id, config=config, now=now))
 
 
-def iter_status(session: Session, today_for, plan_id: str | None = None) -> Iterator[StatusRow]:
+def iter_status(session: Session, today_for, plan_id: str | None = None, *, config, now) -> Iterator[StatusRow]:
     """Yield one row per action (active plans), ordered by plan, due date and ref, reading the
     actions in pages: memory stays flat however many there are.
 
-    `today_for(plan_id)` gives the local date to count days from.
+    `today_for(plan_id)` gives the local date to count days from; a row's pending_extension is a
+    request still waiting at `now` under `config` (store/extensions.py `waiting`: not lapsed).
     """
     # Plain columns, not ORM objects, fetched a page at a time; sorted by the database.
     stmt = select(Action.id, Action.plan_id, Action.ref, Action.title, Action.area, Action.owner_id, Owner.name,
@@ -75,8 +77,8 @@ def iter_status(session: Session, today_for, plan_id: str | None = None) -> Iter
     for aid, prev, new, reason, by in session.exec(cols):
         revs.setdefault(aid, []).append({"from": prev.isoformat(), "to": new.isoformat(), "reason": reason,
                                          "approved_by": by})  # fmt: skip
-    pending = {p.action_id: {"to": p.proposed_due.isoformat(), "approver": p.approver, "reason": p.reason}
-               for p in session.exec(select(ExtensionRequest).where(ExtensionRequest.state == "pending"))}  # fmt: skip
+    pending = {aid: {"to": p.proposed_due.isoformat(), "approver": p.approver, "reason": p.reason}
+               for aid, p in extensions.waiting(session, config, now, plan_id).items()}  # fmt: skip
     today: dict[str, dt.date] = {}
     rows = session.exec(stmt.execution_options(yield_per=2000))
     for aid, plan, ref, title, area, owner_id, name, email, config_due, due, status in rows:

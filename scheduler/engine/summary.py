@@ -80,7 +80,7 @@ def iter_summaries(session: Session, config, now: dt.datetime, since=None, plan_
             continue
         today = now.astimezone(plan.policy.tz).date()
         start = since or last_summary_at(session, plan.id) or now - dt.timedelta(days=7)
-        rows = status_rows(session, lambda _p, t=today: t, plan.id)
+        rows = status_rows(session, lambda _p, t=today: t, plan.id, config=config, now=now)
         s = PlanSummary(plan.id, plan.title, today, start, rows, Counter(r.rag for r in rows), tz=plan.policy.tz)
         actions = {a.id: a for a in session.exec(select(Action).where(Action.plan_id == plan.id))}
         ids = list(actions)

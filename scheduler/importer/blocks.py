@@ -12,6 +12,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from scheduler.config.text import strip_unsafe
+
 HEADING, PARA, ITEM, ROW = "heading", "para", "item", "row"
 # A list marker at the start of a line: "1.", "2)", "a)", "-", "*", "•" (and the glyphs PDF fonts use).
 MARKER = re.compile(r"^\s*(?P<marker>\d{1,2}[.)]|[a-z][.)]|[-*•◦▪\uf0b7])\s+(?P<text>\S.*)$")
@@ -39,8 +41,22 @@ class Block:
 
 
 def one_line(text: str) -> str:
-    """Return `text` with its whitespace collapsed and the bullet glyphs fonts mangle as '-'."""
-    return re.sub(r"\s+", " ", re.sub(r"\(cid:127\)|[•◦▪\x7f\uf0b7]", "-", text or "")).strip()
+    """Return `text` with its whitespace (NBSP too) collapsed, the bullet glyphs fonts mangle as '-',
+    and the invisible and control characters config refuses removed (soft hyphens stay for `clean`)."""
+    return re.sub(r"\s+", " ", strip_unsafe(re.sub(r"\(cid:127\)|[•◦▪\x7f\uf0b7]", "-", text or ""))).strip()
+
+
+def clean(text: str) -> str:
+    """Return extracted text as a plan file may hold it: `one_line`, and each soft hyphen gone, the
+    one that ended a line (a word hyphenated there) joining the two halves of its word."""
+    return re.sub("\u00ad ?", "", one_line(text)).strip()
+
+
+def clean_blocks(blocks: list[Block]) -> list[Block]:
+    """Return the blocks with their text and cells `clean`, leaving out text blocks nothing is left of."""
+    for block in blocks:
+        block.text, block.cells = clean(block.text), tuple(clean(c) for c in block.cells)
+    return [b for b in blocks if b.kind == ROW or b.text]
 
 
 def item_or_para(text: str, where: str, bold: bool = False) -> Block:

@@ -1,8 +1,9 @@
 """Pick the reader for a document by its suffix and read it into blocks.
 
-`read_document(path)` returns (blocks, SHA-256 of the file) or raises `ReportError` (unreadable,
-unknown format, a scanned PDF, an empty spreadsheet). Spreadsheets (.xlsx, .csv) become table
-rows like a report's tables, a one-cell row (a sheet's title) a paragraph.
+`read_document(path)` returns (blocks, SHA-256 of the file), their text cleaned of invisible and
+control characters (`blocks.clean`), or raises `ReportError` (unreadable, unknown format, a scanned
+PDF, an empty spreadsheet). Spreadsheets (.xlsx, .csv) become table rows like a report's tables, a
+one-cell row (a sheet's title) a paragraph.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ import hashlib
 import io
 from pathlib import Path
 
-from scheduler.importer.blocks import ROW, Block, ReportError, item_or_para, one_line, text_blocks
+from scheduler.importer.blocks import (
+    ROW,
+    Block,
+    ReportError,
+    clean_blocks,
+    item_or_para,
+    one_line,
+    text_blocks,
+)
 
 FORMATS = (".txt", ".md", ".html", ".htm", ".docx", ".pdf", ".xlsx", ".csv")
 
@@ -30,7 +39,7 @@ def read_document(path: Path) -> tuple[list[Block], str]:
     except OSError as exc:
         raise ReportError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        blocks = _read(path, suffix, data)
+        blocks = clean_blocks(_read(path, suffix, data))  # every reader's text, cleaned in one place
     except ReportError:
         raise
     except Exception as exc:  # a damaged .docx, .xlsx or .pdf: say so, not a traceback

@@ -130,6 +130,19 @@ def decide_extension(session: Session, config, req: ExtensionRequest, decider: s
     return req
 
 
+def waiting(session: Session, config, now: dt.datetime, plan_id: str | None = None) -> dict[int, ExtensionRequest]:
+    """Return {action id: request} of the pending requests that still hold at `now` (`lapsed` finds no
+    reason), of one plan or all: what the dashboard, /metrics, the status table and the summary count
+    as waiting. Reads only: a lapsed request stays in the database until lapse_all (a sync) or the
+    next request withdraws it, so web handlers can call this without writing rows. `config` None
+    (`reminders status` with a config it cannot read): every request the database has as pending."""
+    stmt = select(ExtensionRequest, Action).join(Action, Action.id == ExtensionRequest.action_id)
+    stmt = stmt.where(ExtensionRequest.state == ExtensionState.PENDING)
+    if plan_id:
+        stmt = stmt.where(Action.plan_id == plan_id)
+    return {a.id: r for r, a in session.exec(stmt) if config is None or lapsed(config, a, r, now) is None}
+
+
 def lapse_all(session: Session, config, now: dt.datetime) -> int:
     """Withdraw every pending request that no longer holds (after a sync); return how many."""
     count = 0

@@ -1,5 +1,6 @@
 """Cheap aggregate reads for `/metrics` and `reminders health`: a few GROUP BY queries, never a
-row per action in Python, and the heartbeat ages that tell a live scheduler from a dead one."""
+row per action in Python (only the few pending extension requests, to apply their lapse rule), and
+the heartbeat ages that tell a live scheduler from a dead one."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from scheduler.store.models import Action, ExtensionRequest, Heartbeat, Notice
-from scheduler.store.states import CLOSED, ExtensionState, NoticeState
+from scheduler.store import extensions
+from scheduler.store.models import Action, Heartbeat, Notice
+from scheduler.store.states import CLOSED, NoticeState
 
 BEAT_EVERY = dt.timedelta(seconds=10)
 DEAD_AFTER = dt.timedelta(seconds=90)  # no heartbeat for this long: the instance is dead or hung
@@ -22,10 +24,11 @@ def notice_states(s: Session) -> dict[str, int]:
     return {str(k): n for k, n in s.exec(select(Notice.state, sa.func.count()).group_by(Notice.state)).all()}
 
 
-def pending_extensions(s: Session) -> int:
-    """Return how many extension requests wait for a decision."""
-    stmt = select(sa.func.count()).select_from(ExtensionRequest).where(ExtensionRequest.state == ExtensionState.PENDING)
-    return s.exec(stmt).one()
+def pending_extensions(s: Session, config, now: dt.datetime) -> int:
+    """Return how many extension requests wait for a decision at `now`: pending and not lapsed (one
+    still pending in the database past its plan's link_valid_days is not waiting; a sync withdraws
+    it). Pending requests are few (one per action at most), so they are read as rows."""
+    return len(extensions.waiting(s, config, now))
 
 
 def rag_counts(s: Session, plan_ids: list[str], today: dt.date) -> dict[tuple[str, str], int]:

@@ -12,8 +12,9 @@ from starlette.requests import Request
 
 from scheduler.engine.status import status_rows
 from scheduler.engine.summary import RAG_ORDER
-from scheduler.store.models import Action, ActionEvent, ExtensionRequest
-from scheduler.store.states import ActionStatus, EventKind, ExtensionState
+from scheduler.store import extensions
+from scheduler.store.models import Action, ActionEvent
+from scheduler.store.states import ActionStatus, EventKind
 from scheduler.web.access import dashboard_plan
 from scheduler.web.pages import page
 
@@ -27,7 +28,7 @@ def dashboard(request: Request):
     now = web.now()
     today = now.astimezone(plan.policy.tz).date()
     with web.session() as s:
-        rows = status_rows(s, lambda _p: today, plan.id)
+        rows = status_rows(s, lambda _p: today, plan.id, config=web.config, now=now)
         actions = {a.id: a for a in s.exec(select(Action).where(Action.plan_id == plan.id))}
         since = now - dt.timedelta(days=30)
         done = s.exec(select(ActionEvent).where(ActionEvent.action_id.in_(list(actions)), ActionEvent.kind == EventKind.STATUS,
@@ -35,10 +36,10 @@ def dashboard(request: Request):
         names = {r.ref: r.owner_name for r in rows}
         completed = [{"ref": actions[e.action_id].ref, "title": actions[e.action_id].title, "at": e.at,
                       "owner_name": names.get(actions[e.action_id].ref, "")} for e in done]  # fmt: skip
+        # not lapsed at `now` (a request past link_valid_days waits for nobody), read without writing
         pending = [{"ref": actions[p.action_id].ref, "due_date": p.due_date, "proposed_due": p.proposed_due,
                     "reason": p.reason, "approver": p.approver}
-                   for p in s.exec(select(ExtensionRequest).where(ExtensionRequest.action_id.in_(list(actions)),
-                                                                  ExtensionRequest.state == ExtensionState.PENDING))]  # fmt: skip
+                   for p in extensions.waiting(s, web.config, now, plan.id).values()]  # fmt: skip
     by_owner: dict[str, Counter] = {}
     for r in rows:
         by_owner.setdefault(r.owner_name, Counter())[r.rag] += 1

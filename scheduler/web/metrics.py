@@ -26,7 +26,7 @@ class StoreCollector:
         with self.web.session() as s:
             states = gauges.notice_states(s)
             beats = gauges.heartbeats(s)
-            pending = gauges.pending_extensions(s)
+            pending = gauges.pending_extensions(s, self.web.config, now)
             by_day: dict = {}  # plans grouped by their local today: usually one group
             for plan in self.web.config.plans.values():
                 by_day.setdefault(now.astimezone(plan.policy.tz).date(), []).append(plan.id)

@@ -208,3 +208,14 @@ def test_a_file_over_the_limit_keeps_the_note_typed_before_it(site, env, monkeyp
         notes = s.execute(sa.text("SELECT note FROM action_event WHERE by = :b"), {"b": f"{OWNER} (via web)"}).all()
     assert [n for (n,) in notes] == [TYPED]
     app.engine.dispose()
+
+
+def test_kept_text_is_cleaned_of_control_characters_and_keeps_its_lines(site):
+    client, app, _ = site
+    fields = form_of(client.get(link(app)).text, "progress")
+    typed = "line one\r\nline \x1b[31mtwo\u202e " + "x" * 2100
+    page = client.post(link(app), data={**fields, "note": typed})
+    assert page.status_code == 400 and "shorten it to at most 2,000" in page.text
+    shown = "line one\nline [31mtwo " + "x" * 2100
+    assert f'<textarea id="p-note" name="note" required maxlength="2000">{shown}</textarea>' in page.text
+    assert "\x1b" not in page.text and "\u202e" not in page.text

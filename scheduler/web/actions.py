@@ -35,6 +35,7 @@ from scheduler.web.access import (
     too_old,
 )
 from scheduler.web.guard import read_form
+from scheduler.web.kept import NOTHING, Kept
 from scheduler.web.notify import Outbox
 from scheduler.web.pages import message, page
 from scheduler.web.review import next_review
@@ -94,7 +95,8 @@ def _apply(web, claims: Claims, token: str, csrf: str, request: Request, form: d
             return loaded
         action, role = loaded
         show = lambda text, kind="", status=200: _render(web, s, csrf, action, role, claims.recipient, text,  # noqa: E731
-                                                         kind, status, token=token)  # fmt: skip
+                                                         kind, status, token=token,
+                                                         kept=Kept(form) if kind == "error" else NOTHING)  # fmt: skip
         if not csrf_ok(request, form) or not web.form_key_ok(form.get("form_key", ""), action.id):
             return show("The form had expired; please try again.", "error", 400)
         handler = (forms.OWNER_FORMS if role == OWNER else forms.MANAGER_FORMS).get(form.get("do", ""))
@@ -125,7 +127,8 @@ def _sentence(text: str) -> str:
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
-def _render(web, s, csrf, action, role, recipient, notice=None, kind="", status=200, token=""):
+def _render(web, s, csrf, action, role, recipient, notice=None, kind="", status=200, token="", kept=NOTHING):
+    """Return the action page; `kept`: what was typed into a refused form, shown in it again."""
     cfg = web.config
     plan = cfg.plans.get(action.plan_id)
     tz = (plan.policy if plan else cfg.default_policy).tz
@@ -147,7 +150,7 @@ def _render(web, s, csrf, action, role, recipient, notice=None, kind="", status=
                     can_decide=role == MANAGER and pending is not None and pending.approver == recipient,
                     pending_approver=forms.name_of(cfg, pending.approver) if pending else "",
                     approver_name=approver.name if approver else "the plan administrator",
-                    csrf=csrf, form_key=web.form_key(action.id),
+                    csrf=csrf, form_key=web.form_key(action.id), kept=kept,
                     next_review=next_review(plan, today) if plan and action.status in ("open", "in_progress") else None,
                     **evidence_pages.context(web, s, action, recipient, token))  # fmt: skip
     set_csrf(response, csrf, web.secure)

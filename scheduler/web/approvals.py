@@ -19,6 +19,7 @@ from scheduler.store.states import ExtensionState
 from scheduler.web import forms
 from scheduler.web.access import checked, csrf_ok, csrf_token, number, set_csrf, too_old
 from scheduler.web.guard import read_form
+from scheduler.web.kept import NOTHING, Kept
 from scheduler.web.notify import Outbox
 from scheduler.web.pages import message, page
 
@@ -73,7 +74,8 @@ def _apply(web, claims: Claims, csrf: str, request: Request, form: dict):
         decision = form.get("decision")
         if (not csrf_ok(request, form) or decision not in ("approve", "decline")
                 or not web.form_key_ok(form.get("form_key", ""), f"request:{req.id}")):  # fmt: skip
-            return _render(web, csrf, req, action, "The form had expired; please try again.", "error", 400)
+            return _render(web, csrf, req, action, "The form had expired; please try again.", "error", 400,
+                           Kept(form, "decide"))  # fmt: skip
         now = web.now()
         if req.state != ExtensionState.PENDING or not throttle.first_use(s, form["form_key"], now):
             return _render(web, csrf, req, action, f"Already decided ({req.state}); nothing changed.")
@@ -85,14 +87,16 @@ def _apply(web, claims: Claims, csrf: str, request: Request, form: dict):
                 s.commit()  # the lapsed request stays withdrawn; nothing else was changed
             else:
                 s.rollback()
-            return _render(web, csrf, req, action, str(exc)[:1].upper() + str(exc)[1:], "error", 409)
+            return _render(web, csrf, req, action, str(exc)[:1].upper() + str(exc)[1:], "error", 409,
+                           Kept(form, "decide"))  # fmt: skip
         refresh_next_notice(s, web.config, now, [action])
         s.commit()
         text = f"{said} {outbox.send()}".strip()
         return _render(web, csrf, req, action, text, "" if req.state == ExtensionState.APPROVED else "error")
 
 
-def _render(web, csrf, req, action, notice=None, kind="", status=200):
+def _render(web, csrf, req, action, notice=None, kind="", status=200, kept=NOTHING):
+    """Return the approval page; `kept`: what was typed into the refused decision, shown again."""
     cfg = web.config
     plan = cfg.plans.get(action.plan_id)
     owner = cfg.owners.get(action.owner_id)
@@ -100,6 +104,6 @@ def _render(web, csrf, req, action, notice=None, kind="", status=200):
                     owner_name=owner.name if owner else action.owner_id, notice=notice, notice_kind=kind,
                     requester=forms.name_of(cfg, req.requested_by), csrf=csrf,
                     tz=(plan.policy if plan else cfg.default_policy).tz,
-                    form_key=web.form_key(f"request:{req.id}"))  # fmt: skip
+                    form_key=web.form_key(f"request:{req.id}"), kept=kept)  # fmt: skip
     set_csrf(response, csrf, web.secure)
     return response

@@ -23,10 +23,13 @@ from scheduler.store.operations import InputError
 from scheduler.store.states import ActionStatus
 from scheduler.web import forms
 from scheduler.web.access import OWNER, checked, csrf_ok, csrf_token
+from scheduler.web.kept import NOTHING, Kept
 from scheduler.web.notify import Outbox
 from scheduler.web.pages import SECURITY_HEADERS, message
 from scheduler.web.review import review_progress
 from scheduler.web.uploads import UploadProblem, read_upload
+
+CHOOSE_AGAIN = "The files were not saved: choose them again before you resend (what you typed is kept)."
 
 
 def upload_cap(settings) -> int:
@@ -61,8 +64,9 @@ async def evidence_post(request: Request):
     settings = web.app.settings
     try:
         fields, uploads = await read_upload(request, settings.evidence_max_mb * 2**20, settings.evidence_max_files)
-    except UploadProblem as exc:
-        return await run_in_threadpool(_show, web, claims, token, csrf, _sentence(str(exc)), exc.status)
+    except UploadProblem as exc:  # the text fields read before the problem are kept on the page
+        text = _sentence(str(exc)) + " " + CHOOSE_AGAIN
+        return await run_in_threadpool(_show, web, claims, token, csrf, text, exc.status, Kept(exc.fields))
     try:
         return await run_in_threadpool(_apply, web, claims, token, csrf, request, fields, uploads)
     finally:
@@ -74,14 +78,15 @@ def _sentence(text: str) -> str:
     return "Nothing was saved: " + text.rstrip(".") + "."
 
 
-def _show(web, claims, token, csrf, text, status):
+def _show(web, claims, token, csrf, text, status, kept):
     from scheduler.web import actions  # it imports this module for the page's context
 
     with web.session() as s:
         loaded = actions._load(web, s, claims, token, csrf)
         if not isinstance(loaded, tuple):
             return loaded
-        return actions._render(web, s, csrf, *loaded, claims.recipient, text, "error", status, token=token)
+        return actions._render(web, s, csrf, *loaded, claims.recipient, text, "error", status, token=token,
+                               kept=kept)  # fmt: skip
 
 
 def _links(fields: dict) -> list[str]:
@@ -98,7 +103,10 @@ def _apply(web, claims, token, csrf, request, fields: dict, uploads: list):
         action, role = loaded
 
         def show(text, kind="", status=200):
-            return actions._render(web, s, csrf, action, role, claims.recipient, text, kind, status, token=token)
+            if kind == "error" and uploads:  # a browser cannot refill a file input
+                text = f"{text} {CHOOSE_AGAIN}"
+            return actions._render(web, s, csrf, action, role, claims.recipient, text, kind, status, token=token,
+                                   kept=Kept(fields) if kind == "error" else NOTHING)  # fmt: skip
 
         if not csrf_ok(request, fields) or not web.form_key_ok(fields.get("form_key", ""), action.id):
             return show("The form had expired; please try again.", "error", 400)

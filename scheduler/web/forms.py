@@ -21,12 +21,18 @@ from scheduler.store.states import ActionStatus, EventKind, ExtensionState, Noti
 from scheduler.web.review import review_progress
 
 NOTE_CHARS = 2000
+WORDS = {"note": "note", "reason": "reason", "evidence": "list of evidence links"}
 QUEUED = "the mail server did not answer, so it is queued and will be sent as soon as it does."
 
 
 def text(form: dict, key: str = "note") -> str:
-    """Return a typed field on one line, without control or bidi characters, at most NOTE_CHARS."""
-    return one_line(strip_unsafe(form.get(key, "")))[:NOTE_CHARS]
+    """Return a typed field on one line, without control or bidi characters; raise InputError when it
+    is over NOTE_CHARS (refused, the page keeping what was typed, rather than silently cut short)."""
+    typed = one_line(strip_unsafe(form.get(key, "")))
+    if len(typed) > NOTE_CHARS:
+        raise InputError(f"the {WORDS.get(key, key)} is {len(typed):,} characters long; shorten it to at most "
+                         f"{NOTE_CHARS:,} (what you typed is kept below)")  # fmt: skip
+    return typed
 
 
 def by(recipient: str) -> str:

@@ -24,9 +24,9 @@ FIELDS, FIELD_BYTES = 8, 4096
 class UploadProblem(Exception):
     """A submission that cannot be read: `status` is the HTTP status (413 for the limits)."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400, fields: dict | None = None):
         super().__init__(message)
-        self.status = status
+        self.status, self.fields = status, fields or {}
 
 
 class _Limit(MultiPartException):
@@ -70,6 +70,11 @@ def _digest(upload_file) -> Upload:
     return Upload(upload_file.filename or "", f, size, digest.hexdigest())
 
 
+def _typed(parser: EvidenceParser) -> dict[str, str]:
+    """Return the text fields read before the parser stopped (the page shows them again)."""
+    return {key: value for key, value in parser.items if isinstance(value, str)}
+
+
 async def read_upload(request: Request, max_bytes: int, max_files: int) -> tuple[dict[str, str], list[Upload]]:
     """Return (text fields, uploads) of a multipart form; empty file inputs are skipped."""
     if "multipart/form-data" not in request.headers.get("content-type", ""):
@@ -78,11 +83,11 @@ async def read_upload(request: Request, max_bytes: int, max_files: int) -> tuple
     try:
         form = await parser.parse()
     except _Limit as exc:
-        raise UploadProblem(exc.args[0], exc.status) from None
+        raise UploadProblem(exc.args[0], exc.status, _typed(parser)) from None
     except MultiPartException as exc:
-        raise UploadProblem(f"the form could not be read ({exc})") from None
+        raise UploadProblem(f"the form could not be read ({exc})", 400, _typed(parser)) from None
     except ClientDisconnect:  # cut off: it trickled in too slowly, or sent more than it announced
-        raise UploadProblem("the upload arrived too slowly or was cut off; try again", 408) from None
+        raise UploadProblem("the upload arrived too slowly or was cut off; try again", 408, _typed(parser)) from None
     fields, files = {}, []
     for key, value in form.multi_items():
         if isinstance(value, str):

@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import inspect
+import re
 
+import pytest
 import sqlalchemy as sa
 
 from scheduler.web import actions, approvals, dashboard, server
@@ -86,6 +88,17 @@ def test_a_form_with_too_many_or_too_long_fields_is_refused(web):
     long = client.post(link(app), data={**fields, "note": "x" * 5000})
     assert long.status_code == 400
     assert snapshot(url) == before
+
+
+@pytest.mark.parametrize("char", ["进", "Ω", "🙂"])
+def test_a_full_length_note_in_any_script_is_read_and_recorded(web, char):
+    """2,000 characters is the note's limit whatever the script: a browser sends a Chinese, Greek or
+    emoji note percent-encoded at up to 12 bytes a character, and the form must still be read."""
+    client, app, _ = web
+    fields = form_of(client.get(link(app)).text, "progress")
+    page = client.post(link(app), data={**fields, "note": char * 2000})
+    assert page.status_code == 200 and "Progress recorded." in page.text, re.sub(r"<[^>]+>", " ", page.text)[:1500]
+    assert char * 2000 in client.get(link(app)).text, "the whole note is in the history"
 
 
 def test_no_handler_runs_database_or_mail_work_on_the_event_loop():

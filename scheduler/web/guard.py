@@ -19,9 +19,12 @@ from starlette.requests import Request
 
 from scheduler.web.pages import SECURITY_HEADERS, message
 
-FORM_BODY_BYTES = 16 * 1024  # the largest form (three notes of 2,000 characters) with room to spare
+# A note is at most 2,000 characters of any script: up to 4 bytes each in UTF-8 (FIELD_BYTES), and
+# three bytes more for each of those when a browser percent-encodes the form (a full note in Chinese
+# or Greek is 18-24 KB on the wire); the largest form must fit whatever language it is written in.
+FORM_BODY_BYTES = 64 * 1024
 FORM_FIELDS = 8
-FIELD_BYTES = 4096
+FIELD_BYTES = 8 * 1024
 BODY_SECONDS = 30.0  # a form's whole body arrives within this; a larger cap gets longer (BODY_BYTES_PER_S)
 BODY_BYTES_PER_S = 50_000
 _ROUTE_LIMITS: dict[str, int] = {}  # path prefix -> bytes, for routes that take more (file uploads)
@@ -117,7 +120,9 @@ def _too_large(cap: int):
 async def read_form(request: Request) -> dict[str, str] | None:
     """Return the form's fields (at most FORM_FIELDS of FIELD_BYTES each, no files), or None."""
     try:
-        form = await request.form(max_files=0, max_fields=FORM_FIELDS, max_part_size=FIELD_BYTES)
+        # the parser counts a field's bytes as sent (percent-encoded: up to 3 per byte); the decoded
+        # value is held to FIELD_BYTES below
+        form = await request.form(max_files=0, max_fields=FORM_FIELDS, max_part_size=3 * FIELD_BYTES)
     except Exception:  # too many fields, a file, a malformed body: all the sender's problem
         return None
     fields = {}

@@ -18,7 +18,7 @@ from starlette.requests import ClientDisconnect, Request
 from scheduler.store.evidence import CHUNK, Upload
 from scheduler.store.sniff import safe_name
 
-FIELDS, FIELD_BYTES = 8, 4096
+FIELDS, FIELD_BYTES = 8, 8 * 1024  # a 2,000-character note in any script (up to 4 bytes a character)
 
 
 class UploadProblem(Exception):

@@ -4,7 +4,9 @@ A row that is not unknown or failed, or an id that is not there, is exit 2 and c
 
 from __future__ import annotations
 
+import email
 import json
+from email import policy
 
 import pytest
 import sqlalchemy as sa
@@ -15,10 +17,14 @@ A, B = "executive-director@example.org", "pqa-manager@example.org"
 STAGE = "summary:2010-03-15"
 
 
+def received(sink, address: str, subject: str = "Improvement plan summary") -> int:
+    """Return how many emails whose subject holds `subject` the SMTP server received for `address`."""
+    return sum(1 for rcpts, msg in sink.parsed() if address in rcpts and subject in msg["Subject"])
+
+
 def summaries_to(sink, address: str) -> int:
     """Return how many summary emails the SMTP server received for `address`."""
-    return sum(1 for rcpts, msg in sink.parsed()
-               if address in rcpts and msg["Subject"].startswith("Improvement plan summary"))  # fmt: skip
+    return received(sink, address)
 
 
 def plan_rows(cli) -> dict:
@@ -27,13 +33,14 @@ def plan_rows(cli) -> dict:
     return {r["recipient"]: r for r in rows if r["kind"] == "plan"}
 
 
-def lose_next_message_to(sink, address: str) -> None:
-    """Make the server take the next message to `address` and drop the connection before answering,
-    without keeping it: the sender cannot know, and the message did not arrive."""
+def lose_next_message_to(sink, address: str, subject: str = "Improvement plan summary") -> None:
+    """Make the server take the next message to `address` whose subject holds `subject` and drop the
+    connection before answering, without keeping it: the sender cannot know, and it did not arrive."""
     accept, lost = sink.handle_DATA, []
 
     async def handle_DATA(server, session, envelope):
-        if address in envelope.rcpt_tos and not lost:
+        msg = email.message_from_bytes(envelope.content, policy=policy.default)
+        if address in envelope.rcpt_tos and subject in msg["Subject"] and not lost:
             lost.append(envelope.content)
             server.transport.close()
             return "250 accepted"
@@ -104,3 +111,24 @@ def test_resend_of_no_such_plan_notice_is_refused_with_the_fix(cli, env):
     assert refused.output == ("Error: no summary or progress report notice 99999; find its id with "
                               "`reminders notices --format csv` (the rows of kind plan)\n")  # fmt: skip
     assert snapshot(env["DATABASE_URL"]) == before
+
+
+def test_a_progress_report_in_doubt_is_sent_once_after_resend(cli, smtp_env, config_dir):
+    from tests.test_reviews_progress import uncomment_reviews
+
+    uncomment_reviews(config_dir)
+    assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
+    lose_next_message_to(smtp_env, A, "Progress report for")
+    first = cli("run", "--once", "--now", "2010-01-12T09:05")
+    assert first.exit_code == 1 and f"progress report ofsted-2009 report:2010-01-12 to {A}: unknown" in first.output
+    row = plan_rows(cli)[A]
+    assert (row["stage"], row["state"], received(smtp_env, A, "Progress report for")) == ("report:2010-01-12",
+                                                                                        "unknown", 0)  # fmt: skip
+    asked = cli("resend", str(row["id"]), "--kind", "plan", "--by", "pqa", "--now", "2010-01-12T11:00")
+    assert asked.output == f"progress report notice {row['id']} (report:2010-01-12 to {A}) will be sent by the next run\n"
+    again = cli("run", "--once", "--now", "2010-01-12T11:05")
+    assert again.exit_code == 0 and f"progress report ofsted-2009 report:2010-01-12 to {A}: sent" in again.output
+    assert (received(smtp_env, A, "Progress report for"), received(smtp_env, B, "Progress report for")) == (1, 1)
+    assert plan_rows(cli)[A]["state"] == "sent"
+    assert cli("run", "--once", "--now", "2010-01-13T09:05").exit_code == 0
+    assert received(smtp_env, A, "Progress report for") == 1, "sent once"

@@ -34,6 +34,8 @@ CASES = [
     (("notices", "--until", "2010-13-01"), "--until '2010-13-01': not a date"),
     (("resend", "99999"), "no notice 99999; find its id with `reminders notices --format csv`"),
     (("resend", "abc"), "Invalid value for 'ID': 'abc' is not a valid integer"),
+    (("resend", "99999", "--kind", "plan"), "no summary or progress report notice 99999; find its id with"),
+    (("resend", "1", "--kind", "summary"), "Invalid value for '--kind': 'summary' is not one of 'action', 'plan'"),
     (("summary", "--plan", "nope"), "--plan 'nope': no such plan; known: ofsted-2009"),
     (("summary", "--since", "last week"), "--since 'last week': not a date"),
     (("send-test", "not-an-address"), "EMAIL 'not-an-address': An email address must have an @-sign."),

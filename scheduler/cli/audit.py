@@ -109,12 +109,14 @@ def _plan_notice_table(app, rows: list[dict], wide: bool) -> None:
         return when(dt.datetime.fromisoformat(r[field]), people_tz(app, r["plan"])) if r[field] else ""
 
     one_plan = len({r["plan"] for r in rows}) <= 1
-    cells = [{"plan": r["plan"], "stage": r["stage"], "to": r["recipient_name"] or r["recipient"], "state": r["state"],
-              "tries": r["attempts"], "when": local(r, "sent_at") or local(r, "claimed_at")} for r in rows]  # fmt: skip
+    cells = [{"id": r["id"], "plan": r["plan"], "stage": r["stage"], "to": r["recipient_name"] or r["recipient"],
+              "state": r["state"], "tries": r["attempts"],
+              "when": local(r, "sent_at") or local(r, "claimed_at")} for r in rows]  # fmt: skip
     which = f"plan {rows[0]['plan']}; " if one_plan else ""
     click.echo(f"{which}summaries and progress reports; WHEN: sent (or claimed)")
     columns = ("stage", "to", "state", "tries", "when")
-    table(cells, columns if one_plan else ("plan", *columns), shrink={"to": 12, "plan": 8}, drop=("tries",), wide=wide)
+    columns = ("id", *columns) if one_plan else ("id", "plan", *columns)
+    table(cells, columns, shrink={"to": 12, "plan": 8}, drop=("tries",), wide=wide)
     for r in rows:
         if r["state"] == NoticeState.SENT or not (r["error"] or r["next_attempt_at"]):
             continue
@@ -123,29 +125,43 @@ def _plan_notice_table(app, rows: list[dict], wide: bool) -> None:
                             f"{r['state']}{retry}; last error: {r['error'] or '-'}")  # fmt: skip
         click.echo(line if wide else textwrap.fill(line, terminal_width(), subsequent_indent="    ",
                                                    break_long_words=True, break_on_hyphens=False))  # fmt: skip
+    if any(r["state"] in (NoticeState.UNKNOWN, NoticeState.FAILED) for r in rows):
+        # ids here are of this ledger, not the action notices': the flag says which
+        click.echo("after checking one did not arrive: reminders resend ID --kind plan")
 
 
 @click.command()
 @click.argument("notice_id", metavar="ID", type=int)
+@click.option("--kind", type=click.Choice(["action", "plan"]), default="action", show_default=True,
+              help="Which ledger ID is in, as `notices` shows it: an action's notice, or plan for a weekly "
+                   "summary or progress report.")  # fmt: skip
 @click.option("--by", default=default_by, show_default="your user name", help="Who checked and asked for it.")
 @config_option
 @now_option
 @with_app
 @input_errors
-def resend(app, notice_id, by):
+def resend(app, notice_id, kind, by):
     """Send a notice again whose outcome was unknown (or that failed), after checking it did not arrive.
 
     A notice is `unknown` when the connection was lost after the message was handed over, or a
-    run was killed mid-hand-over: it may have arrived, so it is never resent by itself.
+    run was killed mid-hand-over: it may have arrived, so it is never resent by itself. The next
+    `run --once` (or the service) sends it, once. A weekly summary or progress report is in a
+    ledger of its own (`notices`: kind plan, its own table): add --kind plan.
 
     \b
-    Example:
+    Examples:
       reminders notices --format csv | grep unknown
       reminders resend 1234 --by pqa
+      reminders resend 7 --kind plan --by pqa     # summary or progress report 7
     """
     from scheduler.store import operations
 
     with app.session() as s:
-        row = operations.resend(s, notice_id, by, app.now)
+        if kind == "plan":
+            row = operations.resend_plan_notice(s, notice_id, by, app.now)
+            what = operations.plan_notice_name(row)
+        else:
+            row = operations.resend(s, notice_id, by, app.now)
+            what = f"notice {notice_id} ({row.stage} to {row.recipient})"
         s.commit()
-        click.echo(f"notice {notice_id} ({row.stage} to {row.recipient}) will be sent by the next run")
+        click.echo(f"{what} will be sent by the next run")

@@ -19,7 +19,7 @@ from scheduler.store.models import Action, ActionEvent, Notice, Owner, PlanNotic
 
 PAGE = 1000
 # `kind`: "action" (the `notice` ledger; its id is the one `resend` takes) or "plan" (the weekly
-# summary and the progress report, ledger `plan_notice`: no ref, due date or send day)
+# summary and the progress report, ledger `plan_notice`: no ref, due date or send day; `resend ID --kind plan`)
 NOTICE_FIELDS = ("id", "plan", "ref", "stage", "recipient", "recipient_name", "state", "due_date", "send_day",
                  "claimed_at", "sent_at", "message_id", "attempts", "error", "next_attempt_at", "kind")  # fmt: skip
 

@@ -1,4 +1,5 @@
-"""Admin operations on one action: find it by REF, change status, agree an extension, history.
+"""Admin operations on one action: find it by REF, change status, agree an extension, history;
+and putting a notice (an action's, or a plan-level summary or report) back in line.
 
 Each function works in the caller's session and raises `InputError` (exit code 2 at the
 CLI) for anything the admin typed that cannot be applied; nothing is written then.
@@ -11,8 +12,27 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from scheduler.store.models import STATUSES, Action, ActionEvent, DueRevision, ExtensionRequest, Notice, Owner
-from scheduler.store.states import CLOSED, ActionStatus, EventKind, ExtensionState, NoticeState
+from scheduler.store.models import (
+    STATUSES,
+    Action,
+    ActionEvent,
+    DueRevision,
+    ExtensionRequest,
+    Notice,
+    Owner,
+    PlanNotice,
+    ServiceEvent,
+)
+from scheduler.store.states import (
+    CLOSED,
+    ActionStatus,
+    EventKind,
+    ExtensionState,
+    NoticeState,
+    ServiceEventKind,
+)
+
+RESENDABLE = (NoticeState.UNKNOWN, NoticeState.FAILED)
 
 
 class InputError(Exception):
@@ -146,16 +166,42 @@ def extend(session: Session, action: Action, new_due: dt.date, reason: str, appr
 
 
 def resend(session: Session, notice_id: int, by: str, now) -> Notice:
-    """Put a notice whose outcome was unknown (or that failed) back in line for the next run."""
+    """Put a notice whose outcome was unknown (or that failed) back in line for the next run;
+    return the row."""
     row = session.get(Notice, notice_id)
     if row is None:
         raise InputError(f"no notice {notice_id}; find its id with `reminders notices --format csv`")
-    if row.state not in (NoticeState.UNKNOWN, NoticeState.FAILED):
+    if row.state not in RESENDABLE:
         raise InputError(f"notice {notice_id} is {row.state}; only an unknown or failed notice can be resent")
     session.add(ActionEvent(action_id=row.action_id, at=now, by=by, kind=EventKind.RESEND, from_value=row.state,
                             to_value=NoticeState.RETRY, note=f"{row.stage} to {row.recipient}"))  # fmt: skip
-    row.state, row.next_attempt_at, row.updated_at = NoticeState.RETRY, now, now
     row.last_error = f"resend requested by {by} (was {row.last_error or row.state})"
+    row.state, row.next_attempt_at, row.updated_at = NoticeState.RETRY, now, now
+    return row
+
+
+def plan_notice_name(row: PlanNotice) -> str:
+    """Return how people name a plan-level notice: 'summary notice 7 (summary:2010-03-15 to x@...)'."""
+    from scheduler.store.stages import StageName
+
+    what = "summary" if StageName.parse(row.stage).kind == "summary" else "progress report"
+    return f"{what} notice {row.id} ({row.stage} to {row.recipient})"
+
+
+def resend_plan_notice(session: Session, notice_id: int, by: str, now) -> PlanNotice:
+    """Put a plan-level notice (weekly summary, progress report) whose outcome was unknown (or that
+    failed) back in line: `retry`, due now, so the next run (or the service) sends it once; record
+    who asked, and when, as a service event and on the row. Return the row."""
+    row = session.get(PlanNotice, notice_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise InputError(f"no summary or progress report notice {notice_id}; find its id with "
+                         "`reminders notices --format csv` (the rows of kind plan)")  # fmt: skip
+    if row.state not in RESENDABLE:
+        raise InputError(f"{plan_notice_name(row)} is {row.state}; only an unknown or failed notice can be resent")
+    session.add(ServiceEvent(at=now, kind=ServiceEventKind.RESEND, plan_id=row.plan_id,
+                             detail=f"{plan_notice_name(row)}: {row.state} -> retry, by {by}"))  # fmt: skip
+    row.last_error = f"resend requested by {by} (was {row.last_error or row.state})"
+    row.state, row.next_attempt_at, row.updated_at = NoticeState.RETRY, now, now
     return row
 
 

@@ -85,3 +85,4 @@ class ServiceEventKind(StrEnum):
     CONFIG_ERROR = "config_error"
     CONFIG_APPLIED = "config_applied"
     SUMMARY = "summary"
+    RESEND = "resend"  # an admin put a summary or progress report back in line (`reminders resend --kind plan`)

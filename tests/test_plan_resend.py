@@ -67,6 +67,10 @@ def test_a_summary_not_delivered_is_sent_once_after_resend(cli, smtp_env, env, f
     line = next(x for x in listed.splitlines() if x.split()[:2] == [str(rows[A]["id"]), STAGE])
     assert "Executive" in line and f" {fault} " in line, listed
     assert "after checking one did not arrive: reminders resend ID --kind plan" in listed
+    flagged = {"unknown": "! 1 summary or report email(s) in doubt (may have arrived): check, then "
+                          "`reminders resend ID --kind plan`",
+               "failed": "! 1 summary or report email(s) failed: see `reminders notices` and the summary"}
+    assert flagged[fault] in cli("status").output, "status flags it, as it flags an action notice"
 
     asked = cli("resend", str(rows[A]["id"]), "--kind", "plan", "--by", "pqa", "--now", "2010-03-15T10:00")
     assert asked.exit_code == 0, asked.output
@@ -87,6 +91,7 @@ def test_a_summary_not_delivered_is_sent_once_after_resend(cli, smtp_env, env, f
     assert (done[A]["state"], done[A]["sent_at"], done[B]["state"]) == ("sent", "2010-03-15T10:05:00+00:00", "sent")
     assert cli("run", "--once", "--now", "2010-03-15T10:30").exit_code == 0
     assert (summaries_to(smtp_env, A), summaries_to(smtp_env, B)) == (1, 1), "sent once"
+    assert "summary or report email" not in cli("status").output
 
 
 def test_resend_of_a_sent_summary_is_refused_and_changes_nothing(cli, smtp_env, env):

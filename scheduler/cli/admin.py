@@ -156,17 +156,23 @@ def _status_table(rows, wide: bool) -> None:
 
 
 def _in_doubt(app) -> None:
-    """Say when notices are in doubt (unknown) or failed: they need an admin."""
+    """Say when notices (and summary or report emails) are in doubt (unknown) or failed: they need an admin."""
     import sqlalchemy as sa
 
+    counts: dict[tuple[str, str], int] = {}
     with app.session() as s:
-        counts = dict(s.execute(sa.text("SELECT state, count(*) FROM notice WHERE state IN ('unknown', 'failed') "
-                                        "GROUP BY state")).all())  # fmt: skip
-    if counts.get("unknown"):
-        click.echo(f"! {counts['unknown']} notice(s) in doubt (may have arrived): check, then `reminders resend ID` "
-                   "(list them with `reminders notices --format csv`)", err=True)  # fmt: skip
-    if counts.get("failed"):
-        click.echo(f"! {counts['failed']} notice(s) failed: see `reminders notices` and the summary", err=True)
+        for kind, table in (("action", "notice"), ("plan", "plan_notice")):
+            for state, n in s.execute(sa.text(f"SELECT state, count(*) FROM {table} "  # noqa: S608 (fixed names)
+                                              "WHERE state IN ('unknown', 'failed') GROUP BY state")):
+                counts[(kind, state)] = n
+    for kind, what in (("action", "notice(s)"), ("plan", "summary or report email(s)")):
+        flag = "" if kind == "action" else " --kind plan"
+        if counts.get((kind, "unknown")):
+            click.echo(f"! {counts[(kind, 'unknown')]} {what} in doubt (may have arrived): check, then "
+                       f"`reminders resend ID{flag}` (list them with `reminders notices --format csv`)", err=True)
+        if counts.get((kind, "failed")):
+            click.echo(f"! {counts[(kind, 'failed')]} {what} failed: see `reminders notices` and the summary",
+                       err=True)
 
 
 @click.command("set-status")

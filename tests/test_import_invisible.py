@@ -81,3 +81,28 @@ def test_imported_titles_hold_no_invisible_characters_and_the_draft_validates(cl
     out.write_text(text, encoding="utf-8")
     checked = cli("validate")
     assert checked.exit_code == 0, checked.output
+
+
+def test_an_invisible_character_cannot_hide_a_list_item_or_a_heading(tmp_path):
+    """Cleaning comes before the structure is read: a zero-width space before "2." or "#" (or a
+    line holding nothing else) must not merge two recommendations or hide a heading."""
+    from scheduler.importer.blocks import text_blocks
+    from scheduler.importer.read import read_document
+
+    lines = ["# Recommendations", "", "1. Allocate every referral within a day", f"{ZWSP}2. Review the threshold",
+             f"{ZWSP}# Next steps", f"{BOM}3. Publish the revised version"]  # fmt: skip
+    assert len(text_blocks(lines)) < 5, "the raw lines do hide the structure (so the cleaning below is tested)"
+    path = tmp_path / "report.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    blocks, _ = read_document(path)
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("heading", "Recommendations"), ("item", "Allocate every referral within a day"),
+        ("item", "Review the threshold"), ("heading", "Next steps"), ("item", "Publish the revised version")]  # fmt: skip
+
+
+@pytest.mark.parametrize("gap", ["\x0c", "\r", "\x0b", "\x1f"])
+def test_a_control_character_between_two_words_leaves_a_space(gap):
+    from scheduler.importer.blocks import clean, one_line
+
+    assert one_line(f"end of page{gap}Next page") == "end of page Next page"
+    assert clean(f"first line{gap}second line") == "first line second line"

@@ -43,7 +43,9 @@ class Block:
 def one_line(text: str) -> str:
     """Return `text` with its whitespace (NBSP too) collapsed, the bullet glyphs fonts mangle as '-',
     and the invisible and control characters config refuses removed (soft hyphens stay for `clean`)."""
-    return re.sub(r"\s+", " ", strip_unsafe(re.sub(r"\(cid:127\)|[•◦▪\x7f\uf0b7]", "-", text or ""))).strip()
+    # whitespace first: a form feed or a lone carriage return between two words is a space, not nothing
+    spaced = re.sub(r"\s+", " ", re.sub(r"\(cid:127\)|[•◦▪\x7f\uf0b7]", "-", text or ""))
+    return re.sub(r"\s+", " ", strip_unsafe(spaced)).strip()
 
 
 def clean(text: str) -> str:

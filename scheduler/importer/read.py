@@ -14,6 +14,7 @@ import hashlib
 import io
 from pathlib import Path
 
+from scheduler.config.text import strip_unsafe
 from scheduler.importer.blocks import (
     ROW,
     Block,
@@ -69,7 +70,9 @@ def _read(path: Path, suffix: str, data: bytes) -> list[Block]:
     if suffix == ".csv":
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
         return sheet_blocks(list(csv.reader(io.StringIO(text), dialect)))
-    return text_blocks(text.splitlines())
+    # invisible characters go before the structure is read: a zero-width space in front of "2." or
+    # "#" would otherwise hide a list item or a heading, and two recommendations would merge
+    return text_blocks([strip_unsafe(line) for line in text.splitlines()])
 
 
 def _xlsx_rows(path: Path) -> list[list]:

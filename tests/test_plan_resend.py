@@ -137,3 +137,25 @@ def test_a_progress_report_in_doubt_is_sent_once_after_resend(cli, smtp_env, con
     assert plan_rows(cli)[A]["state"] == "sent"
     assert cli("run", "--once", "--now", "2010-01-13T09:05").exit_code == 0
     assert received(smtp_env, A, "Progress report for") == 1, "sent once"
+
+
+def test_a_bare_id_that_a_summary_in_doubt_also_has_is_refused_until_the_kind_is_said(cli, smtp_env, env):
+    """The two ledgers number their rows separately: `resend 1` must not re-queue action notice 1
+    when the admin may have meant the summary in doubt that is also number 1."""
+    assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
+    assert cli("run", "--once", "--now", "2009-11-24T09:30").exit_code == 0
+    assert cli("summary", "--send", "--now", "2010-03-15T08:00").exit_code == 0
+    with sa.create_engine(env["DATABASE_URL"]).begin() as conn:
+        conn.execute(sa.text("UPDATE notice SET state = 'unknown' WHERE id = 1"))
+        stage, to = conn.execute(sa.text("SELECT stage, recipient FROM notice WHERE id = 1")).one()
+        conn.execute(sa.text("UPDATE plan_notice SET state = 'unknown' WHERE id = 1"))
+        plan_to = conn.execute(sa.text("SELECT recipient FROM plan_notice WHERE id = 1")).scalar()
+    before = snapshot(env["DATABASE_URL"])
+    bare = cli("resend", "1", "--by", "pqa", "--now", "2010-03-15T10:00")
+    assert bare.exit_code == 2
+    assert bare.output == (f"Error: ID 1 could mean summary notice 1 ({STAGE} to {plan_to}) (unknown) or action "
+                           f"notice 1 ({stage} to {to}, unknown): say which with --kind plan or --kind action\n")
+    assert snapshot(env["DATABASE_URL"]) == before, "nothing changed"
+    said = cli("resend", "1", "--kind", "action", "--by", "pqa", "--now", "2010-03-15T10:00")
+    assert said.exit_code == 0 and said.output == f"notice 1 ({stage} to {to}) will be sent by the next run\n"
+    assert plan_rows(cli)[plan_to]["state"] == "unknown", "the summary is left as it was"

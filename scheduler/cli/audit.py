@@ -132,9 +132,10 @@ def _plan_notice_table(app, rows: list[dict], wide: bool) -> None:
 
 @click.command()
 @click.argument("notice_id", metavar="ID", type=int)
-@click.option("--kind", type=click.Choice(["action", "plan"]), default="action", show_default=True,
-              help="Which ledger ID is in, as `notices` shows it: an action's notice, or plan for a weekly "
-                   "summary or progress report.")  # fmt: skip
+@click.option("--kind", type=click.Choice(["action", "plan"]), default=None,
+              help="Which ledger ID is in, as `notices` shows it: an action's notice (the default), or plan "
+                   "for a weekly summary or progress report. Asked for when a summary or report that could "
+                   "be resent has the same ID.")  # fmt: skip
 @click.option("--by", default=default_by, show_default="your user name", help="Who checked and asked for it.")
 @config_option
 @now_option
@@ -157,6 +158,8 @@ def resend(app, notice_id, kind, by):
     from scheduler.store import operations
 
     with app.session() as s:
+        if kind is None:  # the two ledgers number their rows separately: never guess which one was meant
+            _one_ledger(s, notice_id)
         if kind == "plan":
             row = operations.resend_plan_notice(s, notice_id, by, app.now)
             what = operations.plan_notice_name(row)
@@ -165,3 +168,18 @@ def resend(app, notice_id, kind, by):
             what = f"notice {notice_id} ({row.stage} to {row.recipient})"
         s.commit()
         click.echo(f"{what} will be sent by the next run")
+
+
+def _one_ledger(session, notice_id: int) -> None:
+    """Refuse a bare ID when a summary or report that could be resent has it too (an admin who
+    checked that the summary did not arrive must not re-queue an action's email that may have)."""
+    from scheduler.store import operations
+    from scheduler.store.models import Notice, PlanNotice
+
+    plan_row = session.get(PlanNotice, notice_id)
+    if plan_row is None or plan_row.state not in operations.RESENDABLE:
+        return
+    row = session.get(Notice, notice_id)
+    action = f"action notice {notice_id} ({row.stage} to {row.recipient}, {row.state})" if row else "no action notice"
+    raise BadInput(f"ID {notice_id} could mean {operations.plan_notice_name(plan_row)} ({plan_row.state}) or "
+                   f"{action}: say which with --kind plan or --kind action")

@@ -69,10 +69,16 @@ def test_the_administrators_own_completion_asks_the_escalation_contact_not_the_a
                                                    ("2010-01-13", "SG3=verify:2", DIRECTOR)]  # fmt: skip
     body = " ".join(last_message(tmp_path, DIRECTOR).get_body(("plain",)).get_content().split())
     assert "TO VERIFY: Performance and Quality Assurance Manager says ofsted-2009/SG3 is complete" in body
+    assert "reminders verify" not in body, "no command for them to type: only the administrator's email has one"
+    assert "Reply to this email with your decision: Performance and Quality Assurance Manager records it." in body
     summary = cli("summary", "--plan", "ofsted-2009", "--now", "2010-01-13T08:00").output
     assert ("Awaiting verification\n  - SG3: Ensure that record keeping is improved and completed in a… "
             "(Performance and Quality Assurance Manager), completed 5 Jan 2010, waiting 8 days; Executive "
             "Director, Children's Services verifies it (the administrator owns it)") in summary  # fmt: skip
+    assert complete(cli, tmp_path, now="2010-01-05T10:00").exit_code == 0  # SG1: the administrator verifies it
+    assert cli("run", "--once", "--now", "2010-01-14T09:00").exit_code == 0
+    body = " ".join(last_message(tmp_path, ADMIN).get_body(("plain",)).get_content().split())
+    assert "From the command line: reminders verify ofsted-2009/SG1" in body and "Reply to this email" not in body
 
 
 def test_the_cli_records_who_verifies_the_administrators_own_completion(cli, tmp_path, env):
@@ -83,7 +89,8 @@ def test_the_cli_records_who_verifies_the_administrators_own_completion(cli, tmp
     default = cli("verify", "SG3", "--now", "2010-01-06T10:00")
     assert (default.exit_code, default.output.strip()) == (2, (
         "Error: ofsted-2009/SG3 is owned by the plan's administrator, so Executive Director, Children's Services "
-        "verifies it: record their decision with --by executive-director"))  # fmt: skip
+        "verifies it, on the page their email links to; to record a decision they gave you, add --by "
+        "executive-director"))  # fmt: skip
     own = cli("verify", "SG3", "--by", "pqa-manager", "--now", "2010-01-06T10:00")
     assert (own.exit_code, own.output.strip()) == (2, (
         "Error: Performance and Quality Assurance Manager (pqa-manager) owns ofsted-2009/SG3, and nobody verifies "

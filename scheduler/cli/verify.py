@@ -92,7 +92,8 @@ def verify(app, ref, send_back, reason, by):
         verifier_id, today = verifier.id if verifier else None, app.today_for(action.plan_id)
         if not by and verifier_id not in (None, plan.administrator):  # the history names who decided
             raise BadInput(f"{action.plan_id}/{action.ref} is owned by the plan's administrator, so "
-                           f"{verifier.name} verifies it: record their decision with --by {verifier_id}")  # fmt: skip
+                           f"{verifier.name} verifies it, on the page their email links to; to record a decision "
+                           f"they gave you, add --by {verifier_id}")  # fmt: skip
         actor = by or plan.administrator or ""
         if send_back:
             verification.return_(session, action, reason, actor, verifier_id, app.now, today, None, plan.administrator)

@@ -84,7 +84,10 @@ def test_a_client_trickling_its_headers_is_cut_off_while_others_are_served(web):
 
 def test_a_kept_alive_connection_trickling_its_next_request_is_cut_off(web):
     client, app, _ = web
-    with serving(client.app, header_seconds=1.0) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+    with (
+        serving(client.app, header_seconds=1.0) as port,
+        socket.create_connection(("127.0.0.1", port)) as sock,
+    ):
         sock.sendall(HEALTHZ + b"\r\n")
         first = b""
         while b'"reachable"}' not in first:
@@ -96,7 +99,10 @@ def test_a_kept_alive_connection_trickling_its_next_request_is_cut_off(web):
 
 def test_a_body_slower_than_the_header_deadline_is_still_read(web):
     client, app, _ = web
-    with serving(client.app, header_seconds=1.0) as port, httpx.Client(base_url=f"http://127.0.0.1:{port}") as browser:
+    with (
+        serving(client.app, header_seconds=1.0) as port,
+        httpx.Client(base_url=f"http://127.0.0.1:{port}") as browser,
+    ):
         fields = form_of(browser.get(link(app)).text, "progress")
         body = str(httpx.QueryParams({**fields, "note": "half done"})).encode()
 
@@ -135,7 +141,9 @@ def test_reminders_web_serves_with_the_deadline_whatever_uvicorn_would_pick(cli,
     from scheduler.web.connections import HEADER_SECONDS, HeaderDeadlineProtocol
 
     served = []
-    monkeypatch.setattr(web_command, "_announcing_server", lambda config, base: served.append(config) or _Idle())
+    monkeypatch.setattr(
+        web_command, "_announcing_server", lambda config, base: served.append(config) or _Idle()
+    )
     monkeypatch.setenv("BASE_URL", "https://reminders.example.org")
     monkeypatch.setenv("SECRET_KEY", "slow-headers-test-secret-0123456789")
     assert cli("web").exit_code == 0

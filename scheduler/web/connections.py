@@ -8,7 +8,7 @@ protocol here is uvicorn's own h11 protocol with both added: a connection must d
 request line and headers within `header_seconds` of opening, or of the end of the previous
 response when kept alive, else it is closed (with a 408 when part of a request had arrived); a
 connection over `max_connections` is answered 503 and closed at once. The request body has its
-own deadline (`guard.BodyLimit`); headers are at most h11's 16 KB (more is a 400).
+own deadline (`guard.BodyLimit`); h11 refuses (400) a header block still incomplete after 16 KB.
 """
 
 from __future__ import annotations
@@ -93,7 +93,9 @@ class HeaderDeadlineProtocol(H11Protocol):
         now = self.loop.time()
         if now - HeaderDeadlineProtocol._warned_at >= 60:
             HeaderDeadlineProtocol._warned_at = now
-            log.warning("refusing connections: %d are open (the most `reminders web` keeps)", self.max_connections)
+            log.warning(
+                "refusing connections: %d are open (the most `reminders web` keeps)", self.max_connections
+            )
         self.transport.write(_BUSY)
         self.transport.close()
 

@@ -35,10 +35,9 @@ def web(app, host, port):
     Example:
       BASE_URL=https://reminders.example.org SECRET_KEY=... reminders web --host 0.0.0.0 --port 8080
     """
-    import uvicorn
-
     from scheduler.clock import SystemClock
     from scheduler.service.logsetup import configure
+    from scheduler.web.connections import uvicorn_config
     from scheduler.web.server import create
 
     _needs_links(app)
@@ -46,9 +45,8 @@ def web(app, host, port):
     app.config  # a bad config is exit 2 before the server starts  # noqa: B018
     app.engine  # noqa: B018
     configure(app.settings.log_format)
-    config = uvicorn.Config(create(app), host=host, port=port, log_level="warning", server_header=False,
-                            proxy_headers=True)  # fmt: skip
-    _announcing_server(config, app.settings.base_url).run()
+    # slow request headers are cut off and open connections capped (web/connections.py)
+    _announcing_server(uvicorn_config(create(app), host, port), app.settings.base_url).run()
 
 
 def _announcing_server(config, base_url: str):

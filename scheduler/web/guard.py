@@ -3,8 +3,8 @@
 `BodyLimit` refuses a body over its route's cap with 413 before anything parses it: at once when
 Content-Length says so, else as soon as the bytes read pass the cap (so memory stays bounded
 whatever is sent), and with 408 when the body does not arrive within its deadline (a client that
-trickles bytes must not hold a connection for ever; slow *headers* are a reverse proxy's to cut
-off, see README "Security"). Form routes take `FORM_BODY_BYTES`; a route that takes files registers its own
+trickles bytes must not hold a connection for ever; slow *headers* are cut off by the protocol,
+see `connections.py`). Form routes take `FORM_BODY_BYTES`; a route that takes files registers its own
 larger cap with `body_limit(prefix, bytes, streamed=True)`: its body is passed on as it arrives (the
 handler spools files to disk), never buffered here, under the same deadline. `read_form` then parses at most a few bounded fields.
 `SecurityHeaders` adds the headers every response carries (pages set them too, so the 500 page,

@@ -52,7 +52,7 @@ class Revision:
     previous_due: dt.date
     revised_due: dt.date
     reason: str
-    approved_by: str
+    approved_by: str  # the approver's name (as recorded when no owner has that id)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import zipfile
 
+from scheduler.documents.report_charts import WIDTH_IN
 from scheduler.documents.report_data import CATEGORIES, LABELS, RAG_LABELS, Report
 from scheduler.documents.report_render import STATUS_LABELS, charts, day, dues, headline, level
 
@@ -86,9 +87,9 @@ def report_docx(report: Report, pngs: dict[str, bytes] | None = None) -> bytes:
     _table(doc, ["Category", "Actions", "Share"], rows + [["Total", str(report.total), "100.0%" if report.total
                                                              else "0.0%"]], [8, 3, 3])  # fmt: skip
     doc.add_heading("Trend at each review", level=1)
-    doc.add_picture(io.BytesIO(pngs["trend"]), width=Cm(17))
+    doc.add_picture(io.BytesIO(pngs["trend"]), width=Cm(WIDTH_IN * 2.54))
     doc.add_heading("Timeline", level=1)
-    doc.add_picture(io.BytesIO(pngs["timeline"]), width=Cm(17))
+    doc.add_picture(io.BytesIO(pngs["timeline"]), width=Cm(WIDTH_IN * 2.54))
     _exceptions(doc, report)
     doc.add_heading("All actions", level=1)
     rows = [[a.ref, a.title, a.owner, dues(a), f"{STATUS_LABELS.get(a.status, a.status)} ({LABELS[a.category]})",

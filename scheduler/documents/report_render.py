@@ -52,8 +52,9 @@ def headline(report: Report) -> str:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(shipped_templates("documents"))),
-                      autoescape=select_autoescape(default=True), undefined=StrictUndefined)  # fmt: skip
+    # Only HTML is escaped: the email's text part must say "Children's", not "Children&#39;s".
+    env = Environment(loader=FileSystemLoader(str(shipped_templates("documents"))), undefined=StrictUndefined,
+                      autoescape=select_autoescape(["html"], default_for_string=True, default=False))  # fmt: skip
     env.filters.update(day=day, dues=dues, level=level, short=shorten, status=lambda s: STATUS_LABELS.get(s, s))
     return env
 

@@ -41,6 +41,7 @@ def send_reports(engine, config, renderer, transport, now: dt.datetime) -> list:
     if not rows:
         return []
     made: dict = {}
+    people = {o.email: o for o in config.owners.values()}  # To names the person, as every email does
 
     def build(row):
         plan = config.plans[row.plan_id]
@@ -48,7 +49,8 @@ def send_reports(engine, config, renderer, transport, now: dt.datetime) -> list:
             with db.session(engine) as s:
                 made[row.plan_id, row.stage] = report_for(s, plan, StageName.parse(row.stage).day)
         admin = config.owners.get(plan.administrator) if plan.administrator else None
-        return report_message(renderer, made[row.plan_id, row.stage], [row.recipient], now, admin)
+        return report_message(renderer, made[row.plan_id, row.stage], [people.get(row.recipient, row.recipient)], now,
+                              admin)  # fmt: skip
 
     return plan_notices.deliver(engine, transport, rows, build, now, run_id)
 

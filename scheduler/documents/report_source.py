@@ -66,11 +66,12 @@ def load_history(session: Session, plan) -> PlanHistory:
     for e in session.exec(select(ActionEvent).where(ActionEvent.action_id.in_(ids)).order_by(ActionEvent.id)):
         events.setdefault(e.action_id, []).append(
             Event(e.at, e.kind, e.from_value, e.to_value, e.note, e.by, getattr(e, "rag", None)))
+    # People are shown by name: approvers are recorded by owner id, escalation targets by address.
+    names = {o.email: o.name for o in owners.values()} | {o.id: o.name for o in owners.values()}
     revs: dict[int, list[Revision]] = {}
     for r in session.exec(select(DueRevision).where(DueRevision.action_id.in_(ids)).order_by(DueRevision.id)):
-        revs.setdefault(r.action_id, []).append(
-            Revision(r.recorded_at, r.previous_due, r.revised_due, r.reason, r.approved_by))
-    names = {o.email: o.name for o in owners.values()}
+        revs.setdefault(r.action_id, []).append(Revision(r.recorded_at, r.previous_due, r.revised_due, r.reason,
+                                                         names.get(r.approved_by, r.approved_by)))  # fmt: skip
     owner_email = {a.id: owners[a.owner_id].email for a in actions if a.owner_id in owners}
     escalations = _escalations(session, ids, names, owner_email) if ids else {}
     evidence = _evidence_times(session, ids)

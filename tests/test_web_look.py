@@ -52,6 +52,19 @@ def test_the_review_form_uploads_its_files_like_the_completion_form(site):
                                         ("link", None, 0, None, "https://intranet/audit")]  # fmt: skip
 
 
+def test_a_refused_review_upload_keeps_what_was_typed_and_asks_for_the_files_again(site):
+    client, app, url = site
+    fields = form_of(client.get(link(app)).text, "review")
+    before = snapshot(url)
+    refused = client.post(link(app).replace("/a/", "/e/"),
+                          data={**fields, "rag": "off_track", "note": " ", "evidence": "https://a.example/1\nhttps://b.example/2"},
+                          files=[("files", ("audit.pdf", PDF, "application/pdf"))])  # fmt: skip
+    assert refused.status_code == 400 and "The files were not saved: choose them again" in refused.text
+    assert 'value="off_track" checked>' in refused.text
+    assert ">https://a.example/1\nhttps://b.example/2</textarea>" in refused.text
+    assert snapshot(url) == before
+
+
 @pytest.mark.parametrize("do", ["review", "progress", "complete"])
 def test_a_form_sent_without_its_files_is_refused_not_thanked(site, do):
     """A urlencoded post carries only the file's name: it is refused, nothing saved, the note kept."""

@@ -134,7 +134,7 @@ def test_done_when_complete_verify_return_and_the_evidence_pack(served, smtp_env
         at(app, start)  # the owner completes SG1 with a PDF
         said = complete_in_browser(page, sg1, "All new referrals allocated; the January audit is attached.",
                                    pdf_path, shots / "5-complete-with-evidence.png")  # fmt: skip
-        assert "Sent for verification with 1 piece(s) of evidence" in said
+        assert "Sent for verification with 1 piece of evidence" in said
         assert status(app, "SG1") == "awaiting_verification"
         smtp_env.messages.clear()
         first = first_run_after(start)

@@ -39,7 +39,7 @@ def test_owner_completes_with_files_and_a_link_and_it_awaits_verification(smtp_e
     page = upload(client, app, [("audit.pdf", PDF), ("cases.csv", b"ref,ok\nSG1,yes\n")],
                   links="https://intranet.example.org/audit")  # fmt: skip
     assert page.status_code == 200, page.text
-    assert "Sent for verification with 3 piece(s) of evidence" in page.text
+    assert "Sent for verification with 3 pieces of evidence" in page.text
     assert "Performance and Quality Assurance Manager has checked it" in page.text
     assert status_of(app) == "awaiting_verification"
     rows = evidence_rows(app)
@@ -235,7 +235,7 @@ def test_a_20_mb_upload_streams_through_a_real_server_with_bounded_memory(web, e
 def test_progress_can_carry_evidence(web):
     client, app, _ = web
     page = upload(client, app, [("interim.pdf", PDF)], note="Half the teams audited", do="progress")
-    assert page.status_code == 200 and "Progress recorded with 1 piece(s) of evidence." in page.text
+    assert page.status_code == 200 and "Progress recorded with 1 piece of evidence." in page.text
     assert status_of(app) == "in_progress"
     assert [r.file_name for r in evidence_rows(app)] == ["interim.pdf"]
 

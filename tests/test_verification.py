@@ -157,7 +157,7 @@ def test_a_completion_needs_a_note_and_a_second_one_while_waiting_is_refused(syn
     cli = synced
     no_note = cli("set-status", "SG1", "awaiting_verification", "--by", "x", "--now", "2010-01-05T10:00")
     assert no_note.exit_code == 2
-    assert no_note.output.strip() == "Error: ofsted-2009/SG1: the note is required: say what was done"
+    assert no_note.output.strip() == "Error: the note is required to complete ofsted-2009/SG1; say what was done"
     assert complete(cli, tmp_path).exit_code == 0
     twice = complete(cli, tmp_path)
     assert twice.exit_code == 2

@@ -56,7 +56,7 @@ def test_post_without_csrf_or_note_changes_nothing(web):
     no_csrf = client.post(link(app), data={**fields, "csrf": "forged", "note": "x"})
     assert no_csrf.status_code == 400 and "The form had expired" in no_csrf.text
     no_note = client.post(link(app), data={**fields, "note": "  "})
-    assert no_note.status_code == 400 and "the note is required" in no_note.text
+    assert no_note.status_code == 400 and "The note is required to complete ofsted-2009/SG1; say what was done." in no_note.text
     bad_evidence = client.post(link(app), data={**fields, "note": "x", "evidence": "javascript:alert(1)"})
     assert bad_evidence.status_code == 400 and "must start with https://" in bad_evidence.text
     assert snapshot(url) == before

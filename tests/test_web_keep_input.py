@@ -102,7 +102,8 @@ def test_review_progress_without_a_rag_keeps_the_note_and_links(site):
         site, link(app), "review", {"rag": "", "note": TYPED, "evidence": 'https://intranet/rota?a="1"'},
         {"rag": "at_risk", "note": TYPED}, "Choose your self-assessment: on track, at risk or off track.",
         [f'<textarea id="r-note" name="note" required maxlength="2000">{KEPT}</textarea>',
-         'name="evidence" maxlength="1000" placeholder="https://" value="https://intranet/rota?a=&#34;1&#34;"',
+         '<textarea id="r-evidence" name="evidence" maxlength="2000" placeholder="https://">'
+         'https://intranet/rota?a=&#34;1&#34;</textarea>',
          'value="on_track" required>'],
         "Progress for the review recorded")  # fmt: skip
 
@@ -186,7 +187,7 @@ def test_a_refused_upload_keeps_the_text_and_says_to_choose_the_files_again(site
     assert again["form_key"] != fields["form_key"]
     ok = client.post(url.replace("/a/", "/e/"), data={**again, "note": TYPED, "links": "https://intranet/audit"},
                      files=files)  # fmt: skip
-    assert ok.status_code == 200 and "Sent for verification with 2 piece(s) of evidence" in ok.text
+    assert ok.status_code == 200 and "Sent for verification with 2 pieces of evidence" in ok.text
     assert count(app, "evidence") == 2 and filled(ok.text) == []
 
 
@@ -203,7 +204,7 @@ def test_a_file_over_the_limit_keeps_the_note_typed_before_it(site, env, monkeyp
     again = form_of(page.text, "progress")
     ok = client.post(url.replace("/a/", "/e/"), data={**again, "note": TYPED},
                      files=[("files", ("small.pdf", PDF, "application/pdf"))])  # fmt: skip
-    assert ok.status_code == 200 and "Progress recorded with 1 piece(s) of evidence." in ok.text
+    assert ok.status_code == 200 and "Progress recorded with 1 piece of evidence." in ok.text
     with app.session() as s:
         notes = s.execute(sa.text("SELECT note FROM action_event WHERE by = :b"), {"b": f"{OWNER} (via web)"}).all()
     assert [n for (n,) in notes] == [TYPED]

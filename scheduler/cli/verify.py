@@ -96,7 +96,13 @@ def verify(app, ref, send_back, reason, by):
                            f"they gave you, add --by {verifier_id}")  # fmt: skip
         actor = by or plan.administrator or ""
         if send_back:
-            verification.return_(session, action, reason, actor, verifier_id, app.now, today, None, plan.administrator)
+            try:
+                verification.return_(session, action, reason, actor, verifier_id, app.now, today, None,
+                                     plan.administrator)  # fmt: skip
+            except operations.InputError as exc:  # the store's words are for the web too; the flag is ours
+                if str(exc) == verification.REASON_REQUIRED:
+                    raise BadInput(f"{exc} (--reason TEXT)") from None
+                raise
         else:
             verification.verify(session, action, actor, verifier_id, app.now, today, None, plan.administrator)
         refresh_next_notice(session, app.config, app.now, [action])

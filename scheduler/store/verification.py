@@ -23,6 +23,7 @@ from scheduler.store.states import ActionStatus, NoticeState, Track
 
 AWAITING = ActionStatus.AWAITING_VERIFICATION
 MODES = ("administrator", "none")
+REASON_REQUIRED = "a reason is required to return a completion: say what is missing, so the owner can put it right"
 
 
 def _key(action: Action) -> str:
@@ -48,7 +49,7 @@ def complete(session: Session, action: Action, note: str | None, by: str, now: d
     if action.status in ("complete", "withdrawn"):
         raise InputError(f"{_key(action)} is {action.status}; set-status it back to in_progress first")
     if not note:
-        raise InputError(f"{_key(action)}: the note is required: say what was done")
+        raise InputError(f"the note is required to complete {_key(action)}; say what was done")
     if verification not in MODES:
         raise InputError(f"verification {verification!r}: use administrator or none")
     attach(session, action, list(uploads), list(links), by, now, note, max_files)
@@ -118,8 +119,7 @@ def return_(session: Session, action: Action, reason: str | None, actor: str, ve
     _check_waiting(session, action)
     reason = " ".join((reason or "").split())
     if not reason:
-        raise InputError("a reason is required to return a completion: say what is missing, so the owner can put "
-                         "it right (--reason TEXT)")  # fmt: skip
+        raise InputError(REASON_REQUIRED)
     _check_verifier(session, action, actor, verifier, administrator)
     set_status(session, action, ActionStatus.IN_PROGRESS, f"returned: {reason}", by or actor, now)
     _queue_outcome(session, action, "returned", now, today)

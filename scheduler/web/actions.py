@@ -41,6 +41,8 @@ from scheduler.web.pages import message, page
 from scheduler.web.review import next_review
 
 EVIDENCE = re.compile(r"Evidence: (https?://\S+)")
+NO_FILES = ("Nothing was saved: the files did not arrive (the form was sent without them). Choose them again "
+            "and resend the form from the action page; what you typed is kept.")
 UNREADABLE = ("This form could not be read", "Go back, reload the page from your email's link and try again.")
 
 
@@ -99,6 +101,8 @@ def _apply(web, claims: Claims, token: str, csrf: str, request: Request, form: d
                                                          kept=Kept(form) if kind == "error" else NOTHING)  # fmt: skip
         if not csrf_ok(request, form) or not web.form_key_ok(form.get("form_key", ""), action.id):
             return show("The form had expired; please try again.", "error", 400)
+        if form.get("files", "").strip():  # a file input sent without multipart: only its name arrived
+            return show(NO_FILES, "error", 400)
         handler = (forms.OWNER_FORMS if role == OWNER else forms.MANAGER_FORMS).get(form.get("do", ""))
         if handler is None:
             return show("Only the action's owner can do that." if role == MANAGER else "Unknown request.", "error", 403)

@@ -90,7 +90,7 @@ def _show(web, claims, token, csrf, text, status, kept):
 
 
 def _links(fields: dict) -> list[str]:
-    return [line.strip() for line in fields.get("links", "").replace(",", "\n").splitlines() if line.strip()]
+    return forms.links_of(fields.get("links", ""))
 
 
 def _apply(web, claims, token, csrf, request, fields: dict, uploads: list):
@@ -133,21 +133,27 @@ def _record(web, s, action, recipient, fields, uploads, now, outbox) -> str:
     n = len(uploads) + len(_links(fields))
     if fields["do"] == "review":  # issue 18's form: its links in the note, files and links kept as evidence
         said = review_progress(web, s, action, recipient, fields, now, outbox)
-        links = [w for w in fields.get("evidence", "").split() if w]
+        links = forms.links_of(fields.get("evidence", ""))
         evidence.attach(s, action, uploads, links, by, now, note, limit)
-        return said
+        given = len(uploads) + len(links)
+        return f"Progress for the review recorded with {pieces(given)}: thank you." if given else said
     if fields["do"] == "progress":
         operations.record_progress(s, action, note, by, now)
         evidence.attach(s, action, uploads, _links(fields), by, now, note, limit)
-        return "Progress recorded" + (f" with {n} piece(s) of evidence." if n else ".")
+        return "Progress recorded" + (f" with {pieces(n)}." if n else ".")
     status = verification.complete(s, action, note, by, now, plan.verification if plan else "administrator",
                                    uploads, _links(fields), limit)  # fmt: skip
     s.flush()
     forms.confirm(s, action, recipient, outbox)
     if status == ActionStatus.AWAITING_VERIFICATION:
-        return (f"Sent for verification with {n} piece(s) of evidence: it counts as complete once "
+        return (f"Sent for verification with {pieces(n)}: it counts as complete once "
                 f"{forms.verifier_name(web.config, action)} has checked it.")  # fmt: skip
     return "Recorded as complete."
+
+
+def pieces(n: int) -> str:
+    """Return "1 piece of evidence" / "2 pieces of evidence"."""
+    return f"{n} piece{'' if n == 1 else 's'} of evidence"
 
 
 def download(request: Request):

@@ -7,6 +7,7 @@ time; managers (whom the action escalates to) record a follow-up note and decide
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlmodel import select
 
@@ -45,9 +46,18 @@ def verifier_name(config, action) -> str:
     return who.name if who else "the plan administrator"
 
 
-def name_of(config, email: str) -> str:
-    """Return the configured name of `email`, else the address."""
-    return next((o.name for o in config.owners.values() if o.email.lower() == email.lower()), email)
+def name_of(config, who: str) -> str:
+    """Return the configured name of `who`, an owner id or an email address (the CLI records `--by`
+    as either); else `who` as given."""
+    key = who.strip().lower()
+    return next((o.name for o in config.owners.values() if key in (o.id.lower(), o.email.lower())), who)
+
+
+def links_of(typed: str) -> list[str]:
+    """Return the evidence links in a typed field: one per line, or separated by spaces or commas
+    (both forms accept the same)."""
+    words = re.split(r"\s+|,(?=https?://)", typed or "")  # a comma inside a link's query stays
+    return [w.rstrip(",") for w in words if w.rstrip(",")]
 
 
 def complete(web, s, action, recipient, form, now, outbox) -> str:

@@ -98,11 +98,11 @@ def next_review(plan, today: dt.date):
 
 def review_progress(web, s, action, recipient, form, now, outbox) -> str:
     """Form `review`: the owner's RAG, a note and optional evidence links, for the next review."""
-    from scheduler.web.forms import by, text
+    from scheduler.web.forms import by, links_of, text
 
     if not str(form.get("rag", "")).strip():  # no radio chosen: say what to do, not "self-assessment ''"
         raise InputError("choose your self-assessment: on track, at risk or off track")
-    links = [w for w in re.split(r"\s+", text(form, "evidence")) if w]
+    links = links_of(text(form, "evidence"))
     bad = [w for w in links if not re.match(r"^https?://\S+$", w)]
     if bad:
         raise InputError(f"evidence links must start with https:// or http:// ({bad[0][:60]} does not)")

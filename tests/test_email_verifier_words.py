@@ -75,14 +75,21 @@ def test_the_owners_confirmation_says_where_a_reply_goes():
     assert flat(ordinary).count("If this was a mistake, reply to this email.") == 1
 
 
-def test_the_verify_request_for_the_administrators_action_never_has_the_owner_record_it():
-    msg = Renderer().render([view(kind="verify", stage="verify:1", to=DIRECTOR, status="awaiting_verification",
-                                  verification={"note": "done", "submitted_by": ADMIN.name, "since": None,
-                                                "days_waiting": 0, "evidence": []})], NOW)  # fmt: skip
-    assert msg["Reply-To"] is None, "a reply would reach the owner, or the verifier themself"
-    text = flat(msg)
-    assert "records it" not in text and "reminders verify ofsted-2009/SG3" in text
-    assert "Replies go to" not in text and "Replies go to" not in flat(msg, "html")
+def test_the_verifier_of_the_administrators_action_is_not_sent_replies_back_to_the_owner():
+    """With links the director decides on the page: no Reply-To (it would reach the owner, or
+    themself). Without links their decision by reply reaches the administrator, who records it
+    with `--by` (the CLI refuses the owner's own verification)."""
+    from scheduler.engine.links import Links
+
+    verify = view(kind="verify", stage="verify:1", to=DIRECTOR, status="awaiting_verification", action_id=3,
+                  verification={"note": "done", "submitted_by": ADMIN.name, "since": None, "days_waiting": 0,
+                                "evidence": []})  # fmt: skip
+    msg = Renderer(links=Links("https://reminders.example.org", "a-test-secret-0123456789abcdef")).render([verify], NOW)
+    assert msg["Reply-To"] is None
+    assert "Replies go to" not in flat(msg) and "Replies go to" not in flat(msg, "html")
+    unlinked = Renderer().render([verify], NOW)
+    assert unlinked["Reply-To"] == "Performance and Quality Assurance Manager <pqa-manager@example.org>"
+    assert "Reply to this email with your decision: Performance and Quality Assurance Manager records it." in flat(unlinked)
 
 
 def test_a_digest_says_as_for_above_only_when_the_advice_names_the_same_people():

@@ -167,18 +167,11 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
         lines += [f"{bullet}{r.ref}: {_md(shorten(r.title, 60))} ({r.owner_name}), due {daydate(r.due)}" for r in s.due_soon]
         lines.append("")
     gap = [""] if md else []
-    # An empty section is one line ("Completed since ...: none."), never a heading over "none".
-    if s.completed:
-        lines += [f"{sub}Completed {period}"] + gap
-        lines += [f"{bullet}{c['ref']}: {_md(shorten(c['title'], 60))} ({c['owner_name']})" for c in s.completed]
-    else:
-        lines += [f"Completed {period}: none."]
-    if s.extensions:
-        lines += ["", f"{sub}Extensions agreed {period}"] + gap
-        lines += [f"{bullet}{e['ref']}: due {daydate(e['from'])} -> {daydate(e['to'])} (original {daydate(e['original'])}); "
-                  f"{e['reason']}; approved by {e['approved_by']}" for e in s.extensions]  # fmt: skip
-    else:
-        lines += ["", f"Extensions agreed {period}: none."]
+    lines += _section(f"Completed {period}", sub, gap,
+                      [f"{bullet}{c['ref']}: {_md(shorten(c['title'], 60))} ({c['owner_name']})" for c in s.completed])
+    lines += [""] + _section(f"Extensions agreed {period}", sub, gap, [
+        f"{bullet}{e['ref']}: due {daydate(e['from'])} -> {daydate(e['to'])} (original {daydate(e['original'])}); "
+        f"{e['reason']}; approved by {e['approved_by']}" for e in s.extensions])  # fmt: skip
     waiting = [r for r in s.rows if r.pending_extension]
     if waiting:
         lines += ["", f"{sub}Extension requests awaiting approval"] + gap
@@ -194,6 +187,12 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
         lines += ["", f"{sub}Config errors (the last valid config kept running)"] + gap
         lines += [f"{bullet}{when(e['at'], s.tz)}: {e['detail']}" for e in s.config_errors]
     return lines + [""]
+
+
+def _section(heading: str, sub: str, gap: list[str], items: list[str]) -> list[str]:
+    """Return a heading and its items, or for no items one line ("Completed since ...: none."):
+    never a heading over "none"."""
+    return [f"{sub}{heading}"] + gap + items if items else [f"{heading}: none."]
 
 
 def _overdue_lines(s: PlanSummary, md: bool, sub: str, bullet: str) -> list[str]:

@@ -127,18 +127,21 @@ def advice_key(n: NoticeView) -> tuple:
     return n.kind, mail(n.owner), mail(n.reply_to), mail(n.escalated_to), n.admin_owns
 
 
-def reply_targets(notices: list[NoticeView]) -> list[tuple[Recipient, str]]:
+def reply_targets(notices: list[NoticeView], linked: bool = False) -> list[tuple[Recipient, str]]:
     """Return [(person, role words)] that replies to a message about `notices` reach: the plan
     administrator, or for an action the administrator owns its verifier ("who verifies SG3"), so
-    evidence never goes back to the owner; a verifier reading their own request is left out."""
+    evidence never goes back to the owner. The verifier reading about it is left out, except that
+    without links (`linked` False) their decision by reply goes to the administrator, who records it."""
     out: dict[str, tuple[Recipient, list[str] | None]] = {}
     for n in notices:
         r = n.reply_to
+        if r is not None and r is not n.administrator and r.email.lower() == n.to.email.lower():
+            r = n.administrator if n.kind == "verify" and not linked else None
         if r is None:
             continue
         if r is n.administrator:
             out[r.email.lower()] = (r, None)
-        elif r.email.lower() != n.to.email.lower():
+        else:
             person, refs = out.setdefault(r.email.lower(), (r, []))
             if refs is not None and n.ref not in refs:
                 refs.append(n.ref)
@@ -201,7 +204,8 @@ class Renderer:
         text_sections = [self.template(self.text, f"{c['n'].kind}.txt", **c).rstrip("\n") for c in ctx]
         html_sections = [Markup(self.template(self.html, f"{c['n'].kind}.html", **c)) for c in ctx]
         common = {"to": notices[0].to, "notices": notices, "admin": next((n.administrator for n in notices
-                  if n.administrator), None), "replies": reply_targets(notices), "lines": [happened(n) for n in notices],
+                  if n.administrator), None), "replies": reply_targets(notices, self.links is not None),
+                  "lines": [happened(n) for n in notices],
                   "plan_titles": plan_titles, "subject": subject}  # fmt: skip
         text = self.template(self.text, "digest.txt", sections=text_sections, **common)
         html = self.template(self.html, "digest.html", sections=html_sections, **common)
@@ -243,7 +247,7 @@ class Renderer:
         cc = {c.email: c for n in notices for c in n.cc if c.email != first.to.email}
         if cc:
             msg["Cc"] = ", ".join(address(c) for c in cc.values())
-        replies = reply_targets(notices)
+        replies = reply_targets(notices, self.links is not None)
         if replies:
             msg["Reply-To"] = ", ".join(address(r) for r, _ in replies)
         phrase = re.sub(r'[<>"\\]', "", one_line(first.plan_title))

@@ -126,7 +126,8 @@ def _content(engine, config, renderer, now, row, since) -> tuple[str, str, str]:
     # the latest progress report: of the last review so far, else as of today
     last = max((r.date for r in plan.reviews if r.date <= summary.as_of), default=None)
     query = f"?as_of={last.isoformat()}" if last else ""
-    text, html = render([summary], "text"), render([summary], "html", renderer, url, query)
+    # 72 columns, as every notice's text part; a link line is left whole (a URL cannot wrap)
+    text, html = wrap_text(render([summary], "text")), render([summary], "html", renderer, url, query)
     if url:
         text += f"\nDashboard (read-only): {url}\nLatest progress report: {url}/report{query}\n"
-    return f"Improvement plan summary: {plan.title} ({daydate(summary.as_of)})", wrap_text(text), html  # 72 columns, as notices
+    return f"Improvement plan summary: {plan.title} ({daydate(summary.as_of)})", text, html

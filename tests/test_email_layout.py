@@ -159,3 +159,17 @@ def _keep(shot: Path, kind: str) -> None:
     target = os.environ.get("REMINDERS_EMAIL_SCREENSHOTS")
     if target and kind in ("digest", "reminder", "approval"):
         shutil.copy(shot, Path(target) / shot.name)
+
+
+def test_summary_titles_keep_most_of_a_phones_width(emails, browser):
+    """At 375 px the 'All actions' titles get most of the width: a third column (the RAG, never
+    wrapping) once squeezed them to a word a line, broken mid-word ('accommodati / on')."""
+    page = browser.new_page(viewport={"width": 375, "height": 700})
+    page.set_content(emails["summary"])
+    widths = page.evaluate("""() => {
+        const h = [...document.querySelectorAll('h3')].find(e => e.textContent === 'All actions');
+        const table = h.nextElementSibling;
+        return [...table.querySelectorAll('tr')].slice(1).map(r => r.cells[0].getBoundingClientRect().width);
+    }""")  # fmt: skip
+    page.close()
+    assert widths and min(widths) >= 200, widths

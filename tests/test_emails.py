@@ -73,13 +73,34 @@ def test_every_subject_names_the_plan_ref_and_title(campaign):
     assert "[ofsted-2009] 3 actions for you: 2 escalated to you, 1 of yours escalated" in digests
 
 
+DIRECTOR = '"Executive Director, Children\'s Services" <executive-director@example.org>'
+OWN = ("ofsted-2009/SG3=", "ofsted-2009/SG4=")  # the administrator's own actions: the director verifies them
+
+
 def test_reply_to_list_id_and_the_administrator_is_named(campaign):
+    """Replies go to the administrator; about the administrator's own actions, to their verifier
+    (never back to the owner); the verifier's own request to verify has no Reply-To."""
+    own_seen = 0
     for m in campaign:
-        assert m["Reply-To"] == ADMIN
         assert m["List-Id"] == "Ofsted inspection of safeguarding and looked after children 2009 <ofsted-2009.example.org>"
         text = " ".join(m.get_body(("plain",)).get_content().split())
-        assert "Performance and Quality Assurance Manager, the plan administrator" in text
         assert "please do not reply" not in text
+        own = [n.startswith(OWN) for n in notices(m)]
+        if not any(own):
+            assert m["Reply-To"] == ADMIN
+            assert "Performance and Quality Assurance Manager, the plan administrator" in text
+            continue
+        own_seen += 1
+        if "executive-director@example.org" in m["To"]:  # the verifier themself: replies never loop back
+            assert "executive-director@example.org" not in (m["Reply-To"] or "")
+            assert "Executive Director, Children's Services, who verifies" not in text
+        elif all(own):
+            assert m["Reply-To"] == DIRECTOR, m["Subject"]
+            assert "it goes to Performance and Quality Assurance Manager" not in text
+        else:
+            got = {a.addr_spec for a in m["Reply-To"].addresses}
+            assert got == {"executive-director@example.org", "pqa-manager@example.org"}, m["Subject"]
+    assert own_seen
 
 
 def test_plain_text_lines_fit_and_html_escapes(campaign):
@@ -117,10 +138,14 @@ def test_a_digest_starts_with_a_list_of_what_is_inside_and_does_not_repeat_its_a
     assert [i.split(":")[0].strip(" -") for i in items] == ["SG4", "SG5", "SG6"]
     assert "escalated to you" in items[0] and "escalated to Executive Director" in items[1]
     flat = " ".join(text.split())
-    assert flat.count("please follow this up with") == 1, "the advice is given once, then 'as for SG4 above'"
-    assert "What to do next: as for SG4 above." in flat
+    # SG4 and SG6 have different owners: each gets its own advice, never "as for SG4 above".
+    assert flat.count("please follow this up with") == 2 and "as for SG4 above" not in flat
+    assert "evidence sent to Executive Director, Children's Services, who verifies it" in flat
     html = mixed.get_body(("html",)).get_content()
-    assert html.count("please follow this up with") == 1 and "as for SG4 above" in html
+    assert html.count("please follow this up with") == 2 and "as for SG4 above" not in html
+    # Where two sections would give the very same advice, the second says so.
+    same = [m for m in campaign if "What to do next: as for" in " ".join(m.get_body(("plain",)).get_content().split())]
+    assert same
 
 
 def test_escalation_wording_never_contradicts_itself(campaign):

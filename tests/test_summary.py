@@ -53,7 +53,8 @@ def test_summary_text(worked_plan):
     line = [x for x in out.splitlines() if x.startswith("Notices sent")][0]
     assert (
         line
-        == "Notices sent since Mon 8 Mar 2010 00:00 GMT: 22 (7 assigned, 10 escalation, 4 overdue, 1 reminder)"
+        == "Notices sent since Mon 8 Mar 2010 00:00 GMT: 22 (7 new-action notices, 1 reminder, 4 overdue notices, "
+        "10 escalations)"
     )
 
 

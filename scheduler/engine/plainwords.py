@@ -161,3 +161,29 @@ def owner_history(session, action, tz: ZoneInfo, names: Mapping[str, str]) -> li
 def _no_ids(text: str) -> str:
     """Strip anything that looks like a Message-ID (<...@...>): noise on an owner's page."""
     return re.sub(r"\s*<[^<>\s]+@[^<>\s]+>", "", text)
+
+
+# What people call each kind of notice (singular, plural), in the order a count lists them.
+NOTICE_WORDS = {"assigned": ("new-action notice", "new-action notices"),
+                "extension": ("revised due date", "revised due dates"), "reminder": ("reminder", "reminders"),
+                "due": ("due-today notice", "due-today notices"), "overdue": ("overdue notice", "overdue notices"),
+                "escalation": ("escalation", "escalations"), "progress": ("progress request", "progress requests"),
+                "verify": ("verification request", "verification requests"),
+                "verified": ("completion verified", "completions verified"),
+                "returned": ("completion returned", "completions returned"),
+                "confirmed": ("completion receipt", "completion receipts"),
+                "approval": ("extension request", "extension requests"),
+                "decision": ("extension decision", "extension decisions"), "link": ("new link", "new links")}  # fmt: skip
+
+
+def notice_counts(counts: Mapping[str, int]) -> str:
+    """Return notice counts by kind in people's words, e.g. '3 reminders, 2 verification requests,
+    1 revised due date' (kinds as the summary counts them: `reminder` for before:N, `extension` for
+    an `assigned` notice of a revised date); an unknown kind is shown as its name."""
+    order = list(NOTICE_WORDS)
+    kinds = sorted((k for k, n in counts.items() if n), key=lambda k: (order.index(k) if k in order else len(order), k))
+    parts = []
+    for k in kinds:
+        one, many = NOTICE_WORDS.get(k, (k.replace("_", " "),) * 2)
+        parts.append(f"{counts[k]} {one if counts[k] == 1 else many}")
+    return ", ".join(parts)

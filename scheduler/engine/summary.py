@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from scheduler.config.approvers import verifier_of
 from scheduler.config.humandates import daydate, longdate, when
 from scheduler.config.text import shorten
+from scheduler.engine.plainwords import notice_counts
 from scheduler.engine.status import StatusRow, days_text, status_rows
 from scheduler.store.models import Action, ActionEvent, DueRevision, Notice, ServiceEvent
 from scheduler.store.stages import StageName
@@ -98,6 +99,8 @@ def iter_summaries(session: Session, config, now: dt.datetime, since=None, plan_
         for n in session.exec(select(Notice).where(Notice.action_id.in_(ids), Notice.updated_at >= start)):
             if n.state == NoticeState.SENT and n.sent_at and n.sent_at >= start:
                 head = StageName.parse(n.stage).kind
+                if head == "assigned" and n.due_date != actions[n.action_id].config_due:
+                    head = "extension"  # the owner read "due date revised", not "new action"
                 s.notices["reminder" if head == "before" else head] += 1
             elif n.state in ("failed", "unknown"):  # unknown: may have arrived; an admin checks, then resends
                 a = actions[n.action_id]
@@ -164,21 +167,18 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
         lines += [f"{bullet}{r.ref}: {_md(shorten(r.title, 60))} ({r.owner_name}), due {daydate(r.due)}" for r in s.due_soon]
         lines.append("")
     gap = [""] if md else []
-    lines += [f"{sub}Completed {period}"] + gap
-    lines += [f"{bullet}{c['ref']}: {_md(shorten(c['title'], 60))} ({c['owner_name']})" for c in s.completed] or [
-        f"{bullet}none"
-    ]
-    lines += ["", f"{sub}Extensions agreed {period}"] + gap
-    lines += [f"{bullet}{e['ref']}: due {daydate(e['from'])} -> {daydate(e['to'])} (original {daydate(e['original'])}); "
-              f"{e['reason']}; "
-              f"approved by {e['approved_by']}" for e in s.extensions] or [f"{bullet}none"]  # fmt: skip
+    lines += _section(f"Completed {period}", sub, gap,
+                      [f"{bullet}{c['ref']}: {_md(shorten(c['title'], 60))} ({c['owner_name']})" for c in s.completed])
+    lines += [""] + _section(f"Extensions agreed {period}", sub, gap, [
+        f"{bullet}{e['ref']}: due {daydate(e['from'])} -> {daydate(e['to'])} (original {daydate(e['original'])}); "
+        f"{e['reason']}; approved by {e['approved_by']}" for e in s.extensions])  # fmt: skip
     waiting = [r for r in s.rows if r.pending_extension]
     if waiting:
         lines += ["", f"{sub}Extension requests awaiting approval"] + gap
         lines += [f"{bullet}{r.ref}: due {daydate(r.due)} -> {_day(r.pending_extension['to'])}; "
                   f"{r.pending_extension['reason']}; "
                   f"waiting for {r.pending_extension['approver']}" for r in waiting]  # fmt: skip
-    sent = ", ".join(f"{n} {k}" for k, n in sorted(s.notices.items()))
+    sent = notice_counts(s.notices)
     lines += ["", f"{sub}Notices sent {period}: {sum(s.notices.values())}" + (f" ({sent})" if sent else "")]
     if s.failures:
         lines += ["", f"{sub}Delivery failures"] + gap
@@ -187,6 +187,12 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
         lines += ["", f"{sub}Config errors (the last valid config kept running)"] + gap
         lines += [f"{bullet}{when(e['at'], s.tz)}: {e['detail']}" for e in s.config_errors]
     return lines + [""]
+
+
+def _section(heading: str, sub: str, gap: list[str], items: list[str]) -> list[str]:
+    """Return a heading and its items, or for no items one line ("Completed since ...: none."):
+    never a heading over "none"."""
+    return [f"{sub}{heading}"] + gap + items if items else [f"{heading}: none."]
 
 
 def _overdue_lines(s: PlanSummary, md: bool, sub: str, bullet: str) -> list[str]:

@@ -87,6 +87,18 @@ class NoticeView:
     def key(self) -> str:
         return f"{self.plan}/{self.ref}"
 
+    @property
+    def admin_owns(self) -> bool:
+        """Return True when the plan administrator owns this action (their completion goes to the verifier)."""
+        return bool(self.administrator and self.owner.email
+                    and self.administrator.email.lower() == self.owner.email.lower())  # fmt: skip
+
+    @property
+    def reply_to(self) -> Recipient | None:
+        """Return who replies about this action reach: the administrator, or the verifier when the
+        administrator owns it (a reply must never go back to the owner as the checker)."""
+        return self.verifier if self.admin_owns and self.verifier else self.administrator
+
 
 def kind_of(stage: StageName, extended: bool, copy: bool = False) -> str:
     """Return the template kind of a stage (an `assigned` after an extension: `extension`;

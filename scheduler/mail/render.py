@@ -117,6 +117,38 @@ def happened(n: NoticeView) -> str:
             "verified": "verified complete", "returned": "returned: not yet verified"}.get(n.kind, what(n))
 
 
+def advice_key(n: NoticeView) -> tuple:
+    """Return what a notice's "What to do next" advice depends on: its kind and the people it names
+    (owner, where evidence goes, who it was escalated to). Equal keys: "as for SG1 above" is true."""
+
+    def mail(r: Recipient | None) -> str:
+        return r.email.lower() if r else ""
+
+    return n.kind, mail(n.owner), mail(n.reply_to), mail(n.escalated_to), n.admin_owns
+
+
+def reply_targets(notices: list[NoticeView], linked: bool = False) -> list[tuple[Recipient, str]]:
+    """Return [(person, role words)] that replies to a message about `notices` reach: the plan
+    administrator, or for an action the administrator owns its verifier ("who verifies SG3"), so
+    evidence never goes back to the owner. The verifier reading about it is left out, except that
+    without links (`linked` False) their decision by reply goes to the administrator, who records it."""
+    out: dict[str, tuple[Recipient, list[str] | None]] = {}
+    for n in notices:
+        r = n.reply_to
+        if r is not None and r is not n.administrator and r.email.lower() == n.to.email.lower():
+            r = n.administrator if n.kind == "verify" and not linked else None
+        if r is None:
+            continue
+        if r is n.administrator:
+            out[r.email.lower()] = (r, None)
+        else:
+            person, refs = out.setdefault(r.email.lower(), (r, []))
+            if refs is not None and n.ref not in refs:
+                refs.append(n.ref)
+    return [(r, "the plan administrator" if refs is None else "who verifies " + " and ".join(refs))
+            for r, refs in out.values()]  # fmt: skip
+
+
 def address(r: Recipient) -> str:
     """Return the header address of a recipient, its name made safe for a header."""
     return header_address(r.name, r.email)
@@ -160,18 +192,20 @@ class Renderer:
     def bodies(self, notices: list[NoticeView], subject: str = "") -> tuple[str, str]:
         """Return (plain text, HTML) bodies for one message carrying `notices`: a list of what is
         inside (for more than one), then a compact section per notice; advice already given for an
-        earlier notice of the same kind is not repeated ("as for SG1 above")."""
+        earlier notice of the same kind naming the same people is not repeated ("as for SG1 above")."""
         plan_titles = list(dict.fromkeys(n.plan_title for n in notices))
         ctx = []
-        first_of: dict[str, str] = {}
+        first_of: dict[tuple, str] = {}
         for n in notices:
             # The intro names the plan, so sections leave out the Plan row.
-            ctx.append({"n": n, "link": self.action_link(n), "same_as": first_of.get(n.kind), "show_plan": False})
-            first_of.setdefault(n.kind, n.ref)
+            key = advice_key(n)
+            ctx.append({"n": n, "link": self.action_link(n), "same_as": first_of.get(key), "show_plan": False})
+            first_of.setdefault(key, n.ref)
         text_sections = [self.template(self.text, f"{c['n'].kind}.txt", **c).rstrip("\n") for c in ctx]
         html_sections = [Markup(self.template(self.html, f"{c['n'].kind}.html", **c)) for c in ctx]
         common = {"to": notices[0].to, "notices": notices, "admin": next((n.administrator for n in notices
-                  if n.administrator), None), "lines": [happened(n) for n in notices],
+                  if n.administrator), None), "replies": reply_targets(notices, self.links is not None),
+                  "lines": [happened(n) for n in notices],
                   "plan_titles": plan_titles, "subject": subject}  # fmt: skip
         text = self.template(self.text, "digest.txt", sections=text_sections, **common)
         html = self.template(self.html, "digest.html", sections=html_sections, **common)
@@ -213,9 +247,9 @@ class Renderer:
         cc = {c.email: c for n in notices for c in n.cc if c.email != first.to.email}
         if cc:
             msg["Cc"] = ", ".join(address(c) for c in cc.values())
-        admin = next((n.administrator for n in notices if n.administrator), None)
-        if admin:
-            msg["Reply-To"] = address(admin)
+        replies = reply_targets(notices, self.links is not None)
+        if replies:
+            msg["Reply-To"] = ", ".join(address(r) for r, _ in replies)
         phrase = re.sub(r'[<>"\\]', "", one_line(first.plan_title))
         msg["List-Id"] = f"{phrase} <{self.list_id(first.plan)}>"
         msg["X-Reminder-Notices"] = ", ".join(f"{n.key}={n.stage}" for n in notices)

@@ -10,6 +10,7 @@ import uuid
 
 from scheduler.config.humandates import daydate
 from scheduler.engine import plan_notices
+from scheduler.engine.plainwords import notice_counts
 from scheduler.engine.status import days_text
 from scheduler.engine.summary import (
     RAG_ORDER,
@@ -21,6 +22,7 @@ from scheduler.engine.summary import (
     stream_csv,
     stream_lines,
 )
+from scheduler.mail.render import wrap_text
 from scheduler.store import db
 from scheduler.store.models import ServiceEvent
 from scheduler.store.states import ServiceEventKind
@@ -42,7 +44,7 @@ def render(summaries: list[PlanSummary], fmt: str, renderer=None, dashboard: str
         renderer = renderer or Renderer()
         return renderer.template(renderer.html, "summary.html", summaries=summaries, rag_order=RAG_ORDER,
                                  days_text=days_text, rag_colours=RAG_COLOURS, dashboard=dashboard,
-                                 report_query=report_query)  # fmt: skip
+                                 report_query=report_query, notice_words=notice_counts)  # fmt: skip
     return render_lines(summaries, md=fmt == "md")
 
 
@@ -124,7 +126,8 @@ def _content(engine, config, renderer, now, row, since) -> tuple[str, str, str]:
     # the latest progress report: of the last review so far, else as of today
     last = max((r.date for r in plan.reviews if r.date <= summary.as_of), default=None)
     query = f"?as_of={last.isoformat()}" if last else ""
-    text, html = render([summary], "text"), render([summary], "html", renderer, url, query)
+    # 72 columns, as every notice's text part; a link line is left whole (a URL cannot wrap)
+    text, html = wrap_text(render([summary], "text")), render([summary], "html", renderer, url, query)
     if url:
         text += f"\nDashboard (read-only): {url}\nLatest progress report: {url}/report{query}\n"
     return f"Improvement plan summary: {plan.title} ({daydate(summary.as_of)})", text, html

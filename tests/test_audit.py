@@ -104,7 +104,7 @@ def test_summary_send_emails_the_recipients_now(cli, smtp_env):
     text = msg.get_body(("plain",)).get_content()
     assert "In progress: SG4" in text
     html = msg.get_body(("html",)).get_content()
-    assert "background:#f8d7da;\">overdue</td>" in html and "in progress" in html
+    assert "background:#f8d7da;\">overdue</span>" in html and "in progress" in html
     assert "white-space:nowrap;\">24 Feb 2010<br>" in html
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 
 import pytest
@@ -282,3 +283,18 @@ def test_an_upload_that_trickles_in_is_cut_off_with_408(web, monkeypatch):
     asyncio.run(client.app(scope, receive, send))
     assert status == [408] and read[0] < 10, (status, read)
     assert status_of(app) == "open"
+
+
+@pytest.mark.parametrize(("typed", "code"), [("https://intranet.example.org/a\x00b", "U+0000"),
+                                             ("https://intranet.example.org/\u202egpj.exe", "U+202E")])  # fmt: skip
+def test_a_link_with_a_null_or_a_bidi_mark_is_refused_with_the_form_kept_and_nothing_saved(web, typed, code):
+    """A NUL in a link broke PostgreSQL's insert (a 500); a right-to-left override made a link read
+    reversed. Both are refused as typed, with the reason, and nothing is saved."""
+    client, app, url = web
+    before = snapshot(url)
+    page = upload(client, app, [("audit.pdf", PDF)], note="Allocated within a day", links=typed, do="progress")
+    assert page.status_code == 400, page.text[-800:]
+    shown = re.sub(r"<[^>]+>", " ", page.text)
+    assert f"holds invisible or control characters ({code}); type or paste the address again" in shown, shown[:900]
+    assert "Allocated within a day" in page.text, "what was typed is kept"
+    assert snapshot(url) == before

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from scheduler.config.text import unsafe_characters
 from scheduler.store.evidence_models import Evidence, EvidenceChunk
 from scheduler.store.models import Action
 from scheduler.store.operations import InputError
@@ -81,6 +82,10 @@ def check_links(links: Iterable[str]) -> list[str]:
         link = (link or "").strip()
         if not link:
             continue
+        if hidden := unsafe_characters(link):  # a NUL breaks PostgreSQL; a bidi mark makes a link read reversed
+            codes = ", ".join(f"U+{ord(c):04X}" for c in hidden)
+            raise EvidenceProblem(f"evidence link {shown_name(link[:80])!r} holds invisible or control characters "
+                                  f"({codes}); type or paste the address again")  # fmt: skip
         if len(link) > 2000 or not URL.match(link):
             raise EvidenceProblem(f"evidence link {shown_name(link[:80])!r}: a link must start with https:// or "
                                   "http://")  # fmt: skip

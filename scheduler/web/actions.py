@@ -21,7 +21,7 @@ from scheduler.store.models import Action
 from scheduler.store.operations import InputError
 from scheduler.store.stages import StageName
 from scheduler.store.states import CLOSED, ActionStatus
-from scheduler.web import evidence_pages, forms
+from scheduler.web import evidence_pages, forms, viewer
 from scheduler.web.access import (
     MANAGER,
     OWNER,
@@ -104,6 +104,9 @@ def _apply(web, claims: Claims, token: str, csrf: str, request: Request, form: d
         if form.get("files", "").strip():  # a file input sent without multipart: only its name arrived
             return show(NO_FILES, "error", 400)
         handler = (forms.OWNER_FORMS if role == OWNER else forms.MANAGER_FORMS).get(form.get("do", ""))
+        if role == MANAGER and form.get("do") == "note" and not viewer.follows_up(s, web.config, action, claims.recipient):
+            return show("Only the owner's manager or someone this action escalates to can record a follow-up; "
+                        "nothing was saved.", "error", 403)  # fmt: skip
         if handler is None:
             return show("Only the action's owner can do that." if role == MANAGER else "Unknown request.", "error", 403)
         now = web.now()
@@ -145,12 +148,15 @@ def _render(web, s, csrf, action, role, recipient, notice=None, kind="", status=
     is_open = action.status not in CLOSED and action.status != ActionStatus.AWAITING_VERIFICATION
     lines = owner_history(s, action, tz, names_of(cfg))  # plain words, newest first, no Message-IDs
     note_link = next((m.group(1) for _, t in lines if (m := EVIDENCE.search(t))), None)  # from before issue 17
+    standing = viewer.standing(s, cfg, action, recipient, is_open) if role == MANAGER else ""
+    follow = role == MANAGER and viewer.follows_up(s, cfg, action, recipient)
     response = page("action.html", status, a=action, plan_title=plan.title if plan else action.plan_id,
-                    owner_name=owner.name if owner else action.owner_id, days_left=(action.due - today).days,
+                    owner_name=owner.name if owner else action.owner_id, standing=standing,
+                    time_line=viewer.time_line(action, today, viewer.completed_on(s, action, tz)),
+                    returned=viewer.returned(s, action, tz, lambda who: forms.name_of(cfg, who)),
                     rag=rag(action.status, (action.due - today).days), pending=pending,
                     history=lines[:12], note_link=note_link, notice=notice,
-                    notice_kind=kind, can_change=role == OWNER and is_open, is_manager=role == MANAGER,
-                    can_note=role == MANAGER and is_open,
+                    notice_kind=kind, can_change=role == OWNER and is_open, can_note=follow and is_open,
                     can_decide=role == MANAGER and pending is not None and pending.approver == recipient,
                     pending_approver=forms.name_of(cfg, pending.approver) if pending else "",
                     approver_name=approver.name if approver else "the plan administrator",

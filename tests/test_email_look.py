@@ -108,7 +108,7 @@ def headings(text: str, html: str) -> tuple[list[str], list[str]]:
     """Return the section headings of a summary's text part (a line over indented items, without its
     "since ..." period) and of its HTML part (its h3s)."""
     lines = text.splitlines()
-    found = [re.sub(r" since .*$", "", x) for x, after in zip(lines, lines[1:])
+    found = [re.sub(r" since .*$", "", x) for x, after in zip(lines, lines[1:], strict=False)
              if x and not x.startswith(" ") and after.startswith("  - ")]  # fmt: skip
     return found, [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<h3[^>]*>(.*?)</h3>", html)]
 

@@ -103,7 +103,7 @@ def test_summary_send_emails_the_recipients_now(cli, smtp_env):
     (rcpts, msg), (rcpts2, _) = smtp_env.parsed()
     assert [rcpts, rcpts2] == [["executive-director@example.org"], ["pqa-manager@example.org"]]
     text = msg.get_body(("plain",)).get_content()
-    assert "In progress: SG4" in text
+    assert re.search(r"^  - SG4 \(in progress, ", text, re.M), "every action's status, as in the HTML part"
     html = msg.get_body(("html",)).get_content()
     assert "background:#f8d7da;\">overdue</span>" in html and "in progress" in html
     assert re.search(r"white-space:nowrap;\">(Wed )?24 Feb 2010</span><br>", html), "the due date never wraps"

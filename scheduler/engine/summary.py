@@ -150,23 +150,16 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
         f"Actions: {counts}" + "".join(f", {s.counts[k]} {k}" for k in RAG_ORDER[4:] if s.counts.get(k)),
         "",
     ]
-    if s.awaiting:
-        lines += [f"{'### ' if md else ''}{awaiting_heading(s)}"] + ([""] if md else [])
-        lines += [f"{'- ' if md else '  - '}{w['ref']}: {_md(shorten(w['title'], 60))} ({w['owner_name']}), "
-                  f"completed {daydate(w['since'])}, waiting {w['days']} day{'s' if w['days'] != 1 else ''}"
-                  + (f"; {w['verifier']} verifies it (the administrator owns it)" if w["verifier"] else "")
-                  for w in s.awaiting] + [""]  # fmt: skip
+    # The sections of the HTML part (summary.html), in its order and with its headings.
     sub = "### " if md else ""
-    in_progress = [r.ref for r in s.rows if r.status == "in_progress"]
-    if in_progress:
-        lines += [f"In progress: {', '.join(in_progress)}", ""]
+    gap = [""] if md else []
     if s.overdue:
         lines += _overdue_lines(s, md, sub, bullet)
     if s.due_soon:
-        lines += [f"{sub}Due in the next 14 days"] + ([""] if md else [])
+        lines += [f"{sub}Due in the next 14 days"] + gap
         lines += [f"{bullet}{r.ref}: {_md(shorten(r.title, 60))} ({r.owner_name}), due {daydate(r.due)}" for r in s.due_soon]
         lines.append("")
-    gap = [""] if md else []
+    lines += _all_and_awaiting(s, sub, gap, bullet)
     lines += _section(f"Completed {period}", sub, gap,
                       [f"{bullet}{c['ref']}: {_md(shorten(c['title'], 60))} ({c['owner_name']})" for c in s.completed])
     lines += [""] + _section(f"Extensions agreed {period}", sub, gap, [
@@ -187,6 +180,21 @@ def _lines_text(s: PlanSummary, md: bool) -> list[str]:
         lines += ["", f"{sub}Config errors (the last valid config kept running)"] + gap
         lines += [f"{bullet}{when(e['at'], s.tz)}: {e['detail']}" for e in s.config_errors]
     return lines + [""]
+
+
+def _all_and_awaiting(s: PlanSummary, sub: str, gap: list[str], bullet: str) -> list[str]:
+    """Return the "All actions" section (each action's due date, status and RAG) and, if any, the
+    completions awaiting verification: the text part's copy of the HTML part's sections."""
+    lines = [f"{sub}All actions"] + gap if s.rows else []
+    lines += [f"{bullet}{r.ref} ({r.status.replace('_', ' ')}, {r.rag}): {_md(shorten(r.title, 60))} "
+              f"({_md(r.owner_name)}), due {daydate(r.due)}" for r in s.rows] + ([""] if s.rows else [])  # fmt: skip
+    if s.awaiting:
+        lines += [f"{sub}{awaiting_heading(s)}"] + gap
+        lines += [f"{bullet}{w['ref']}: {_md(shorten(w['title'], 60))} ({w['owner_name']}), "
+                  f"completed {daydate(w['since'])}, waiting {w['days']} day{'s' if w['days'] != 1 else ''}"
+                  + (f"; {w['verifier']} verifies it (the administrator owns it)" if w["verifier"] else "")
+                  for w in s.awaiting] + [""]  # fmt: skip
+    return lines
 
 
 def _section(heading: str, sub: str, gap: list[str], items: list[str]) -> list[str]:

@@ -56,6 +56,19 @@ def detail(session: Session, config, action: Action, notice: Notice, tz, today: 
     return out
 
 
+def completed_on(session: Session, action: Action, tz) -> dt.date | None:
+    """Return the local day the owner completed the action (its latest status change to awaiting
+    verification or complete that was not a verifier's decision), while it is awaiting verification
+    or complete; else None. An email then says when it was completed, not how overdue it is."""
+    if action.status not in (AWAITING, "complete"):
+        return None
+    stmt = select(ActionEvent).where(ActionEvent.action_id == action.id, ActionEvent.kind == "status",
+                                     ActionEvent.to_value.in_([AWAITING, "complete"]))  # fmt: skip
+    stmt = stmt.where((ActionEvent.from_value.is_(None)) | (ActionEvent.from_value != AWAITING))
+    last = session.exec(stmt.order_by(ActionEvent.id.desc())).first()
+    return last.at.astimezone(tz).date() if last else None
+
+
 def _evidence(e) -> dict:
     if e.kind == "link":
         return {"name": e.url, "what": "link", "sha256": None}

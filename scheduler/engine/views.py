@@ -74,6 +74,7 @@ class NoticeView:
     tz: dt.tzinfo | None = None  # the plan's zone: the email's Date, and any time shown, are local to it
     verification: dict | None = None  # verify / verified / returned: note, evidence, decision (verification_view)
     verifier: Recipient | None = None  # who verifies the action's completion: never its owner (config/approvers.py)
+    completed_on: dt.date | None = None  # awaiting verification or complete: the day the owner completed it
 
     @property
     def days_left(self) -> int:
@@ -158,6 +159,7 @@ def notice_view(session: Session, config: Config, action: Action, notice: Notice
         request=_request(session, config, number) if head in ("approval", "decision") else None,
         verification=verification_view.detail(session, config, action, notice, plan.policy.tz, today),
         verifier=Recipient(facts.verifier.name, facts.verifier.email) if facts.verifier else None,
+        completed_on=verification_view.completed_on(session, action, plan.policy.tz),
     )  # fmt: skip
 
 

@@ -25,96 +25,32 @@ from scheduler.config.humandates import daydate, longdate, shortdate, when
 from scheduler.config.text import one_line, shorten
 from scheduler.engine.ports import TemplateProblem
 from scheduler.engine.views import NoticeView, Recipient
+from scheduler.mail.digest import digest_counts, group_by_action, happened, plural
 from scheduler.mail.headers import MAIL_POLICY, alternative
 from scheduler.mail.headers import address as header_address
 from scheduler.mail.ics import cancel_event, due_date_event
-from scheduler.store.stages import StageName
 
 DEFAULT_TEMPLATES = shipped_templates("emails")
 
 __all__ = ["Renderer", "TemplateProblem", "MAIL_POLICY", "one_line", "shorten", "longdate", "plural"]
 
 
-def plural(n: int, word: str) -> str:
-    """Return e.g. '1 day' or '3 days'."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def wrap_text(text: str, width: int = 72) -> str:
     """Return plain text with every line over `width` wrapped at word boundaries; continuation
-    lines keep the line's indent, or hang under an indented `  Label:  ` or `  - ` prefix."""
+    lines keep the line's indent, or hang under an indented `  Label:  ` or `  - ` prefix. The
+    prefix is an indent, not a word: a bullet or label never stands alone on its line, and a
+    word longer than the line (a URL) stays whole, after it."""
     out = []
     for line in text.split("\n"):
         if len(line) <= width:
             out.append(line)
             continue
         label = re.match(r"^(\s+[A-Z][\w ]{0,14}:\s+|\s*- )(?=\S)", line)
-        indent = " " * len(label.group(1)) if label else re.match(r"^\s*", line).group(0)
-        out.append(textwrap.fill(line, width, subsequent_indent=indent, break_long_words=False,
-                                 break_on_hyphens=False))  # fmt: skip
+        prefix = label.group(1) if label else re.match(r"^\s*", line).group(0)
+        indent = " " * len(prefix) if label else prefix
+        out.append(textwrap.fill(line[len(prefix):], width, initial_indent=prefix, subsequent_indent=indent,
+                                 break_long_words=False, break_on_hyphens=False))  # fmt: skip
     return "\n".join(out)
-
-
-def what(n: NoticeView) -> str:
-    """Return the few words a digest subject counts a notice under, e.g. 'overdue', 'due tomorrow'."""
-    if n.kind == "reminder":
-        return "due tomorrow" if n.days_left == 1 else f"due in {n.days_left} days"
-    return {"assigned": "new", "extension": "re-dated", "due": "due today", "overdue": "overdue",
-            "escalation": "escalated to you", "escalated": "of yours escalated", "approval": "extension to decide",
-            "decision": "extension decided", "confirmed": "completed", "link": "new link", "verify": "to verify",
-            "verified": "verified", "returned": "returned", "progress": "to update for the review"}.get(
-        n.kind, n.kind.replace("_", " "))  # fmt: skip
-
-
-# A digest of one kind only reads as a sentence: "2 new actions for you", "5 overdue actions escalated to you".
-_ONE_KIND = {"new": "{n} new {actions} for you", "escalated to you": "{n} overdue {actions} escalated to you",
-             "of yours escalated": "{n} of your {actions} escalated", "re-dated": "{n} of your {actions} re-dated",
-             "extension to decide": "{n} {actions}: more time asked, for you to decide",
-             "extension decided": "{n} of your {actions}: more time decided",
-             "completed": "{n} of your {actions} recorded as complete",
-             "new link": "a new link for {n} of your {actions}", "to verify": "{n} {actions} to verify",
-             "verified": "{n} of your {actions} verified complete",
-             "returned": "{n} of your {actions} returned, not yet verified",
-             "to update for the review": "{n} of your {actions} to update for the review"}  # fmt: skip
-
-
-def digest_counts(notices: list[NoticeView]) -> str:
-    """Return what a digest's subject says, plainly saying who must act, e.g. '5 overdue actions
-    escalated to you', '3 actions for you: 2 escalated to you, 1 of yours escalated' (most urgent first)."""
-    order = ["returned", "to verify", "escalated to you", "of yours escalated", "overdue", "due today", "due tomorrow"]
-    counts: dict[str, int] = {}
-    for n in notices:
-        counts[what(n)] = counts.get(what(n), 0) + 1
-    keys = sorted(counts, key=lambda k: (order.index(k) if k in order else len(order), k))
-    actions = len({n.key for n in notices})
-    if len(keys) == 1:
-        k = keys[0]
-        template = _ONE_KIND.get(k, "{n} of your {actions} " + k)
-        return template.format(n=actions, actions="action" if actions == 1 else "actions")
-    return f"{plural(actions, 'action')} for you: " + ", ".join(f"{counts[k]} {k}" for k in keys)
-
-
-def happened(n: NoticeView) -> str:
-    """Return one line of a digest's list of contents: what happened to the action, for this reader."""
-    late = plural(n.days_overdue, "day") + " overdue"
-    if n.kind == "escalation":
-        return f"{late}, escalated to you (owner: {n.owner.name})"
-    if n.kind == "escalated" and n.escalated_to:
-        return f"{late}, escalated to {n.escalated_to.name}"
-    if n.kind == "overdue":
-        return late
-    if n.kind == "extension":
-        return f"due date moved to {shortdate(n.due)}"
-    if n.kind == "assigned":
-        return "new action for you"
-    if n.kind in ("approval", "decision") and n.request is not None:
-        if n.kind == "approval":
-            return f"{n.request.requested_by.name} asks for more time, until {shortdate(n.request.proposed_due)}"
-        return "more time agreed" if n.request.state == "approved" else f"more time {n.request.state}"
-    if n.kind == "progress":
-        return f"progress update asked for the review on {shortdate(StageName.parse(n.stage).day)}"
-    return {"confirmed": "recorded as complete", "link": "your new link", "verify": "marked complete: to verify",
-            "verified": "verified complete", "returned": "returned: not yet verified"}.get(n.kind, what(n))
 
 
 def advice_key(n: NoticeView) -> tuple:
@@ -191,21 +127,27 @@ class Renderer:
 
     def bodies(self, notices: list[NoticeView], subject: str = "") -> tuple[str, str]:
         """Return (plain text, HTML) bodies for one message carrying `notices`: a list of what is
-        inside (for more than one), then a compact section per notice; advice already given for an
+        inside (for more than one), one line per action, then a compact section per notice, an
+        action's notices together ("Also about SG1" on the second); advice already given for an
         earlier notice of the same kind naming the same people is not repeated ("as for SG1 above")."""
-        plan_titles = list(dict.fromkeys(n.plan_title for n in notices))
-        ctx = []
+        groups = group_by_action(notices)
+        ordered = [n for g in groups for n in g]
+        plan_titles = list(dict.fromkeys(n.plan_title for n in ordered))
+        ctx, labels = [], []
         first_of: dict[tuple, str] = {}
-        for n in notices:
-            # The intro names the plan, so sections leave out the Plan row.
-            key = advice_key(n)
-            ctx.append({"n": n, "link": self.action_link(n), "same_as": first_of.get(key), "show_plan": False})
-            first_of.setdefault(key, n.ref)
+        for i, group in enumerate(groups, 1):
+            for j, n in enumerate(group):
+                # The intro names the plan, so sections leave out the Plan row.
+                key = advice_key(n)
+                ctx.append({"n": n, "link": self.action_link(n), "same_as": first_of.get(key), "show_plan": False})
+                first_of.setdefault(key, n.ref)
+                labels.append(f"Also about {n.ref}" if j else f"{i} of {len(groups)}" if len(groups) > 1 else "")
         text_sections = [self.template(self.text, f"{c['n'].kind}.txt", **c).rstrip("\n") for c in ctx]
         html_sections = [Markup(self.template(self.html, f"{c['n'].kind}.html", **c)) for c in ctx]
-        common = {"to": notices[0].to, "notices": notices, "admin": next((n.administrator for n in notices
-                  if n.administrator), None), "replies": reply_targets(notices, self.links is not None),
-                  "lines": [happened(n) for n in notices],
+        common = {"to": ordered[0].to, "notices": ordered, "admin": next((n.administrator for n in ordered
+                  if n.administrator), None), "replies": reply_targets(ordered, self.links is not None),
+                  "lines": [happened(n) for n in ordered], "labels": labels,
+                  "items": [{"n": g[0], "lines": [happened(n) for n in g]} for g in groups],
                   "plan_titles": plan_titles, "subject": subject}  # fmt: skip
         text = self.template(self.text, "digest.txt", sections=text_sections, **common)
         html = self.template(self.html, "digest.html", sections=html_sections, **common)

@@ -76,17 +76,17 @@ def test_the_owners_confirmation_says_where_a_reply_goes():
 
 
 def test_the_verifier_of_the_administrators_action_is_not_sent_replies_back_to_the_owner():
-    """With links the director decides on the page: no Reply-To (it would reach the owner, or
-    themself). Without links their decision by reply reaches the administrator, who records it
-    with `--by` (the CLI refuses the owner's own verification)."""
+    """Every email carries Reply-To, the administrator (PRODUCT.md §4): the director's reply (with
+    links they decide on the page; without, their decision by reply) reaches the administrator, who
+    records it with `--by` (the CLI refuses the owner's own verification). Never the director themself."""
     from scheduler.engine.links import Links
 
     verify = view(kind="verify", stage="verify:1", to=DIRECTOR, status="awaiting_verification", action_id=3,
                   verification={"note": "done", "submitted_by": ADMIN.name, "since": None, "days_waiting": 0,
                                 "evidence": []})  # fmt: skip
     msg = Renderer(links=Links("https://reminders.example.org", "a-test-secret-0123456789abcdef")).render([verify], NOW)
-    assert msg["Reply-To"] is None
-    assert "Replies go to" not in flat(msg) and "Replies go to" not in flat(msg, "html")
+    assert msg["Reply-To"] == "Performance and Quality Assurance Manager <pqa-manager@example.org>"
+    assert "executive-director" not in msg["Reply-To"]
     unlinked = Renderer().render([verify], NOW)
     assert unlinked["Reply-To"] == "Performance and Quality Assurance Manager <pqa-manager@example.org>"
     assert "Reply to this email with your decision: Performance and Quality Assurance Manager records it." in flat(unlinked)
@@ -105,6 +105,16 @@ def test_a_digest_says_as_for_above_only_when_the_advice_names_the_same_people()
         assert "follow this up with Performance and Quality Assurance Manager" in sections[3], part
 
 
+def test_as_for_above_is_not_said_of_a_new_action_due_on_another_date():
+    """"Complete it by ..." names each action's own date: SG2 due 31 May is not "as for SG1 above"."""
+    sg1 = view(ref="SG1", owner=CCM, kind="assigned", stage="assigned", to=CCM)
+    sg2 = dataclasses.replace(sg1, ref="SG2", due=dt.date(2010, 5, 31), original_due=dt.date(2010, 5, 31))
+    sg3 = dataclasses.replace(sg1, ref="SG3")
+    text = flat(Renderer().render([sg1, sg2, sg3], NOW))
+    assert "as for SG1 above" in text.split("SG3")[-1], "the same date: the advice is the same"
+    assert "as for SG1 above" not in text.split("SG2")[-1].split("SG3")[0]
+
+
 def test_the_new_link_email_says_what_to_do_next_without_a_double_blank_line():
     from scheduler.engine.links import Links
 
@@ -118,5 +128,5 @@ def test_the_new_link_email_says_what_to_do_next_without_a_double_blank_line():
 
 def test_the_verifier_reading_an_escalation_of_it_is_told_the_evidence_comes_to_them():
     msg = Renderer().render([view(kind="escalation", to=DIRECTOR, stage="escalation:2", escalation_level=2)], NOW)
-    assert msg["Reply-To"] is None
+    assert msg["Reply-To"] == "Performance and Quality Assurance Manager <pqa-manager@example.org>", "§4: always one"
     assert "evidence sent to you (you verify it)" in flat(msg)

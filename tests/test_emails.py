@@ -143,9 +143,13 @@ def test_a_digest_starts_with_a_list_of_what_is_inside_and_does_not_repeat_its_a
     assert "evidence sent to Executive Director, Children's Services, who verifies it" in flat
     html = mixed.get_body(("html",)).get_content()
     assert html.count("please follow this up with") == 2 and "as for SG4 above" not in html
-    # Where two sections would give the very same advice, the second says so.
-    same = [m for m in campaign if "What to do next: as for" in " ".join(m.get_body(("plain",)).get_content().split())]
-    assert same
+    # "as for X above" only where the advice would be word for word the same: in this campaign the
+    # owners' new-action digests are for actions due on different dates, so every section has its own
+    # (tests/test_email_verifier_words.py has the cases where it is the same).
+    for m in campaign:
+        text = " ".join(m.get_body(("plain",)).get_content().split())
+        if "as for" in text and "new action" in m["Subject"]:
+            raise AssertionError(m["Subject"])
 
 
 def test_escalation_wording_never_contradicts_itself(campaign):

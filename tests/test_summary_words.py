@@ -47,3 +47,26 @@ def test_the_summary_email_text_is_wrapped_at_72_columns_and_its_table_has_two_c
     html = msg.get_body(("html",)).get_content()
     table = html.split(">All actions</h3>")[1].split("</table>")[0]
     assert table.count("<th ") == 2, "action (RAG under it) | due: a third column squeezes titles on a phone"
+
+
+def test_a_due_date_changed_in_the_config_leaves_the_new_action_notices_as_they_were(cli, config_dir):
+    """Only an agreed extension's date makes an `assigned` notice a revised due date (as the email
+    itself decided): editing timescales afterwards does not recount the notices already sent."""
+    assert cli("sync", "--now", "2009-11-24T08:00").exit_code == 0
+    for day in ("2010-02-08", "2010-02-10"):
+        assert cli("run", "--once", "--now", f"{day}T09:00").exit_code == 0
+
+    def counted() -> str:
+        out = cli("summary", "--now", "2010-02-15T08:00", "--since", "2010-02-08").output
+        return next(x for x in out.splitlines() if x.startswith("Notices sent"))
+
+    before = counted()
+    assert "new-action notices" in before and "revised due date" not in before
+    plan = config_dir / "plans" / "ofsted-2009.yaml"
+    text = plan.read_text()
+    assert "timescale_months: 3" in text
+    plan.write_text(text.replace("timescale_months: 3", "timescale_months: 4").replace("timescale_months: 6",
+                                                                                       "timescale_months: 7"))
+    synced = cli("sync", "--now", "2010-02-12T08:00")
+    assert synced.exit_code == 0, synced.output
+    assert counted() == before

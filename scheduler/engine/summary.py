@@ -96,10 +96,14 @@ def iter_summaries(session: Session, config, now: dt.datetime, since=None, plan_
             a = actions[r.action_id]
             s.extensions.append({"ref": a.ref, "original": a.config_due, "from": r.previous_due, "to": r.revised_due,
                                  "reason": r.reason, "approved_by": _name(config, r.approved_by)})  # fmt: skip
+        # the dates agreed extensions moved actions to: an `assigned` notice for one of those read "due
+        # date revised" (as the email decides it, engine/views.py), whatever the config says today
+        revised = set(session.exec(select(DueRevision.action_id, DueRevision.revised_due)
+                                   .where(DueRevision.action_id.in_(ids))).all())  # fmt: skip
         for n in session.exec(select(Notice).where(Notice.action_id.in_(ids), Notice.updated_at >= start)):
             if n.state == NoticeState.SENT and n.sent_at and n.sent_at >= start:
                 head = StageName.parse(n.stage).kind
-                if head == "assigned" and n.due_date != actions[n.action_id].config_due:
+                if head == "assigned" and (n.action_id, n.due_date) in revised:
                     head = "extension"  # the owner read "due date revised", not "new action"
                 s.notices["reminder" if head == "before" else head] += 1
             elif n.state in ("failed", "unknown"):  # unknown: may have arrived; an admin checks, then resends

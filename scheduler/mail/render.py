@@ -60,19 +60,21 @@ def advice_key(n: NoticeView) -> tuple:
     def mail(r: Recipient | None) -> str:
         return r.email.lower() if r else ""
 
-    return n.kind, mail(n.owner), mail(n.reply_to), mail(n.escalated_to), n.admin_owns
+    # a new-action or extension notice's advice names the action's own date ("complete it by ...")
+    dated = n.due if n.kind in ("assigned", "extension") else None
+    return n.kind, mail(n.owner), mail(n.reply_to), mail(n.escalated_to), n.admin_owns, dated
 
 
-def reply_targets(notices: list[NoticeView], linked: bool = False) -> list[tuple[Recipient, str]]:
+def reply_targets(notices: list[NoticeView]) -> list[tuple[Recipient, str]]:
     """Return [(person, role words)] that replies to a message about `notices` reach: the plan
     administrator, or for an action the administrator owns its verifier ("who verifies SG3"), so
-    evidence never goes back to the owner. The verifier reading about it is left out, except that
-    without links (`linked` False) their decision by reply goes to the administrator, who records it."""
+    evidence never goes back to the owner. The verifier reading about it gets the administrator (PRODUCT.md
+    §4: every email carries Reply-To, the administrator), who records a decision sent by reply."""
     out: dict[str, tuple[Recipient, list[str] | None]] = {}
     for n in notices:
         r = n.reply_to
         if r is not None and r is not n.administrator and r.email.lower() == n.to.email.lower():
-            r = n.administrator if n.kind == "verify" and not linked else None
+            r = n.administrator  # the verifier reading about it: replies reach the administrator, as every email's do (§4)
         if r is None:
             continue
         if r is n.administrator:
@@ -145,7 +147,7 @@ class Renderer:
         text_sections = [self.template(self.text, f"{c['n'].kind}.txt", **c).rstrip("\n") for c in ctx]
         html_sections = [Markup(self.template(self.html, f"{c['n'].kind}.html", **c)) for c in ctx]
         common = {"to": ordered[0].to, "notices": ordered, "admin": next((n.administrator for n in ordered
-                  if n.administrator), None), "replies": reply_targets(ordered, self.links is not None),
+                  if n.administrator), None), "replies": reply_targets(ordered),
                   "lines": [happened(n) for n in ordered], "labels": labels,
                   "items": [{"n": g[0], "lines": [happened(n) for n in g]} for g in groups],
                   "plan_titles": plan_titles, "subject": subject}  # fmt: skip
@@ -189,7 +191,7 @@ class Renderer:
         cc = {c.email: c for n in notices for c in n.cc if c.email != first.to.email}
         if cc:
             msg["Cc"] = ", ".join(address(c) for c in cc.values())
-        replies = reply_targets(notices, self.links is not None)
+        replies = reply_targets(notices)
         if replies:
             msg["Reply-To"] = ", ".join(address(r) for r, _ in replies)
         phrase = re.sub(r'[<>"\\]', "", one_line(first.plan_title))

@@ -183,24 +183,14 @@ def test_a_20_mb_upload_streams_through_a_real_server_with_bounded_memory(web, e
     """uvicorn in a thread, the body sent a chunk at a time: the request is never held whole in memory
     (tracemalloc counts Python's allocations: client, server and database writes together)."""
     import os
-    import threading
     import tracemalloc
 
     import httpx
-    import uvicorn
 
-    from tests.conftest import free_port
+    from tests.web_helpers import serving
 
     client, app, _ = web
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(200):
-            if server.started:
-                break
-            threading.Event().wait(0.05)
+    with serving(client.app) as port:
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=60) as browser:
             url = link(app)
@@ -224,9 +214,6 @@ def test_a_20_mb_upload_streams_through_a_real_server_with_bounded_memory(web, e
                                headers={"content-type": "multipart/form-data; boundary=B", "content-length": str(size)})  # fmt: skip
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
-    finally:
-        server.should_exit = True
-        thread.join(10)
     assert got.status_code == 200, got.text
     (row,) = evidence_rows(app)
     assert row.size == 9 + 319 * len(piece)

@@ -3,7 +3,6 @@ web` does (web/connections.py), with a 1 s header deadline so the tests stay fas
 
 from __future__ import annotations
 
-import contextlib
 import select
 import socket
 import threading
@@ -12,36 +11,12 @@ import time
 import httpx
 
 from tests import web_helpers
-from tests.conftest import free_port
-from tests.web_helpers import form_of, link
+from tests.web_helpers import form_of, link, serving
 
 web = web_helpers.web  # the fixture
 
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
 MARGIN = 8.0  # a connection cut off by a 1 s deadline is closed well before this
-
-
-@contextlib.contextmanager
-def serving(asgi, **limits):
-    """Run `asgi` on a free port with uvicorn as `reminders web` configures it; yield the port."""
-    import uvicorn
-
-    from scheduler.web.connections import uvicorn_config
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn_config(asgi, "127.0.0.1", port, **limits))
-    runner = threading.Thread(target=server.run, daemon=True)
-    runner.start()
-    try:
-        for _ in range(200):
-            if server.started:
-                break
-            time.sleep(0.05)
-        assert server.started
-        yield port
-    finally:
-        server.should_exit = True
-        runner.join(10)
 
 
 def trickle(sock: socket.socket, drip: bytes, started: threading.Event | None = None) -> tuple[bool, bytes]:

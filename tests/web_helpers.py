@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -61,3 +64,28 @@ def form_of(html: str, do: str) -> dict:
 def status_of(app, ref="SG1") -> str:
     with app.session() as s:
         return s.execute(sa.text("SELECT status FROM action WHERE ref = :r"), {"r": ref}).scalar()
+
+
+@contextlib.contextmanager
+def serving(asgi, **limits):
+    """Run `asgi` on a free port with uvicorn as `reminders web` configures it (web/connections.py),
+    in a thread; yield the port; stop it after."""
+    import uvicorn
+
+    from scheduler.web.connections import uvicorn_config
+    from tests.conftest import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn_config(asgi, "127.0.0.1", port, **limits))
+    runner = threading.Thread(target=server.run, daemon=True)
+    runner.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        assert server.started
+        yield port
+    finally:
+        server.should_exit = True
+        runner.join(10)

@@ -59,20 +59,26 @@ def serve(port: int, latency: float, per_minute: int | None, log: str | None) ->
     threading.Event().wait()
 
 
-def start(latency: float, per_minute: int | None = None, log: Path | None = None) -> tuple[subprocess.Popen, int]:
-    """Start a relay in another process; return (process, port)."""
+def serve_on_free_port(args_for, what: str) -> tuple[subprocess.Popen, int]:
+    """Start `args_for(port)` (an SMTP server's command line) on a free port and wait until it
+    listens; return (process, port). bench/run.py's plain sink starts the same way."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    args = [PY, __file__, "sink", str(port), str(latency)] + ([str(per_minute), str(log)] if per_minute else [])
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(args_for(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return proc, port
         except OSError:
             time.sleep(0.1)
-    raise SystemExit("the relay did not start")
+    raise SystemExit(f"{what} did not start")
+
+
+def start(latency: float, per_minute: int | None = None, log: Path | None = None) -> tuple[subprocess.Popen, int]:
+    """Start a relay in another process; return (process, port)."""
+    extra = [str(per_minute), str(log)] if per_minute else []
+    return serve_on_free_port(lambda port: [PY, __file__, "sink", str(port), str(latency), *extra], "the relay")
 
 
 def raw_parallel(port: int, saved: Path, connections: int) -> float:

@@ -58,20 +58,10 @@ def measured(*args, env=None) -> tuple[dict, float, float]:
 
 def start_sink() -> tuple[subprocess.Popen, int]:
     """An aiosmtpd sink (discards messages) in another process; returns (process, port)."""
-    import socket
+    from bench_relay import serve_on_free_port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([PY, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, port
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("the aiosmtpd sink did not start")
+    return serve_on_free_port(lambda port: [PY, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l",
+                                            f"127.0.0.1:{port}"], "the aiosmtpd sink")  # fmt: skip
 
 
 def raw_smtp(port: int, saved: Path) -> float:

@@ -141,7 +141,21 @@ class DueRevision(SQLModel, table=True):
     recorded_at: dt.datetime = utc_field()
 
 
-class Notice(SQLModel, table=True):
+class DeliveryRecord(SQLModel):
+    """The columns both send ledgers (`notice`, `plan_notice`) keep about delivering a row: tries,
+    the last error, the Message-ID, which run claimed it, when it changed, was sent, may be retried."""
+
+    attempts: int = 0
+    last_error: str | None = None
+    message_id: str | None = None
+    claimed_by: str | None = None
+    created_at: dt.datetime = utc_field()
+    updated_at: dt.datetime = utc_field()
+    sent_at: dt.datetime | None = utc_field(default=None)
+    next_attempt_at: dt.datetime | None = utc_field(default=None)
+
+
+class Notice(DeliveryRecord, table=True):
     """The send ledger: one row per (action, due date, stage, recipient), ever.
 
     state: pending (claimed, about to send) | sent | retry (undeliverable now, try later)
@@ -163,14 +177,6 @@ class Notice(SQLModel, table=True):
     cc: str | None = None  # comma-separated
     send_day: dt.date
     state: NoticeState = enum_field(NoticeState)
-    attempts: int = 0
-    last_error: str | None = None
-    message_id: str | None = None
-    claimed_by: str | None = None
-    created_at: dt.datetime = utc_field()
-    updated_at: dt.datetime = utc_field()
-    sent_at: dt.datetime | None = utc_field(default=None)
-    next_attempt_at: dt.datetime | None = utc_field(default=None)
 
 
 class Heartbeat(SQLModel, table=True):
@@ -261,7 +267,7 @@ class RunLease(SQLModel, table=True):
     finished_at: float | None = None
 
 
-class PlanNotice(SQLModel, table=True):
+class PlanNotice(DeliveryRecord, table=True):
     """The send ledger for plan-level notices (no action): the weekly summary `summary:YYYY-MM-DD`
     and the progress report `report:YYYY-MM-DD`. One row per (plan, stage, recipient), ever; the
     same states as `notice` (pending, sending, sent, retry, failed, unknown)."""
@@ -277,14 +283,6 @@ class PlanNotice(SQLModel, table=True):
     stage: str
     recipient: str
     state: str
-    attempts: int = 0
-    last_error: str | None = None
-    message_id: str | None = None
-    claimed_by: str | None = None
-    created_at: dt.datetime = utc_field()
-    updated_at: dt.datetime = utc_field()
-    sent_at: dt.datetime | None = utc_field(default=None)
-    next_attempt_at: dt.datetime | None = utc_field(default=None)
 
 
 class SendPace(SQLModel, table=True):
